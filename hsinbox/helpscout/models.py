@@ -1,0 +1,361 @@
+"""Typed views of Help Scout Mailbox API v2 payloads.
+
+The models are lenient on purpose: the real API adds fields, omits keys, sends null names
+and invents new thread types. Unknown fields are kept (``extra="allow"``) and every field
+that is not an id has a default, so a surprise in a payload never stops the app.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+
+T = TypeVar("T")
+
+
+class HSModel(BaseModel):
+    """Base: camelCase on the wire, snake_case in Python, unknown keys kept."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="allow",
+    )
+
+
+def _embedded(data: Any, key: str) -> list[Any]:
+    if not isinstance(data, dict):
+        return []
+    emb = data.get("_embedded")
+    if not isinstance(emb, dict):
+        return []
+    value = emb.get(key)
+    return value if isinstance(value, list) else []
+
+
+def _join_name(first: str | None, last: str | None) -> str:
+    return " ".join(p for p in (first, last) if p).strip()
+
+
+class PersonRef(HSModel):
+    """A person inside a conversation or thread: uses ``first``/``last``."""
+
+    id: int | None = None
+    type: str | None = None
+    first: str | None = None
+    last: str | None = None
+    email: str | None = None
+    photo_url: str | None = None
+
+    @property
+    def name(self) -> str:
+        return _join_name(self.first, self.last)
+
+    @property
+    def display(self) -> str:
+        """Name, else email, else a placeholder: never empty."""
+        return self.name or self.email or (f"#{self.id}" if self.id else "unknown")
+
+
+class ConversationTag(HSModel):
+    """A tag as embedded on a conversation: the name is in ``tag``, colour is hex."""
+
+    id: int | None = None
+    tag: str = ""
+    color: str | None = None
+
+
+class CustomerWaitingSince(HSModel):
+    time: datetime | None = None
+    friendly: str | None = None
+    latest_reply_from: str | None = None
+
+
+class Source(HSModel):
+    type: str | None = None
+    via: str | None = None
+
+
+class CustomField(HSModel):
+    id: int | None = None
+    name: str | None = None
+    value: Any = None
+    text: str | None = None
+
+
+class Attachment(HSModel):
+    id: int | None = None
+    filename: str | None = Field(
+        default=None, validation_alias=AliasChoices("filename", "fileName")
+    )
+    mime_type: str | None = None
+    size: int | None = None
+    width: int | None = None
+    height: int | None = None
+    state: str | None = None
+
+
+class ThreadAction(HSModel):
+    type: str | None = None
+    text: str | None = None
+    associated_entities: Any = None
+
+
+class Thread(HSModel):
+    """One message, note or activity row of a conversation.
+
+    ``type`` stays an open string: v2 sends ``message`` for agent replies, ``lineitem``
+    for activity, and types nobody documented.
+    """
+
+    id: int
+    type: str = "unknown"
+    status: str | None = None
+    state: str | None = None
+    action: ThreadAction | None = None
+    body: str | None = None
+    source: Source | None = None
+    customer: PersonRef | None = None
+    created_by: PersonRef | None = None
+    assigned_to: PersonRef | None = None
+    saved_reply_id: int | None = None
+    to: list[str] = Field(default_factory=list)
+    cc: list[str] = Field(default_factory=list)
+    bcc: list[str] = Field(default_factory=list)
+    created_at: datetime | None = None
+    opened_at: datetime | None = None
+    attachments: list[Attachment] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lift_embedded(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "attachments" not in data:
+            atts = _embedded(data, "attachments")
+            if atts:
+                data = {**data, "attachments": atts}
+        if isinstance(data, dict):
+            for key in ("to", "cc", "bcc"):
+                if data.get(key) is None and key in data:
+                    data = {**data, key: []}
+        return data
+
+    @property
+    def is_draft(self) -> bool:
+        return self.state == "draft"
+
+
+class Conversation(HSModel):
+    id: int
+    number: int | None = None
+    threads: int | None = Field(default=None, description="a count, not a list")
+    type: str | None = None
+    folder_id: int | None = None
+    status: str = "active"
+    state: str | None = None
+    subject: str | None = None
+    preview: str | None = None
+    mailbox_id: int | None = None
+    assignee: PersonRef | None = None
+    created_by: PersonRef | None = None
+    created_at: datetime | None = None
+    closed_at: datetime | None = None
+    closed_by: int | None = None
+    user_updated_at: datetime | None = None
+    customer_waiting_since: CustomerWaitingSince | None = None
+    source: Source | None = None
+    tags: list[ConversationTag] = Field(default_factory=list)
+    cc: list[str] = Field(default_factory=list)
+    bcc: list[str] = Field(default_factory=list)
+    primary_customer: PersonRef | None = None
+    custom_fields: list[CustomField] = Field(default_factory=list)
+    embedded_threads: list[Thread] = Field(default_factory=list, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lift_embedded(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        fixed = dict(data)
+        threads = _embedded(data, "threads")
+        if threads:
+            fixed["embeddedThreads"] = threads
+        for key in ("tags", "cc", "bcc", "customFields"):
+            if key in fixed and fixed[key] is None:
+                fixed[key] = []
+        return fixed
+
+    @property
+    def tag_names(self) -> list[str]:
+        return [t.tag for t in self.tags if t.tag]
+
+    @property
+    def modified_at(self) -> datetime | None:
+        """The API has no modifiedAt field; the latest of the timestamps it does send."""
+        stamps = [self.user_updated_at, self.created_at, self.closed_at]
+        if self.customer_waiting_since is not None:
+            stamps.append(self.customer_waiting_since.time)
+        real = [s for s in stamps if s is not None]
+        return max(real) if real else None
+
+
+class Mailbox(HSModel):
+    id: int
+    name: str | None = None
+    slug: str | None = None
+    email: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class Folder(HSModel):
+    id: int
+    name: str | None = None
+    type: str | None = None
+    user_id: int | None = None
+    total_count: int = 0
+    active_count: int = 0
+    updated_at: datetime | None = None
+
+
+class User(HSModel):
+    """An agent: uses ``firstName``/``lastName`` unlike person refs."""
+
+    id: int
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    role: str | None = None
+    timezone: str | None = None
+    type: str | None = None
+    photo_url: str | None = None
+    job_title: str | None = None
+    company_id: int | None = None
+
+    @property
+    def name(self) -> str:
+        return _join_name(self.first_name, self.last_name) or self.email or f"#{self.id}"
+
+
+class TagInfo(HSModel):
+    """A tag from the tags list: the name is in ``name``, colour is a word."""
+
+    id: int | None = None
+    slug: str | None = None
+    name: str = ""
+    color: str | None = None
+    ticket_count: int | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class CustomerEntry(HSModel):
+    """An email, phone, chat or website of a customer: always an object with ``value``."""
+
+    id: int | None = None
+    value: str = ""
+    type: str | None = None
+
+
+class Customer(HSModel):
+    id: int
+    first_name: str | None = None
+    last_name: str | None = None
+    gender: str | None = None
+    job_title: str | None = None
+    location: str | None = None
+    organization: str | None = None
+    organization_id: int | None = None
+    photo_url: str | None = None
+    background: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    emails: list[CustomerEntry] = Field(default_factory=list)
+    phones: list[CustomerEntry] = Field(default_factory=list)
+    chats: list[CustomerEntry] = Field(default_factory=list)
+    websites: list[CustomerEntry] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lift_embedded(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        fixed = dict(data)
+        for key in ("emails", "phones", "chats", "websites"):
+            if key not in fixed or fixed[key] is None:
+                fixed[key] = _embedded(data, key)
+        return fixed
+
+    @property
+    def name(self) -> str:
+        return _join_name(self.first_name, self.last_name)
+
+
+class MailboxField(HSModel):
+    id: int
+    name: str | None = None
+    type: str | None = None
+    order: int | None = None
+    required: bool | None = None
+    options: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class Token(BaseModel):
+    """An OAuth token as kept by the token store. ``expires_at`` is absolute (UTC)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    access_token: str
+    refresh_token: str | None = None
+    token_type: str = "bearer"
+    expires_at: datetime | None = None
+    grant: str = "authorization_code"
+
+    def __repr__(self) -> str:  # never leak secrets through repr/logging
+        return f"Token(grant={self.grant!r}, expires_at={self.expires_at!r})"
+
+    __str__ = __repr__
+
+
+class PageInfo(HSModel):
+    size: int = 0
+    total_elements: int = 0
+    total_pages: int = 0
+    number: int = 1
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list endpoint; a missing ``_embedded`` is an empty page."""
+
+    items: list[T]
+    info: PageInfo
+
+
+# --- request bodies -------------------------------------------------------------------
+
+
+class NewThread(HSModel):
+    type: str = "customer"
+    text: str
+    customer: dict[str, Any] | None = None
+    draft: bool | None = None
+
+
+class NewConversation(HSModel):
+    """Body of POST /v2/conversations."""
+
+    subject: str
+    type: str = "email"
+    mailbox_id: int
+    status: str = "active"
+    customer: dict[str, Any]
+    threads: list[NewThread]
+    tags: list[str] | None = None
+    assign_to: int | None = None
+    auto_reply: bool | None = None
+    imported: bool | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True, exclude_none=True)
