@@ -1,0 +1,212 @@
+"""Settings from ``config.toml``.
+
+A bad file never stops the app: each bad value is reported in one sentence naming the
+file, line and key, and that value falls back to its default while the good ones are kept.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from hsinbox import paths
+
+StatusAfterReply = Literal["active", "pending", "closed"]
+
+
+class Settings(BaseModel):
+    """Every setting hsinbox reads, with the default a new user gets."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    theme: str = "textual-dark"
+    default_mailbox: str | int | None = None
+    default_folder: str | None = None
+    status_after_reply: StatusAfterReply = "pending"
+    undo_delay: float = Field(default=5.0, ge=0, le=60)
+    refresh_interval: int = Field(default=60, ge=0, le=86400)
+    waiting_warn_minutes: int = Field(default=60, ge=1)
+    waiting_alert_minutes: int = Field(default=240, ge=1)
+    signature: str = ""
+    editor: str | None = None
+    cache: bool = True
+    read_only: bool = False
+    keymap: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("keymap")
+    @classmethod
+    def _keys_not_empty(cls, value: dict[str, str]) -> dict[str, str]:
+        for action, keys in value.items():
+            if not keys.strip():
+                raise ValueError(f"the keys for {action!r} are empty")
+        return value
+
+
+DEFAULT_CONFIG_TOML = """\
+# hsinbox settings. Every line is optional; delete what you do not change.
+# Path: `hsinbox config path` prints where this file lives (HSINBOX_CONFIG overrides it).
+
+# A Textual theme: textual-dark, textual-light, nord, gruvbox, dracula, tokyo-night, ...
+# theme = "textual-dark"
+
+# The view opened on start when there is no remembered one: a mailbox name or id,
+# and a folder name ("Unassigned", "Mine", ...).
+# default_mailbox = "Support"
+# default_folder = "Mine"
+
+# Status a conversation gets after you reply: "active", "pending" or "closed".
+# status_after_reply = "pending"
+
+# Seconds that close, spam, move, delete and bulk actions wait for `u` (undo); 0 = off.
+# undo_delay = 5
+
+# Seconds between automatic refreshes of the open view; 0 = only on R.
+# refresh_interval = 60
+
+# Conversations whose customer has waited longer than these are marked in the list.
+# waiting_warn_minutes = 60
+# waiting_alert_minutes = 240
+
+# Appended to every reply (Markdown).
+# signature = "-- \\nThe Support Team"
+
+# Editor for ctrl+e in the composer; defaults to $VISUAL, then $EDITOR, then vi.
+# editor = "nvim"
+
+# Keep a local cache of conversations for instant start and search.
+# cache = true
+
+# Disable every change (for training and shadowing).
+# read_only = false
+
+# Key overrides by action name; see the help screen (?) for the names.
+# [keymap]
+# reply = "r"
+# close_next = "e,ctrl+d"
+"""
+
+
+class ConfigProblem(BaseModel):
+    """One bad thing in the config file, already phrased for a person."""
+
+    path: str
+    line: int | None
+    key: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        key = f" {self.key}:" if self.key else ""
+        return f"{where}:{key} {self.message}"
+
+
+def _line_of(text: str, dotted_key: str) -> int | None:
+    """The line where a key is set, found by scanning (tomllib keeps no positions)."""
+    parts = dotted_key.split(".")
+    leaf = re.escape(parts[-1])
+    section = ".".join(parts[:-1])
+    current = ""
+    pattern = re.compile(rf'^\s*("?){leaf}\1\s*=')
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = re.match(r"^\s*\[([^\]]+)\]\s*$", line)
+        if header:
+            current = header.group(1).strip()
+            continue
+        if current == section and pattern.match(line):
+            return number
+    return None
+
+
+def load_settings(path: Path | None = None) -> tuple[Settings, list[ConfigProblem]]:
+    """Read the settings; a missing file is not a problem, a bad one never raises."""
+    path = path or paths.config_file()
+    if not path.exists():
+        return Settings(), []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+        return Settings(), [
+            ConfigProblem(
+                path=str(path),
+                line=None,
+                key=None,
+                message=f"cannot be read ({reason}); using defaults",
+            )
+        ]
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        line = int(match.group(1)) if match else None
+        detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        return Settings(), [
+            ConfigProblem(
+                path=str(path),
+                line=line,
+                key=None,
+                message=f"is not valid TOML ({detail}); using defaults",
+            )
+        ]
+    return _validate(raw, text, str(path))
+
+
+def _validate(raw: dict[str, Any], text: str, path: str) -> tuple[Settings, list[ConfigProblem]]:
+    problems: list[ConfigProblem] = []
+    good: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key == "keymap" and isinstance(value, dict):
+            good[key] = _validate_keymap(value, text, path, problems)
+            continue
+        if key not in Settings.model_fields:
+            problems.append(
+                ConfigProblem(
+                    path=path,
+                    line=_line_of(text, key),
+                    key=key,
+                    message="is not a setting hsinbox knows; ignored",
+                )
+            )
+            continue
+        try:
+            Settings.model_validate({key: value})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = ".".join(str(p) for p in err["loc"])
+            message = err["msg"].rstrip(".").removeprefix("Value error, ")
+            problems.append(
+                ConfigProblem(
+                    path=path,
+                    line=_line_of(text, loc) or _line_of(text, key),
+                    key=loc,
+                    message=f"{message[0].lower()}{message[1:]}; using the default",
+                )
+            )
+            continue
+        good[key] = value
+    return Settings.model_validate(good), problems
+
+
+def _validate_keymap(
+    raw: dict[str, Any], text: str, path: str, problems: list[ConfigProblem]
+) -> dict[str, str]:
+    """Keep each good override; a bad one is reported on its own line."""
+    keymap: dict[str, str] = {}
+    for action, keys in raw.items():
+        dotted = f"keymap.{action}"
+        if not isinstance(keys, str) or not keys.strip():
+            problems.append(
+                ConfigProblem(
+                    path=path,
+                    line=_line_of(text, dotted),
+                    key=dotted,
+                    message='must be keys such as "ctrl+r" or "r,f5"; using the default',
+                )
+            )
+            continue
+        keymap[str(action)] = keys
+    return keymap
