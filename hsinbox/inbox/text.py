@@ -1,0 +1,318 @@
+"""Untrusted text from Help Scout, made safe and readable for a terminal.
+
+Everything the API sends (subjects, names, HTML bodies, tags) may carry terminal escape
+sequences, control characters, bidi overrides or strings that look like Rich markup. The UI
+shows API text only through :func:`safe_text`, which strips the dangerous bytes and builds a
+``rich.text.Text`` directly, so nothing is ever parsed as markup.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from html import unescape
+from html.parser import HTMLParser
+
+from rich.text import Text
+
+# ESC-introduced sequences: CSI (ESC [ ... final), OSC / DCS / APC / PM / SOS (ESC ] ... ST or
+# BEL), two-byte escapes (ESC + one char). Also the 8-bit C1 forms (0x9b CSI, 0x9d OSC, ...).
+_ESCAPES = re.compile(
+    r"""
+    \x1b\[[0-?]*[ -/]*[@-~]?                       # CSI
+  | \x9b[0-?]*[ -/]*[@-~]?                         # 8-bit CSI
+  | (?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])        # OSC DCS SOS PM APC (7- and 8-bit)
+    [^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?          #   ... up to BEL / ST
+  | \x1b[ -/]*[0-~]?                               # other escapes (ESC c, ESC ( B, lone ESC)
+    """,
+    re.VERBOSE,
+)
+# C0 (except \n and \t), DEL, C1, and bidi embedding/override/isolate controls.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(s: str | None) -> str:
+    """Strip escape sequences, control characters and bidi overrides; tabs become spaces."""
+    if not s:
+        return ""
+    s = s.replace("\r\n", "\n")
+    s = _ESCAPES.sub("", s)
+    s = s.replace("\t", "    ").replace("\r", "\n")
+    return _CONTROLS.sub("", s)
+
+
+def safe_text(s: str | None, style: str = "") -> Text:
+    """A Rich ``Text`` holding ``s`` literally: cleaned, never interpreted as markup."""
+    return Text(clean(s), style=style, end="")
+
+
+# --- HTML ------------------------------------------------------------------------------
+
+
+@dataclass
+class Block:
+    """One paragraph-like unit of a message body; ``quoted`` marks history to fold."""
+
+    text: str
+    quoted: bool = False
+    kind: str = "p"  # p, li, pre, heading
+
+
+_BLOCK_TAGS = {
+    "p",
+    "div",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "table",
+    "tr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "pre",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "hr",
+    "address",
+    "dl",
+    "dt",
+    "dd",
+    "center",
+    "form",
+    "fieldset",
+    "figure",
+}
+_DROP_TAGS = {"script", "style", "head", "title", "template", "noscript", "svg", "object"}
+_VOID_TAGS = {"br", "img", "hr", "input", "meta", "link", "area", "base", "col", "wbr", "source"}
+_WROTE = re.compile(r"^\s*(On\b.{0,300}\bwrote:|-{2,}\s*Original Message\s*-{2,})", re.I | re.S)
+_BR = "\ue000"  # a line break from <br>, kept apart from source newlines until flush
+_LOOKS_HTML = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>|&[a-zA-Z]+;|&#\d+;")
+_SPACES = re.compile(r"[ \t\r\n\f\v\u00a0]+")
+
+
+class _Parser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[Block] = []
+        self._buf: list[str] = []
+        self._drop = 0
+        self._quote = 0  # depth of quoting elements
+        self._quote_stack: list[bool] = []  # per open element: did it start a quote?
+        self._lists: list[list[int]] = []  # per open list: [ordered(0/1), counter]
+        self._pre = 0
+        self._link: tuple[str, int] | None = None  # href, buffer length at start
+        self._kind = "p"
+        self._quoted_rest = False  # after "On ... wrote:" everything is history
+
+    # block handling
+    def _flush(self) -> None:
+        raw = "".join(self._buf)
+        self._buf = []
+        if self._pre:
+            text = clean(raw.replace(_BR, "\n")).strip("\n")
+        else:
+            lines = [_SPACES.sub(" ", line).strip() for line in clean(raw).split(_BR)]
+            text = "\n".join(line for line in lines if line)
+        if not text:
+            self._kind = "p"
+            return
+        quoted = self._quote > 0 or self._quoted_rest
+        if not quoted and not self._lists and _WROTE.match(text):
+            self._quoted_rest = True
+            quoted = True
+        self.blocks.append(Block(text=text, quoted=quoted, kind=self._kind))
+        self._kind = "p"
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _DROP_TAGS:
+            self._drop += 1
+            return
+        if self._drop:
+            return
+        attr = dict(attrs)
+        if tag == "br":
+            self._buf.append(_BR)
+            return
+        if tag == "img":
+            alt = attr.get("alt")
+            if alt:
+                self._buf.append(f"[image: {alt}]")
+            return
+        if tag == "a":
+            self._link = (attr.get("href") or "", len(self._buf))
+            return
+        if tag in _BLOCK_TAGS:
+            self._flush()
+            classes = (attr.get("class") or "").split()
+            starts_quote = tag == "blockquote" or any(
+                c in ("gmail_quote", "yahoo_quoted", "moz-cite-prefix") for c in classes
+            )
+            if tag not in _VOID_TAGS:
+                self._quote_stack.append(starts_quote)
+            if starts_quote:
+                self._quote += 1
+            if tag in ("ul", "ol"):
+                self._lists.append([1 if tag == "ol" else 0, 0])
+            elif tag == "li":
+                self._kind = "li"
+                if self._lists and self._lists[-1][0]:
+                    self._lists[-1][1] += 1
+                    marker = f"{self._lists[-1][1]}. "
+                else:
+                    marker = "• "
+                indent = "  " * max(len(self._lists) - 1, 0)
+                self._buf.append(indent + marker)
+            elif tag == "pre":
+                self._pre += 1
+                self._kind = "pre"
+            elif tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+                self._kind = "heading"
+            elif tag == "hr":
+                self.blocks.append(Block(text="―" * 10, quoted=self._quote > 0, kind="hr"))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in _VOID_TAGS:
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _DROP_TAGS:
+            self._drop = max(self._drop - 1, 0)
+            return
+        if self._drop:
+            return
+        if tag == "a":
+            if self._link is not None:
+                href, start = self._link
+                self._link = None
+                label = _SPACES.sub(" ", "".join(self._buf[start:])).strip()
+                href_clean = clean(href).strip()
+                if href_clean and not href_clean.lower().startswith("javascript:"):
+                    shown = href_clean.removeprefix("mailto:")
+                    if label != href_clean and label != shown:
+                        self._buf.append(f" <{href_clean}>")
+            return
+        if tag in _BLOCK_TAGS and tag not in _VOID_TAGS:
+            self._flush()
+            if tag == "pre":
+                self._pre = max(self._pre - 1, 0)
+            if tag in ("ul", "ol") and self._lists:
+                self._lists.pop()
+            if self._quote_stack and self._quote_stack.pop():
+                self._quote = max(self._quote - 1, 0)
+
+    def handle_data(self, data: str) -> None:
+        if not self._drop:
+            self._buf.append(data.replace(_BR, ""))
+
+    def close(self) -> None:
+        super().close()
+        self._flush()
+
+
+def html_to_blocks(html: str | None) -> list[Block]:
+    """Readable blocks from an HTML (or plain-text) message body."""
+    if not html:
+        return []
+    if not _LOOKS_HTML.search(html):
+        # Plain text: split on blank lines, keep line breaks.
+        html = "".join(
+            f"<p>{_escape_plain(part)}</p>" for part in re.split(r"\n\s*\n", html) if part.strip()
+        )
+    parser = _Parser()
+    try:
+        parser.feed(html)
+        parser.close()
+    except Exception:  # a malformed body must still show something
+        return [Block(text=_SPACES.sub(" ", clean(unescape(re.sub(r"<[^>]*>", " ", html)))))]
+    blocks = parser.blocks
+    # Plain-text quoting with leading ">".
+    for block in blocks:
+        lines = block.text.split("\n")
+        if lines and all(line.startswith(">") for line in lines):
+            block.quoted = True
+    return blocks
+
+
+def _escape_plain(part: str) -> str:
+    return part.replace("&", "&amp;").replace("<", "&lt;").replace("\n", "<br>")
+
+
+def blocks_to_text(blocks: list[Block], *, show_quoted: bool = False) -> Text:
+    """Join blocks into one Text; folded history becomes a single dim line."""
+    out = Text(end="")
+    hidden = 0
+    first = True
+    for block in blocks:
+        if block.quoted and not show_quoted:
+            hidden += 1
+            continue
+        if not first:
+            out.append("\n\n" if block.kind != "li" else "\n")
+        first = False
+        style = "dim italic" if block.quoted else ("bold" if block.kind == "heading" else "")
+        out.append(safe_text(block.text, style))
+    if hidden:
+        if not first:
+            out.append("\n\n")
+        out.append(f"··· quoted history hidden ({hidden} block{'s' if hidden > 1 else ''})", "dim")
+    return out
+
+
+# --- Markdown -----------------------------------------------------------------------------
+
+_md = None
+
+
+def markdown_to_html(md: str) -> str:
+    """Markdown typed by an agent → the HTML Help Scout expects. Typed HTML is escaped."""
+    global _md
+    if _md is None:
+        from markdown_it import MarkdownIt
+
+        _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True})
+    return _md.render(md).strip()
+
+
+# --- small formatters -----------------------------------------------------------------------
+
+
+def human_size(n: int | None) -> str:
+    """Bytes as a short human string: 512 B, 1.5 KB, 2.0 MB."""
+    if n is None or n < 0:
+        return "?"
+    if n < 1024:
+        return f"{n} B"
+    value = float(n)
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1024
+        if value < 1024 or unit == "TB":
+            return f"{value:.1f} {unit}"
+    return f"{n} B"
+
+
+def waiting(dt: datetime | None, now: datetime) -> str:
+    """How long ago ``dt`` was, compactly: "now", "12m", "3h", "2d"."""
+    if dt is None:
+        return ""
+    if dt.tzinfo is None and now.tzinfo is not None:
+        dt = dt.replace(tzinfo=now.tzinfo)
+    elif now.tzinfo is None and dt.tzinfo is not None:
+        now = now.replace(tzinfo=dt.tzinfo)
+    seconds = (now - dt).total_seconds()
+    if seconds < 60:
+        return "now"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes}m"
+    hours = minutes // 60
+    if hours < 24:
+        return f"{hours}h"
+    return f"{hours // 24}d"
