@@ -1,0 +1,779 @@
+"""The async Help Scout Mailbox API v2 client.
+
+Rules that keep a user's work safe:
+- a write (POST, PATCH, PUT, DELETE) is never re-sent blindly: if the connection broke after
+  it may have left, the caller gets ``OutcomeUnknown`` instead of a possible duplicate;
+- a 429 is the gateway refusing the request, so it is safe to retry for writes too;
+- a token is refreshed shortly before it expires and once on a 401.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import os
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from hsinbox.helpscout.auth import (
+    USER_AGENT,
+    AppCredentials,
+    api_base_from_env,
+    client_credentials_grant,
+    refresh_token_grant,
+    validate_base_url,
+)
+from hsinbox.helpscout.errors import (
+    AuthError,
+    HelpScoutError,
+    InvalidResponse,
+    NetworkError,
+    NotSignedIn,
+    OutcomeUnknown,
+    RateLimited,
+    ServerError,
+    ValidationFailed,
+    error_from_response,
+)
+from hsinbox.helpscout.models import (
+    Conversation,
+    Customer,
+    Folder,
+    Mailbox,
+    NewConversation,
+    Page,
+    PageInfo,
+    TagInfo,
+    Thread,
+    Token,
+    User,
+)
+from hsinbox.helpscout.tokens import TokenStore, default_token_store
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+REFRESH_MARGIN = timedelta(minutes=5)
+DEFAULT_RATE_LIMIT_WAIT = 60.0
+GET_TRIES = 3
+JSON_PATCH = "application/json-patch+json"
+
+# Raised before any byte of the request left this machine.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+def format_datetime(value: datetime) -> str:
+    """Help Scout's only accepted form: ``YYYY-MM-DDTHH:MM:SSZ`` in UTC, no fraction."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def merge_tags(current: Iterable[str], add: Iterable[str]) -> list[str]:
+    """Current tags plus new ones; case-insensitive de-dup, first spelling and order kept."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for tag in [*current, *add]:
+        name = tag.strip()
+        key = name.casefold()
+        if name and key not in seen:
+            seen.add(key)
+            out.append(name)
+    return out
+
+
+def without_tags(current: Iterable[str], remove: Iterable[str]) -> list[str]:
+    gone = {t.strip().casefold() for t in remove}
+    return [t for t in merge_tags(current, ()) if t.casefold() not in gone]
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+_CUSTOMER_SCALARS = {
+    "first_name": "firstName",
+    "last_name": "lastName",
+    "organization": "organization",
+    "job_title": "jobTitle",
+    "location": "location",
+    "background": "background",
+}
+
+
+def customer_patch(
+    before: Customer,
+    *,
+    first_name: str | None = UNSET,
+    last_name: str | None = UNSET,
+    organization: str | None = UNSET,
+    job_title: str | None = UNSET,
+    location: str | None = UNSET,
+    background: str | None = UNSET,
+    emails: Sequence[str] = UNSET,
+    phones: Sequence[str] = UNSET,
+) -> list[dict[str, Any]]:
+    """JSON Patch operations turning ``before`` into the given values; unchanged → no op.
+
+    Entries are added to the collection and removed by id (``/emails/{id}``), as the
+    customer update endpoint documents; a whole collection cannot be removed at once.
+    """
+    wanted = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "organization": organization,
+        "job_title": job_title,
+        "location": location,
+        "background": background,
+    }
+    ops: list[dict[str, Any]] = []
+    for attr, value in wanted.items():
+        if value is UNSET:
+            continue
+        old = getattr(before, attr) or None
+        new = value or None
+        if old == new:
+            continue
+        path = "/" + _CUSTOMER_SCALARS[attr]
+        if new is None:
+            ops.append({"op": "remove", "path": path})
+        else:
+            ops.append({"op": "replace", "path": path, "value": new})
+    for field, values, entry_type in (
+        ("emails", emails, "work"),
+        ("phones", phones, "work"),
+    ):
+        if values is UNSET:
+            continue
+        existing = getattr(before, field)
+        want = [v.strip() for v in values if v.strip()]
+        want_keys = {v.casefold() for v in want}
+        have_keys = {e.value.casefold() for e in existing}
+        for entry in existing:
+            if entry.value.casefold() not in want_keys and entry.id is not None:
+                ops.append({"op": "remove", "path": f"/{field}/{entry.id}"})
+        for value in want:
+            if value.casefold() not in have_keys:
+                ops.append(
+                    {
+                        "op": "add",
+                        "path": f"/{field}",
+                        "value": {"type": entry_type, "value": value},
+                    }
+                )
+                have_keys.add(value.casefold())
+    return ops
+
+
+def _new_id(response: httpx.Response) -> int:
+    """A 201 has no body: the id is in ``Resource-ID``, else the end of ``Location``."""
+    raw = response.headers.get("Resource-ID")
+    if not raw:
+        location = response.headers.get("Location", "")
+        raw = location.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0] if location else ""
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise InvalidResponse(
+            "the created item's id was missing from the answer", status=response.status_code
+        ) from None
+
+
+def _seconds(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None
+
+
+def _int_header(response: httpx.Response, name: str) -> int | None:
+    raw = response.headers.get(name)
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def _csv(value: int | str | Iterable[int | str] | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, int | str):
+        return str(value)
+    return ",".join(str(v) for v in value)
+
+
+class HelpScoutClient:
+    """Talks to one Help Scout account. Use ``async with`` or ``await aclose()``."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        credentials: AppCredentials | None = None,
+        token_store: TokenStore | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_retries_429: int | bool = 3,
+        retry: bool = True,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        timeout: float = 30.0,
+        token: Token | None = None,
+        clock: Callable[[], datetime] | None = None,
+        on_rate_limit: Callable[[float], Any] | None = None,
+    ) -> None:
+        self.base_url = validate_base_url(base_url) if base_url else api_base_from_env()
+        self.credentials = credentials
+        self.token_store = token_store
+        self.max_retries_429 = int(max_retries_429) if retry else 0
+        self.retry = retry
+        self.on_rate_limit = on_rate_limit
+        self.rate_limit_remaining: int | None = None
+        self.rate_limit_limit: int | None = None
+        self._sleep = sleep
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._token = token
+        self._token_loaded = token is not None
+        self._token_lock = asyncio.Lock()
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            timeout=timeout,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/hal+json, application/json"},
+        )
+
+    def __repr__(self) -> str:
+        return f"HelpScoutClient(base_url={self.base_url!r})"
+
+    # --- lifecycle -----------------------------------------------------------------
+
+    @classmethod
+    def from_env(cls, token_store: TokenStore | None = None, **kwargs: Any) -> HelpScoutClient:
+        """App id/secret from the environment (nothing stored), else the saved sign-in."""
+        app_id = os.environ.get("HSINBOX_APP_ID", "").strip()
+        app_secret = os.environ.get("HSINBOX_APP_SECRET", "").strip()
+        if app_id and app_secret:
+            return cls(credentials=AppCredentials(app_id, app_secret), **kwargs)
+        store = token_store if token_store is not None else default_token_store()
+        token = store.load()
+        if token is None:
+            raise NotSignedIn()
+        return cls(credentials=store.load_credentials(), token_store=store, token=token, **kwargs)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> HelpScoutClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # --- tokens --------------------------------------------------------------------
+
+    @property
+    def token(self) -> Token | None:
+        return self._token
+
+    def _needs_refresh(self, token: Token) -> bool:
+        if token.expires_at is None:
+            return False
+        expires = token.expires_at
+        if expires.tzinfo is None:
+            expires = expires.replace(tzinfo=UTC)
+        return expires - self._clock() <= REFRESH_MARGIN
+
+    async def _renew(self, current: Token | None) -> Token:
+        """A new token: refresh grant when there is a refresh token, else mint one."""
+        if self.credentials is None:
+            if current is None:
+                raise NotSignedIn()
+            raise AuthError("the session expired; run `hsinbox auth login` again")
+        now = self._clock()
+        if current is not None and current.refresh_token:
+            token = await refresh_token_grant(
+                self.credentials,
+                current.refresh_token,
+                base_url=self.base_url,
+                http=self._http,
+                now=now,
+            )
+        else:
+            token = await client_credentials_grant(
+                self.credentials, base_url=self.base_url, http=self._http, now=now
+            )
+        if self.token_store is not None:
+            # Refresh tokens rotate: the old one is dead once a new one is issued.
+            self.token_store.save(token, self.credentials)
+        self._token = token
+        return token
+
+    async def _access_token(self, *, stale: Token | None = None) -> Token:
+        """The token to send; ``stale`` is one the server just refused with a 401."""
+        async with self._token_lock:
+            if not self._token_loaded:
+                self._token_loaded = True
+                if self._token is None and self.token_store is not None:
+                    self._token = self.token_store.load()
+            token = self._token
+            if stale is not None:
+                if token is not None and token.access_token != stale.access_token:
+                    return token  # another request already renewed it
+                return await self._renew(token)
+            if token is None or self._needs_refresh(token):
+                if token is not None and self.credentials is None:
+                    return token  # cannot refresh: try it, a 401 will say so
+                return await self._renew(token)
+            return token
+
+    # --- the request loop ----------------------------------------------------------
+
+    async def _notify_rate_limit(self, seconds: float) -> None:
+        if self.on_rate_limit is None:
+            return
+        result = self.on_rate_limit(seconds)
+        if inspect.isawaitable(result):
+            await result
+
+    def _record_rate_headers(self, response: httpx.Response) -> None:
+        remaining = _int_header(response, "X-RateLimit-Remaining-Minute")
+        limit = _int_header(response, "X-RateLimit-Limit-Minute")
+        if remaining is not None:
+            self.rate_limit_remaining = remaining
+        if limit is not None:
+            self.rate_limit_limit = limit
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        content_type: str = "application/json",
+    ) -> httpx.Response:
+        is_write = method != "GET"
+        url = self.base_url + path
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        content = None if json_body is None else json.dumps(json_body).encode("utf-8")
+        rate_retries = 0
+        get_tries = 0
+        reauthed = False
+        while True:
+            token = await self._access_token()
+            headers = {"Authorization": f"Bearer {token.access_token}"}
+            if content is not None:
+                headers["Content-Type"] = content_type
+            try:
+                response = await self._http.request(
+                    method,
+                    url,
+                    params=query or None,
+                    content=content,
+                    headers=headers,
+                    follow_redirects=not is_write,
+                )
+            except httpx.TransportError as exc:
+                reason = type(exc).__name__
+                if is_write:
+                    if isinstance(exc, _NOT_SENT):
+                        raise NetworkError(f"the change was not sent ({reason})") from None
+                    raise OutcomeUnknown(reason) from None
+                get_tries += 1
+                if self.retry and get_tries < GET_TRIES:
+                    await self._sleep(0.5 * 2 ** (get_tries - 1))
+                    continue
+                raise NetworkError(reason) from None
+            self._record_rate_headers(response)
+            status = response.status_code
+            if status == 401 and not reauthed and self.credentials is not None:
+                reauthed = True
+                await self._access_token(stale=token)
+                continue
+            if status == 429:
+                wait = (
+                    _seconds(response.headers.get("X-RateLimit-Retry-After"))
+                    or _seconds(response.headers.get("Retry-After"))
+                    or DEFAULT_RATE_LIMIT_WAIT
+                )
+                if rate_retries >= self.max_retries_429:
+                    error = error_from_response(response)
+                    raise RateLimited(
+                        error.message, status=429, log_ref=error.log_ref, retry_after=wait
+                    )
+                rate_retries += 1
+                await self._notify_rate_limit(wait)
+                await self._sleep(wait)
+                continue
+            if status >= 500 and not is_write:
+                get_tries += 1
+                if self.retry and get_tries < GET_TRIES:
+                    await self._sleep(0.5 * 2 ** (get_tries - 1))
+                    continue
+            if status >= 400:
+                raise error_from_response(response)
+            if status >= 300:
+                raise ServerError(f"unexpected redirect (HTTP {status})", status=status)
+            return response
+
+    async def _get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        response = await self._request("GET", path, params=params)
+        try:
+            return json.loads(response.content)
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidResponse("the answer was not JSON", status=response.status_code) from None
+
+    async def _get_model(
+        self, model: type[M], path: str, params: dict[str, Any] | None = None
+    ) -> M:
+        data = await self._get_json(path, params)
+        return _validate(model, data)
+
+    async def _get_page(
+        self, model: type[M], key: str, path: str, params: dict[str, Any] | None, page: int
+    ) -> Page[M]:
+        data = await self._get_json(path, {**(params or {}), "page": page})
+        return parse_page(data, key, model, page)
+
+    async def _all_pages(
+        self,
+        model: type[M],
+        key: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        max_pages: int | None = None,
+        concurrency: int = 4,
+    ) -> list[M]:
+        """Page 1, then pages 2..N at once (bounded); items in page order, de-duplicated.
+
+        Items can shift between pages while they are read; the first copy of an id wins.
+        """
+        first = await self._get_page(model, key, path, params, 1)
+        last = max(first.info.total_pages, 1)
+        if max_pages is not None:
+            last = min(last, max(max_pages, 1))
+        pages = [first]
+        if last > 1:
+            gate = asyncio.Semaphore(max(concurrency, 1))
+
+            async def fetch(number: int) -> Page[M]:
+                async with gate:
+                    return await self._get_page(model, key, path, params, number)
+
+            pages += await asyncio.gather(*(fetch(n) for n in range(2, last + 1)))
+        items: list[M] = []
+        seen: set[Any] = set()
+        for page in pages:
+            for item in page.items:
+                ident = getattr(item, "id", None)
+                if ident is not None:
+                    if ident in seen:
+                        continue
+                    seen.add(ident)
+                items.append(item)
+        return items
+
+    async def _write(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        content_type: str = "application/json",
+    ) -> httpx.Response:
+        return await self._request(method, path, json_body=body, content_type=content_type)
+
+    # --- reads ---------------------------------------------------------------------
+
+    async def get_me(self) -> User:
+        return await self._get_model(User, "/v2/users/me")
+
+    async def list_mailboxes(self) -> list[Mailbox]:
+        return await self._all_pages(Mailbox, "mailboxes", "/v2/mailboxes")
+
+    async def get_mailbox(self, mailbox_id: int) -> Mailbox:
+        return await self._get_model(Mailbox, f"/v2/mailboxes/{int(mailbox_id)}")
+
+    async def list_folders(self, mailbox_id: int) -> list[Folder]:
+        return await self._all_pages(Folder, "folders", f"/v2/mailboxes/{int(mailbox_id)}/folders")
+
+    async def list_users(self, mailbox_id: int | None = None) -> list[User]:
+        params = {"mailbox": mailbox_id} if mailbox_id is not None else None
+        return await self._all_pages(User, "users", "/v2/users", params)
+
+    async def list_tags(self) -> list[TagInfo]:
+        return await self._all_pages(TagInfo, "tags", "/v2/tags")
+
+    @staticmethod
+    def _conversation_params(
+        *,
+        mailbox: int | Iterable[int] | None = None,
+        folder: int | None = None,
+        status: str | None = "active",
+        tag: str | Iterable[str] | None = None,
+        assigned_to: int | None = None,
+        query: str | None = None,
+        modified_since: datetime | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
+        number: int | None = None,
+        embed: str | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "mailbox": _csv(mailbox),
+            "folder": folder,
+            "status": status,
+            "tag": _csv(tag),
+            "assigned_to": assigned_to,
+            "query": query,
+            "modifiedSince": format_datetime(modified_since) if modified_since else None,
+            "sortField": sort_field,
+            "sortOrder": sort_order,
+            "number": number,
+            "embed": embed,
+        }
+
+    async def list_conversations(self, *, page: int = 1, **filters: Any) -> Page[Conversation]:
+        params = self._conversation_params(**filters)
+        return await self._get_page(
+            Conversation, "conversations", "/v2/conversations", params, page
+        )
+
+    async def list_all_conversations(
+        self, *, max_pages: int | None = None, concurrency: int = 4, **filters: Any
+    ) -> list[Conversation]:
+        params = self._conversation_params(**filters)
+        return await self._all_pages(
+            Conversation,
+            "conversations",
+            "/v2/conversations",
+            params,
+            max_pages=max_pages,
+            concurrency=concurrency,
+        )
+
+    async def get_conversation(
+        self, conversation_id: int, *, embed_threads: bool = False
+    ) -> Conversation:
+        params = {"embed": "threads"} if embed_threads else None
+        return await self._get_model(
+            Conversation, f"/v2/conversations/{int(conversation_id)}", params
+        )
+
+    async def list_threads(self, conversation_id: int) -> list[Thread]:
+        """Every thread, oldest first (Help Scout pages them newest first)."""
+        threads = await self._all_pages(
+            Thread, "threads", f"/v2/conversations/{int(conversation_id)}/threads"
+        )
+        threads.reverse()
+        return threads
+
+    async def get_customer(self, customer_id: int) -> Customer:
+        return await self._get_model(Customer, f"/v2/customers/{int(customer_id)}")
+
+    # --- conversation writes -------------------------------------------------------
+
+    async def create_conversation(self, new: NewConversation) -> int:
+        response = await self._write("POST", "/v2/conversations", new.to_json())
+        return _new_id(response)
+
+    async def reply(
+        self,
+        conversation_id: int,
+        text: str,
+        *,
+        customer_id: int,
+        cc: Sequence[str] = (),
+        bcc: Sequence[str] = (),
+        status: str | None = None,
+        draft: bool = False,
+        user_id: int | None = None,
+    ) -> int:
+        body: dict[str, Any] = {"customer": {"id": int(customer_id)}, "text": text}
+        if cc:
+            body["cc"] = list(cc)
+        if bcc:
+            body["bcc"] = list(bcc)
+        if status:
+            body["status"] = status
+        if draft:
+            body["draft"] = True
+        if user_id is not None:
+            body["user"] = int(user_id)
+        response = await self._write(
+            "POST", f"/v2/conversations/{int(conversation_id)}/reply", body
+        )
+        return _new_id(response)
+
+    async def reply_to(self, conversation: Conversation, text: str, **options: Any) -> int:
+        """Reply using the conversation's primary customer, without fetching anything."""
+        customer = conversation.primary_customer
+        if customer is None or customer.id is None:
+            raise ValueError(f"Conversation {conversation.id} has no primary customer to reply to.")
+        return await self.reply(conversation.id, text, customer_id=customer.id, **options)
+
+    async def add_note(self, conversation_id: int, text: str, *, status: str | None = None) -> int:
+        body: dict[str, Any] = {"text": text}
+        if status:
+            body["status"] = status
+        response = await self._write(
+            "POST", f"/v2/conversations/{int(conversation_id)}/notes", body
+        )
+        return _new_id(response)
+
+    async def _patch_conversation(self, conversation_id: int, operation: dict[str, Any]) -> None:
+        """One JSON Patch object per request: Help Scout rejects arrays for conversations."""
+        await self._write(
+            "PATCH", f"/v2/conversations/{int(conversation_id)}", operation, content_type=JSON_PATCH
+        )
+
+    async def update_status(self, conversation_id: int, status: str) -> None:
+        await self._patch_conversation(
+            conversation_id, {"op": "replace", "path": "/status", "value": status}
+        )
+
+    async def assign(self, conversation_id: int, user_id: int) -> None:
+        await self._patch_conversation(
+            conversation_id, {"op": "replace", "path": "/assignTo", "value": int(user_id)}
+        )
+
+    async def unassign(self, conversation_id: int) -> None:
+        await self._patch_conversation(conversation_id, {"op": "remove", "path": "/assignTo"})
+
+    async def move(self, conversation_id: int, mailbox_id: int) -> None:
+        """The docs say op ``move``; one client uses ``replace``: try the other once on 400."""
+        try:
+            await self._patch_conversation(
+                conversation_id, {"op": "move", "path": "/mailboxId", "value": int(mailbox_id)}
+            )
+        except ValidationFailed as exc:
+            if exc.status != 400:
+                raise
+            log.info("move op refused (400); retrying with replace")
+            await self._patch_conversation(
+                conversation_id, {"op": "replace", "path": "/mailboxId", "value": int(mailbox_id)}
+            )
+
+    async def update_subject(self, conversation_id: int, subject: str) -> None:
+        await self._patch_conversation(
+            conversation_id, {"op": "replace", "path": "/subject", "value": subject}
+        )
+
+    async def set_tags(self, conversation_id: int, tags: Sequence[str]) -> None:
+        """PUT replaces the whole tag list."""
+        await self._write(
+            "PUT", f"/v2/conversations/{int(conversation_id)}/tags", {"tags": list(tags)}
+        )
+
+    async def add_tags(
+        self, conversation_id: int, current: Sequence[str], add: Iterable[str]
+    ) -> list[str]:
+        """Merge with the list the caller holds (no GET) and PUT it; returns what was sent."""
+        tags = merge_tags(current, add)
+        await self.set_tags(conversation_id, tags)
+        return tags
+
+    async def remove_tags(
+        self, conversation_id: int, current: Sequence[str], remove: Iterable[str]
+    ) -> list[str]:
+        tags = without_tags(current, remove)
+        await self.set_tags(conversation_id, tags)
+        return tags
+
+    async def delete_conversation(self, conversation_id: int) -> None:
+        await self._write("DELETE", f"/v2/conversations/{int(conversation_id)}")
+
+    # --- customers -----------------------------------------------------------------
+
+    async def create_customer(
+        self,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        emails: Sequence[str] = (),
+        phones: Sequence[str] = (),
+        organization: str | None = None,
+        job_title: str | None = None,
+    ) -> int:
+        body: dict[str, Any] = {}
+        if first_name:
+            body["firstName"] = first_name
+        if last_name:
+            body["lastName"] = last_name
+        if organization:
+            body["organization"] = organization
+        if job_title:
+            body["jobTitle"] = job_title
+        if emails:
+            body["emails"] = [{"type": "work", "value": e} for e in emails]
+        if phones:
+            body["phones"] = [{"type": "work", "value": p} for p in phones]
+        response = await self._write("POST", "/v2/customers", body)
+        return _new_id(response)
+
+    async def update_customer(self, customer_id: int, ops: list[dict[str, Any]]) -> None:
+        """Customers take a JSON Patch array (unlike conversations)."""
+        if not ops:
+            return
+        await self._write(
+            "PATCH", f"/v2/customers/{int(customer_id)}", list(ops), content_type=JSON_PATCH
+        )
+
+
+def _validate(model: type[M], data: Any) -> M:
+    if not isinstance(data, dict):
+        raise InvalidResponse(f"expected a {model.__name__} object", status=200)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidResponse(
+            f"a {model.__name__} did not have the expected shape ({exc.error_count()} problems)",
+            status=200,
+        ) from None
+
+
+def parse_page(data: Any, key: str, model: type[M], requested: int = 1) -> Page[M]:
+    """A list envelope → ``Page``. No ``_embedded`` means an empty page; no ``page`` → one."""
+    if not isinstance(data, dict):
+        raise InvalidResponse("expected a page object", status=200)
+    embedded = data.get("_embedded")
+    raw: Any = []
+    if isinstance(embedded, dict):
+        raw = embedded.get(key, [])
+    if raw is None:
+        raw = []
+    if not isinstance(raw, list):
+        raise InvalidResponse(f"_embedded.{key} was not a list", status=200)
+    items = [_validate(model, item) for item in raw]
+    page_data = data.get("page")
+    if isinstance(page_data, dict):
+        try:
+            info = PageInfo.model_validate(page_data)
+        except ValidationError:
+            raise InvalidResponse("the page information was unreadable", status=200) from None
+        if info.number < 1:
+            info = info.model_copy(update={"number": requested})
+    else:
+        info = PageInfo(size=len(items), total_elements=len(items), total_pages=1, number=requested)
+    return Page[model](items=items, info=info)  # type: ignore[valid-type]
+
+
+__all__ = [
+    "HelpScoutClient",
+    "HelpScoutError",
+    "customer_patch",
+    "format_datetime",
+    "merge_tags",
+    "parse_page",
+    "without_tags",
+]
