@@ -1,0 +1,164 @@
+"""The local state the screen shows, and where optimistic changes land.
+
+Models are never mutated: a change replaces the object with ``model_copy(update=...)`` so a
+widget holding the old object never sees it change under it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from typing import Any
+
+from hsinbox.helpscout.models import Conversation, Customer, PersonRef, Thread
+from hsinbox.inbox.view import View
+
+_MISSING = object()
+
+
+class Store:
+    """Conversations by id, ordered ids per view, threads and customers."""
+
+    def __init__(self) -> None:
+        self.conversations: dict[int, Conversation] = {}
+        self.views: dict[str, list[int]] = {}
+        self.threads: dict[int, list[Thread]] = {}
+        self.pending_threads: dict[int, list[Thread]] = {}
+        self.customers: dict[int, Customer] = {}
+        self.me: PersonRef | None = None
+        self.version = 0
+        self._stash: dict[str, Any] = {}
+        self._temp_ids = itertools.count(1)
+
+    # --- conversations and views ------------------------------------------------------
+
+    def _changed(self) -> None:
+        self.version += 1
+
+    def get(self, conversation_id: int) -> Conversation | None:
+        return self.conversations.get(conversation_id)
+
+    def put(self, conversation: Conversation) -> None:
+        self.conversations[conversation.id] = conversation
+        self._changed()
+
+    def set_view(self, view: View, conversations: list[Conversation]) -> None:
+        for conversation in conversations:
+            self.conversations[conversation.id] = conversation
+        self.views[view.key] = [c.id for c in conversations]
+        self._changed()
+
+    def view_ids(self, view: View) -> list[int]:
+        return list(self.views.get(view.key, []))
+
+    def view_conversations(self, view: View) -> list[Conversation]:
+        ids = self.views.get(view.key, [])
+        return [self.conversations[i] for i in ids if i in self.conversations]
+
+    def update(self, conversation_id: int, **changes: Any) -> Conversation | None:
+        """Replace a conversation with a copy carrying ``changes``; None if not loaded."""
+        current = self.conversations.get(conversation_id)
+        if current is None:
+            return None
+        updated = current.model_copy(update=changes)
+        self.conversations[conversation_id] = updated
+        self._changed()
+        return updated
+
+    def remove_from_views(self, conversation_id: int, token: str) -> None:
+        """Take a conversation out of every list, remembering where it was under ``token``."""
+        positions: dict[str, int] = {}
+        for key, ids in self.views.items():
+            if conversation_id in ids:
+                positions[key] = ids.index(conversation_id)
+                ids.remove(conversation_id)
+        self._stash.setdefault(f"views:{token}", positions)
+        self._changed()
+
+    def restore_to_views(self, conversation_id: int, token: str) -> None:
+        positions: dict[str, int] = self._stash.pop(f"views:{token}", {})
+        for key, index in positions.items():
+            ids = self.views.get(key)
+            if ids is None or conversation_id in ids:
+                continue
+            ids.insert(min(index, len(ids)), conversation_id)
+        self._changed()
+
+    # --- stash: what an optimistic change replaced, keyed by action id ----------------
+
+    def stash(self, token: str, value: Any) -> None:
+        """Remember a value for ``revert``; the first value stashed for a token wins."""
+        self._stash.setdefault(token, value)
+
+    def unstash(self, token: str, default: Any = None) -> Any:
+        value = self._stash.pop(token, _MISSING)
+        return default if value is _MISSING else value
+
+    def drop_stash(self, prefix_token: str) -> None:
+        """Forget everything an action stashed once it is confirmed."""
+        for key in [k for k in self._stash if k == prefix_token or k.endswith(f":{prefix_token}")]:
+            del self._stash[key]
+
+    # --- threads ---------------------------------------------------------------------
+
+    def set_threads(self, conversation_id: int, threads: list[Thread]) -> None:
+        self.threads[conversation_id] = list(threads)
+        self._changed()
+
+    def thread_list(self, conversation_id: int) -> list[Thread]:
+        """Loaded threads oldest first, then the ones still being sent."""
+        return list(self.threads.get(conversation_id, [])) + list(
+            self.pending_threads.get(conversation_id, [])
+        )
+
+    def add_pending_thread(self, conversation_id: int, kind: str, body: str) -> Thread:
+        """Show a reply or note while it is on its way; it gets a negative id."""
+        thread = Thread(
+            id=-next(self._temp_ids),
+            type=kind,
+            state="pending",
+            body=body,
+            created_by=self.me,
+            created_at=datetime.now(UTC),
+        )
+        self.pending_threads.setdefault(conversation_id, []).append(thread)
+        self._changed()
+        return thread
+
+    def remove_pending_thread(self, conversation_id: int, thread_id: int) -> Thread | None:
+        pending = self.pending_threads.get(conversation_id, [])
+        for thread in pending:
+            if thread.id == thread_id:
+                pending.remove(thread)
+                if not pending:
+                    self.pending_threads.pop(conversation_id, None)
+                self._changed()
+                return thread
+        return None
+
+    def confirm_pending_thread(
+        self, conversation_id: int, temp_id: int, real_id: int | None
+    ) -> None:
+        """Move a sent thread into the loaded list under its real id (no re-read needed)."""
+        thread = self.remove_pending_thread(conversation_id, temp_id)
+        if thread is None or conversation_id not in self.threads:
+            return
+        confirmed = thread.model_copy(update={"id": real_id or thread.id, "state": "published"})
+        if all(t.id != confirmed.id for t in self.threads[conversation_id]):
+            self.threads[conversation_id] = [*self.threads[conversation_id], confirmed]
+        self._changed()
+
+    # --- customers -------------------------------------------------------------------
+
+    def set_customer(self, customer: Customer) -> None:
+        self.customers[customer.id] = customer
+        self._changed()
+
+    def update_customer(self, customer_id: int, **changes: Any) -> Customer | None:
+        current = self.customers.get(customer_id)
+        if current is None:
+            return None
+        updated = current.model_copy(update=changes)
+        self.customers[customer_id] = updated
+        self._changed()
+        return updated

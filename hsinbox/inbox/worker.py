@@ -1,0 +1,420 @@
+"""The one write path: a single asyncio task that sends queued actions to Help Scout.
+
+submit → journal (disk, fsync) → optimistic apply → [undo delay] → one request → confirm or
+roll back. A dropped network, an unknown outcome, a 429 or an expired sign-in delays an
+action; it never drops or doubles it. Actions on the same conversation go out in submission
+order; a delayed action does not hold back work on other conversations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from hsinbox.helpscout.errors import (
+    AuthError,
+    HelpScoutError,
+    InvalidResponse,
+    NetworkError,
+    NotFound,
+    OutcomeUnknown,
+    RateLimited,
+    ServerError,
+)
+from hsinbox.inbox.actions import Action, Bulk, Delete
+from hsinbox.inbox.events import (
+    ActionApplied,
+    ActionCancelled,
+    ActionConfirmed,
+    ActionFailed,
+    AuthRequired,
+    BulkFinished,
+    ConnectionChanged,
+    Event,
+    QueueChanged,
+    RateLimitWait,
+)
+from hsinbox.inbox.journal import Journal
+
+if TYPE_CHECKING:
+    from hsinbox.helpscout.client import HelpScoutClient
+    from hsinbox.inbox.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = 30.0
+#: 5xx answers in a row before an action is given up (and rolled back) as failed.
+MAX_SERVER_ERRORS = 5
+
+
+@dataclass(eq=False)
+class _Entry:
+    action: Action
+    submitted_at: float
+    not_before: float
+    bulk_id: str | None = None
+    known_ids: tuple[int, ...] = ()
+    attempted: bool = False
+    maybe_sent: bool = False
+    server_errors: int = 0
+
+    @property
+    def cancellable(self) -> bool:
+        return not self.maybe_sent
+
+
+@dataclass(eq=False)
+class _BulkState:
+    bulk: Bulk
+    remaining: set[str]
+    confirmed: list[Action] = field(default_factory=list)
+    failed: list[tuple[Action, str]] = field(default_factory=list)
+
+
+class Worker:
+    def __init__(
+        self,
+        client: HelpScoutClient,
+        store: Store,
+        journal: Journal,
+        emit: Callable[[Event], None],
+        *,
+        undo_delay: float = 5.0,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        max_backoff: float = MAX_BACKOFF,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.journal = journal
+        self._emit = emit
+        self.undo_delay = undo_delay
+        self._sleep = sleep
+        self._clock = clock
+        self._wall = wall_clock
+        self.max_backoff = max_backoff
+        self.online = True
+        self.paused = False
+        self._entries: list[_Entry] = []
+        self._bulks: dict[str, _BulkState] = {}
+        self._in_flight: _Entry | None = None
+        self._failures = 0
+        self._wake = asyncio.Event()
+        self._kick = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # --- what the session sees -------------------------------------------------------
+
+    @property
+    def pending_actions(self) -> list[Action]:
+        return [e.action for e in self._entries]
+
+    @property
+    def queue_length(self) -> int:
+        return len(self._entries)
+
+    def reapply_pending(self) -> None:
+        """After a reload replaced local copies, show the unsent changes again."""
+        for entry in self._entries:
+            entry.action.reapply(self.store)
+
+    # --- submitting ------------------------------------------------------------------
+
+    def submit(self, action: Action) -> None:
+        if isinstance(action, Bulk):
+            if action.actions:
+                self._bulks[action.id] = _BulkState(action, {a.id for a in action.actions})
+            for child in action.actions:
+                self._enqueue(child, delayed=True, bulk_id=action.id)
+            self._emit(ActionApplied(action))
+        else:
+            self._enqueue(action, delayed=action.delay_eligible, bulk_id=None)
+            self._emit(ActionApplied(action))
+        self._queue_changed()
+        self._ensure_running()
+        self._wake.set()
+
+    def _enqueue(self, action: Action, *, delayed: bool, bulk_id: str | None) -> None:
+        submitted_at = self._wall()
+        known: tuple[int, ...] = ()
+        if action.creates and action.conversation_id is not None:
+            known = tuple(t.id for t in self.store.threads.get(action.conversation_id, []))
+        # Journal first: if we crash right after, the action is replayed, not lost.
+        self.journal.submit(action, submitted_at, known_ids=known, bulk_id=bulk_id)
+        action.apply(self.store)
+        delay = self.undo_delay if delayed and self.undo_delay > 0 else 0.0
+        self._entries.append(
+            _Entry(action, submitted_at, self._clock() + delay, bulk_id, known_ids=known)
+        )
+
+    def resume_journal(self) -> int:
+        """Queue what a previous run left unsent; POSTs it may have sent are checked first."""
+        resumed = 0
+        queued = {e.action.id for e in self._entries}
+        for rec in self.journal.pending():
+            if rec.action.id in queued:
+                continue
+            rec.action.apply(self.store)
+            self._entries.append(
+                _Entry(
+                    rec.action,
+                    rec.submitted_at,
+                    0.0,
+                    None,
+                    known_ids=rec.known_ids,
+                    attempted=rec.attempted,
+                    maybe_sent=rec.attempted,
+                )
+            )
+            self._emit(ActionApplied(rec.action))
+            resumed += 1
+        if resumed:
+            self._queue_changed()
+            self._ensure_running()
+            self._wake.set()
+        return resumed
+
+    def cancel(self, action_id: str) -> bool:
+        """Undo an action that has not been sent; False when it is too late."""
+        state = self._bulks.get(action_id)
+        if state is not None:
+            children = [e for e in self._entries if e.bulk_id == action_id]
+            cancelled = [e for e in children if self._drop(e)]
+            if cancelled:
+                self._emit(ActionCancelled(state.bulk))
+                for entry in cancelled:
+                    self._bulk_child_done(action_id, entry.action.id)
+                self._queue_changed()
+            return bool(cancelled)
+        for entry in self._entries:
+            if entry.action.id == action_id:
+                if not self._drop(entry):
+                    return False
+                if entry.bulk_id is not None:
+                    self._bulk_child_done(entry.bulk_id, entry.action.id)
+                else:
+                    self._emit(ActionCancelled(entry.action))
+                self._queue_changed()
+                return True
+        return False
+
+    def _drop(self, entry: _Entry) -> bool:
+        if entry is self._in_flight or not entry.cancellable:
+            return False
+        self._entries.remove(entry)
+        self.journal.finish(entry.action.id, "cancel")
+        entry.action.revert(self.store)
+        self._wake.set()
+        return True
+
+    def resume(self) -> None:
+        """Continue after ``AuthRequired`` once the user signed in again."""
+        self.paused = False
+        self._failures = 0
+        self._ensure_running()
+        self._wake.set()
+        self._kick.set()
+
+    def kick(self) -> None:
+        """Retry now instead of at the end of the back-off (e.g. a read just worked)."""
+        self._kick.set()
+
+    # --- the task --------------------------------------------------------------------
+
+    def _ensure_running(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="hsinbox-outbox")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def drain(self) -> None:
+        """Wait until the queue is empty (tests and clean shutdown)."""
+        while self._entries and not self.paused:
+            self._ensure_running()
+            await asyncio.sleep(0)
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            if self.paused:
+                await self._wake.wait()
+                continue
+            entry = self._next_ready()
+            if entry is None:
+                await self._wait(self._next_deadline(), self._wake)
+                continue
+            try:
+                await self._process(entry)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox worker error")
+                if entry in self._entries:
+                    self._fail(entry, "hsinbox hit an unexpected error while sending it.")
+
+    def _next_ready(self) -> _Entry | None:
+        now = self._clock()
+        blocked: set[str] = set()
+        for entry in self._entries:
+            key = entry.action.order_key
+            if key in blocked:
+                continue
+            if entry.not_before <= now:
+                return entry
+            blocked.add(key)
+        return None
+
+    def _next_deadline(self) -> float | None:
+        now = self._clock()
+        waits = [e.not_before - now for e in self._entries if e.not_before > now]
+        return max(min(waits), 0.0) if waits else None
+
+    async def _wait(self, timeout: float | None, event: asyncio.Event) -> None:
+        """Sleep (with the injected sleep) until ``timeout`` passes or ``event`` is set."""
+        if timeout is None:
+            await event.wait()
+            return
+        sleeper = asyncio.ensure_future(self._sleep(timeout))
+        waiter = asyncio.ensure_future(event.wait())
+        try:
+            await asyncio.wait({sleeper, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, waiter):
+                task.cancel()
+            await asyncio.gather(sleeper, waiter, return_exceptions=True)
+
+    async def _backoff(self) -> None:
+        self._failures += 1
+        delay = min(2.0 ** (self._failures - 1), self.max_backoff)
+        self._kick.clear()
+        await self._wait(delay, self._kick)
+
+    async def _process(self, entry: _Entry) -> None:
+        action = entry.action
+        self._in_flight = entry
+        was_attempted = entry.attempted
+        try:
+            result: Any = None
+            landed = False
+            if entry.maybe_sent and action.creates:
+                found = await action.find_landed(
+                    self.client, entry.submitted_at, frozenset(entry.known_ids)
+                )
+                if found is not None:
+                    result, landed = found, True
+            if not landed:
+                self.journal.attempt(action.id)
+                entry.attempted = True
+                result = await action.send(self.client)
+        except RateLimited as exc:
+            self._emit(RateLimitWait(exc.retry_after))
+            await self._sleep(exc.retry_after)
+            return
+        except AuthError as exc:
+            self.paused = True
+            self._emit(AuthRequired(str(exc)))
+            return
+        except NetworkError as exc:
+            self.mark_offline(str(exc))
+            await self._backoff()
+            return
+        except OutcomeUnknown as exc:
+            entry.maybe_sent = True
+            self.mark_offline(str(exc))
+            await self._backoff()
+            return
+        except (ServerError, InvalidResponse) as exc:
+            entry.maybe_sent = True
+            entry.server_errors += 1
+            if entry.server_errors >= MAX_SERVER_ERRORS:
+                self._fail(entry, str(exc))
+            else:
+                await self._backoff()
+            return
+        except NotFound as exc:
+            if isinstance(action, Delete) and was_attempted:
+                # An earlier attempt deleted it and the answer was lost.
+                self._succeed(entry, None)
+            else:
+                self._fail(entry, str(exc))
+            return
+        except HelpScoutError as exc:
+            self._fail(entry, str(exc))
+            return
+        finally:
+            self._in_flight = None
+        self._succeed(entry, result)
+
+    # --- outcomes --------------------------------------------------------------------
+
+    def mark_offline(self, reason: str) -> None:
+        if self.online:
+            self.online = False
+            self._emit(ConnectionChanged(online=False, reason=reason))
+            self._queue_changed()
+
+    def _online(self) -> None:
+        self._failures = 0
+        if not self.online:
+            self.online = True
+            self._emit(ConnectionChanged(online=True))
+
+    def _succeed(self, entry: _Entry, result: Any) -> None:
+        self._online()
+        self._entries.remove(entry)
+        self.journal.finish(entry.action.id, "done")
+        entry.action.confirm(self.store, result)
+        ident = result if isinstance(result, int) and not isinstance(result, bool) else None
+        if entry.bulk_id is not None and entry.bulk_id in self._bulks:
+            self._bulks[entry.bulk_id].confirmed.append(entry.action)
+            self._bulk_child_done(entry.bulk_id, entry.action.id)
+        else:
+            self._emit(ActionConfirmed(entry.action, ident))
+        self._queue_changed()
+
+    def _fail(self, entry: _Entry, reason: str) -> None:
+        if entry.server_errors < MAX_SERVER_ERRORS:
+            # A refusal is an answer: Help Scout is reachable.
+            self._online()
+        self._entries.remove(entry)
+        self.journal.finish(entry.action.id, "failed")
+        entry.action.revert(self.store)
+        if entry.bulk_id is not None and entry.bulk_id in self._bulks:
+            self._bulks[entry.bulk_id].failed.append((entry.action, reason))
+            self._bulk_child_done(entry.bulk_id, entry.action.id)
+        else:
+            self._emit(ActionFailed(entry.action, reason))
+        self._queue_changed()
+
+    def _bulk_child_done(self, bulk_id: str, child_id: str) -> None:
+        """Count a finished (confirmed, failed or cancelled) child; summarise after the last."""
+        state = self._bulks.get(bulk_id)
+        if state is None:
+            return
+        state.remaining.discard(child_id)
+        if state.remaining:
+            return
+        del self._bulks[bulk_id]
+        if state.confirmed or state.failed:
+            self._emit(
+                BulkFinished(
+                    state.bulk,
+                    state.bulk.summary(len(state.confirmed), state.failed),
+                    tuple(state.confirmed),
+                    tuple(state.failed),
+                )
+            )
+
+    def _queue_changed(self) -> None:
+        self._emit(QueueChanged(len(self._entries)))
