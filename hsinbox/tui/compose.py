@@ -1,0 +1,374 @@
+"""Writing: the reply/note composer, the new-conversation form and the customer editor.
+
+The composer keeps what you type: every change is saved to the draft store after a short
+pause, and leaving with escape keeps the draft for next time.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.timer import Timer
+from textual.widgets import Checkbox, Footer, Input, Label, Select, Static, TextArea
+
+from hsinbox.helpscout.models import Customer, Mailbox, User
+from hsinbox.inbox.text import safe_text
+
+if TYPE_CHECKING:
+    from hsinbox.helpscout.models import Conversation
+
+EditorLauncher = Callable[[App, str], str | None]
+"""Opens ``text`` in an editor and returns the edited text, or None if nothing came back."""
+
+
+def split_list(raw: str) -> list[str]:
+    return [part.strip() for part in raw.replace(";", ",").split(",") if part.strip()]
+
+
+def run_external_editor(app: App, text: str, command: str | None = None) -> str | None:
+    """Suspend the app, edit ``text`` in $EDITOR, return the result (None on any failure)."""
+    editor = command or os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    fd, name = tempfile.mkstemp(prefix="hsinbox-", suffix=".md")
+    path = Path(name)
+    result: str | None = None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(path, 0o600)
+        with app.suspend():
+            # Anything raised inside suspend() would leave the terminal un-resumed.
+            try:
+                completed = subprocess.run([*shlex.split(editor), str(path)], check=False)
+                if completed.returncode == 0:
+                    result = path.read_text(encoding="utf-8")
+            except Exception:
+                result = None
+    except Exception:
+        result = None
+    finally:
+        path.unlink(missing_ok=True)
+    return result
+
+
+@dataclass(frozen=True)
+class Composed:
+    """What the composer hands back; ``body`` is Markdown as typed."""
+
+    kind: str  # "reply" or "note"
+    body: str
+    cc: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()
+    status: str | None = None
+    draft: bool = False
+
+
+STATUS_OPTIONS = [("Active", "active"), ("Pending", "pending"), ("Closed", "closed")]
+
+
+class ComposerScreen(ModalScreen[Composed | None]):
+    """Reply or note. ctrl+s sends, escape leaves keeping a draft, ctrl+e opens $EDITOR."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "send", "Send", id="composer.send", priority=True),
+        Binding("escape", "leave", "Leave (keep draft)", id="composer.leave", priority=True),
+        Binding("ctrl+e", "external_editor", "$EDITOR", id="composer.editor", priority=True),
+    ]
+
+    def __init__(
+        self,
+        kind: str,
+        conversation: Conversation,
+        *,
+        initial: str = "",
+        default_status: str = "pending",
+        save_draft: Callable[[str], None] | None = None,
+        editor: EditorLauncher | None = None,
+        debounce: float = 0.5,
+    ) -> None:
+        super().__init__(classes="dialog-screen")
+        self.kind = kind
+        self.conversation = conversation
+        self.initial = initial
+        self.default_status = default_status
+        self._save_draft = save_draft
+        self._editor = editor
+        self._debounce = debounce
+        self._timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        reply = self.kind == "reply"
+        classes = "dialog composer " + ("-reply" if reply else "-note")
+        with Vertical(classes=classes):
+            title = Text("REPLY to customer" if reply else "NOTE (team only)", "bold", end="")
+            title.append(f"  ·  #{self.conversation.number or self.conversation.id} ")
+            title.append(safe_text(self.conversation.subject or ""))
+            yield Label(title, classes="dialog-title composer-title")
+            if reply:
+                with Horizontal(classes="composer-row"):
+                    to = self.conversation.primary_customer
+                    who = Text("To: ", "dim", end="")
+                    who.append(safe_text(to.email or to.display if to else "customer"))
+                    yield Label(who, id="composer-to")
+                with Horizontal(classes="composer-row"):
+                    yield Input(placeholder="cc (comma separated)", id="composer-cc")
+                    yield Input(placeholder="bcc", id="composer-bcc")
+            yield TextArea(
+                self.initial, id="composer-body", soft_wrap=True, show_line_numbers=False
+            )
+            with Horizontal(classes="composer-row"):
+                yield Label("Status after sending:", classes="composer-label")
+                yield Select(
+                    STATUS_OPTIONS,
+                    value=self.default_status,
+                    allow_blank=False,
+                    id="composer-status",
+                )
+                if reply:
+                    yield Checkbox("Save as Help Scout draft", id="composer-draft")
+            yield Static(
+                "Markdown: **bold**, _italic_, - lists, [text](url). "
+                "ctrl+s send · escape keep as draft · ctrl+e $EDITOR",
+                classes="dialog-help",
+            )
+            yield Footer()
+
+    def on_mount(self) -> None:
+        area = self.query_one(TextArea)
+        area.focus()
+        area.move_cursor(area.document.end)
+
+    @on(TextArea.Changed, "#composer-body")
+    def _changed(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(self._debounce, self._save_now)
+
+    def _save_now(self) -> None:
+        self._timer = None
+        if self._save_draft is not None:
+            self._save_draft(self.query_one(TextArea).text)
+
+    @property
+    def body(self) -> str:
+        return self.query_one(TextArea).text
+
+    def action_send(self) -> None:
+        body = self.body.strip()
+        if not body:
+            self.notify("Nothing to send: the message is empty.", severity="warning")
+            return
+        reply = self.kind == "reply"
+        status = self.query_one("#composer-status", Select).value
+        self.dismiss(
+            Composed(
+                kind=self.kind,
+                body=body,
+                cc=tuple(split_list(self.query_one("#composer-cc", Input).value)) if reply else (),
+                bcc=tuple(split_list(self.query_one("#composer-bcc", Input).value))
+                if reply
+                else (),
+                status=str(status) if isinstance(status, str) else None,
+                draft=reply and self.query_one("#composer-draft", Checkbox).value,
+            )
+        )
+
+    def action_leave(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._save_now()
+        self.dismiss(None)
+
+    def action_external_editor(self) -> None:
+        if self._editor is None:
+            return
+        text = self._editor(self.app, self.body)
+        if text is None:
+            self.notify("The editor did not return any text; nothing changed.", severity="warning")
+            return
+        area = self.query_one(TextArea)
+        area.load_text(text.rstrip("\n"))
+        area.move_cursor(area.document.end)
+        self._save_now()
+
+
+@dataclass(frozen=True)
+class NewConversationForm:
+    mailbox_id: int
+    customer_email: str
+    subject: str
+    type: str
+    body: str
+    tags: tuple[str, ...]
+    assignee_id: int | None
+    status: str
+
+
+class NewConversationScreen(ModalScreen[NewConversationForm | None]):
+    """Start a conversation: mailbox, customer, subject, type, body, tags, assignee."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "create", "Create", id="new.create", priority=True),
+        Binding("escape", "cancel", "Cancel", id="new.cancel", priority=True),
+    ]
+
+    def __init__(
+        self,
+        mailboxes: list[Mailbox],
+        users: list[User],
+        *,
+        mailbox_id: int | None,
+        me_id: int | None,
+    ) -> None:
+        super().__init__(classes="dialog-screen")
+        self.mailboxes = mailboxes
+        self.users = users
+        self.mailbox_id = mailbox_id
+        self.me_id = me_id
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog form"):
+            yield Label("New conversation", classes="dialog-title")
+            boxes = [(safe_text(m.name or str(m.id)).plain, m.id) for m in self.mailboxes]
+            yield Label("Mailbox")
+            yield Select(
+                boxes,
+                value=self.mailbox_id if self.mailbox_id is not None else Select.BLANK,
+                allow_blank=not boxes,
+                id="new-mailbox",
+            )
+            yield Label("Customer email")
+            yield Input(placeholder="customer@example.com", id="new-email")
+            yield Label("Subject")
+            yield Input(id="new-subject")
+            yield Label("Type")
+            yield Select(
+                [("Email", "email"), ("Chat", "chat"), ("Phone", "phone")],
+                value="email",
+                allow_blank=False,
+                id="new-type",
+            )
+            yield Label("Message (Markdown)")
+            yield TextArea(id="new-body", soft_wrap=True)
+            yield Label("Tags (comma separated)")
+            yield Input(id="new-tags")
+            yield Label("Assignee")
+            people = [("me", self.me_id)] if self.me_id is not None else []
+            people += [(safe_text(u.name).plain, u.id) for u in self.users if u.id != self.me_id]
+            yield Select(people, id="new-assignee", prompt="unassigned")
+            yield Label("Status")
+            yield Select(STATUS_OPTIONS, value="active", allow_blank=False, id="new-status")
+            yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#new-email", Input).focus()
+
+    def action_create(self) -> None:
+        mailbox = self.query_one("#new-mailbox", Select).value
+        email = self.query_one("#new-email", Input).value.strip()
+        subject = self.query_one("#new-subject", Input).value.strip()
+        body = self.query_one("#new-body", TextArea).text.strip()
+        problems = []
+        if not isinstance(mailbox, int):
+            problems.append("choose a mailbox")
+        if "@" not in email:
+            problems.append("enter the customer's email")
+        if not subject:
+            problems.append("enter a subject")
+        if not body:
+            problems.append("write a message")
+        if problems:
+            self.notify("To create it, " + ", ".join(problems) + ".", severity="warning")
+            return
+        assignee = self.query_one("#new-assignee", Select).value
+        kind = self.query_one("#new-type", Select).value
+        status = self.query_one("#new-status", Select).value
+        assert isinstance(mailbox, int)
+        self.dismiss(
+            NewConversationForm(
+                mailbox_id=mailbox,
+                customer_email=email,
+                subject=subject,
+                type=str(kind),
+                body=body,
+                tags=tuple(split_list(self.query_one("#new-tags", Input).value)),
+                assignee_id=assignee if isinstance(assignee, int) else None,
+                status=str(status),
+            )
+        )
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class CustomerForm:
+    first_name: str
+    last_name: str
+    organization: str
+    job_title: str
+    emails: tuple[str, ...]
+    phones: tuple[str, ...]
+
+
+class CustomerEditScreen(ModalScreen[CustomerForm | None]):
+    """Edit a customer's names, organization, job title, emails and phones."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="customer.save", priority=True),
+        Binding("escape", "cancel", "Cancel", id="customer.cancel", priority=True),
+    ]
+
+    def __init__(self, customer: Customer) -> None:
+        super().__init__(classes="dialog-screen")
+        self.customer = customer
+
+    def compose(self) -> ComposeResult:
+        c = self.customer
+        with VerticalScroll(classes="dialog form"):
+            yield Label("Edit customer", classes="dialog-title")
+            fields = [
+                ("First name", "cust-first", c.first_name or ""),
+                ("Last name", "cust-last", c.last_name or ""),
+                ("Organization", "cust-org", c.organization or ""),
+                ("Job title", "cust-job", c.job_title or ""),
+                ("Emails (comma separated)", "cust-emails", ", ".join(e.value for e in c.emails)),
+                ("Phones (comma separated)", "cust-phones", ", ".join(p.value for p in c.phones)),
+            ]
+            for label, wid, value in fields:
+                yield Label(label)
+                yield Input(safe_text(value).plain, id=wid)
+            yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#cust-first", Input).focus()
+
+    def _value(self, wid: str) -> str:
+        return self.query_one(f"#{wid}", Input).value.strip()
+
+    def action_save(self) -> None:
+        self.dismiss(
+            CustomerForm(
+                first_name=self._value("cust-first"),
+                last_name=self._value("cust-last"),
+                organization=self._value("cust-org"),
+                job_title=self._value("cust-job"),
+                emails=tuple(split_list(self._value("cust-emails"))),
+                phones=tuple(split_list(self._value("cust-phones"))),
+            )
+        )
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

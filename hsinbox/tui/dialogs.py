@@ -1,0 +1,309 @@
+"""Modal screens: pickers, the tag editor, confirmation, help and the sign-in notice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Footer, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from hsinbox.inbox.text import safe_text
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One pickable item: ``value`` is returned, ``label`` shown, ``search`` matched."""
+
+    value: str
+    label: Text
+    search: str = ""
+
+
+class PickerScreen(ModalScreen[str | None]):
+    """Type to filter, enter chooses, escape cancels."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="picker.cancel"),
+        Binding("enter", "choose", "Choose", id="picker.choose", priority=True),
+        Binding("down", "move(1)", "Down", show=False, priority=True),
+        Binding("up", "move(-1)", "Up", show=False, priority=True),
+    ]
+
+    def __init__(self, title: str, choices: Iterable[Choice], *, placeholder: str = "") -> None:
+        super().__init__(classes="dialog-screen")
+        self.title_text = title
+        self.choices = list(choices)
+        self.placeholder = placeholder or "type to filter"
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog picker"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Input(placeholder=self.placeholder, id="picker-filter")
+            yield OptionList(id="picker-options")
+            yield Footer()
+
+    def on_mount(self) -> None:
+        self._fill("")
+        self.query_one(Input).focus()
+
+    def _fill(self, needle: str) -> None:
+        options = self.query_one(OptionList)
+        options.clear_options()
+        needle = needle.casefold().strip()
+        shown = [
+            Option(c.label, id=c.value)
+            for c in self.choices
+            if not needle or needle in (c.search or c.label.plain).casefold()
+        ]
+        options.add_options(shown)
+        if shown:
+            options.highlighted = 0
+
+    @on(Input.Changed, "#picker-filter")
+    def _filter(self, event: Input.Changed) -> None:
+        self._fill(event.value)
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_move(self, delta: int) -> None:
+        options = self.query_one(OptionList)
+        if options.option_count:
+            current = options.highlighted if options.highlighted is not None else -1
+            options.highlighted = max(0, min(options.option_count - 1, current + delta))
+
+    def action_choose(self) -> None:
+        options = self.query_one(OptionList)
+        if options.highlighted is not None and options.option_count:
+            self.dismiss(options.get_option_at_index(options.highlighted).id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+STATUS_CHOICES = [("a", "active"), ("p", "pending"), ("c", "closed"), ("s", "spam")]
+
+
+class StatusPicker(ModalScreen[str | None]):
+    """One key per status: a active, p pending, c closed, s spam."""
+
+    BINDINGS = [
+        Binding("a", "pick('active')", "Active", id="status.active"),
+        Binding("p", "pick('pending')", "Pending", id="status.pending"),
+        Binding("c", "pick('closed')", "Closed", id="status.closed"),
+        Binding("s", "pick('spam')", "Spam", id="status.spam"),
+        Binding("escape", "pick('')", "Cancel", id="picker.cancel"),
+    ]
+
+    def __init__(self, title: str, current: str | None = None) -> None:
+        super().__init__(classes="dialog-screen")
+        self.title_text = title
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog status-picker"):
+            yield Label(self.title_text, classes="dialog-title")
+            options = []
+            for key, status in STATUS_CHOICES:
+                label = Text(f"{key}  ", "bold", end="")
+                label.append(status)
+                if status == self.current:
+                    label.append("  (current)", "dim")
+                options.append(Option(label, id=status))
+            yield OptionList(*options, id="status-options")
+            yield Footer()
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_pick(self, status: str) -> None:
+        self.dismiss(status or None)
+
+
+@dataclass(frozen=True)
+class TagEdit:
+    add: tuple[str, ...]
+    remove: tuple[str, ...]
+
+
+class TagsScreen(ModalScreen[TagEdit | None]):
+    """Toggle tags on and off; a typed name that is not listed is added as a new tag."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="picker.cancel"),
+        Binding("enter", "toggle", "Toggle tag", id="tags.toggle", priority=True),
+        Binding("ctrl+s", "apply", "Apply", id="tags.apply", priority=True),
+        Binding("down", "move(1)", "Down", show=False, priority=True),
+        Binding("up", "move(-1)", "Up", show=False, priority=True),
+    ]
+
+    def __init__(self, title: str, current: Iterable[str], known: Iterable[str]) -> None:
+        super().__init__(classes="dialog-screen")
+        self.title_text = title
+        self.initial = list(dict.fromkeys(current))
+        self.selected = set(self.initial)
+        self.known = sorted(set(known) | set(self.initial), key=str.casefold)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog picker"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Input(placeholder="type a tag; enter toggles, ctrl+s applies", id="tag-input")
+            yield OptionList(id="tag-options")
+            yield Static(id="tag-summary", classes="dialog-help")
+            yield Footer()
+
+    def on_mount(self) -> None:
+        self._fill()
+        self.query_one(Input).focus()
+
+    def _fill(self) -> None:
+        needle = self.query_one(Input).value.casefold().strip()
+        options = self.query_one(OptionList)
+        options.clear_options()
+        shown = []
+        for tag in self.known:
+            if needle and needle not in tag.casefold():
+                continue
+            label = Text("✓ " if tag in self.selected else "  ", "bold green", end="")
+            label.append(safe_text(tag))
+            shown.append(Option(label, id=tag))
+        options.add_options(shown)
+        if shown:
+            options.highlighted = 0
+        summary = Text("Tags: ", "dim", end="")
+        summary.append(safe_text(", ".join(sorted(self.selected, key=str.casefold)) or "none"))
+        self.query_one("#tag-summary", Static).update(summary)
+
+    @on(Input.Changed, "#tag-input")
+    def _changed(self) -> None:
+        self._fill()
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self._toggle(str(event.option.id))
+
+    def _toggle(self, tag: str) -> None:
+        self.selected.symmetric_difference_update({tag})
+        if tag not in self.known:
+            self.known = sorted([*self.known, tag], key=str.casefold)
+        self.query_one(Input).value = ""
+        self._fill()
+
+    def action_toggle(self) -> None:
+        typed = " ".join(self.query_one(Input).value.split()).strip().lower()
+        options = self.query_one(OptionList)
+        exact = typed and typed in {t.casefold() for t in self.known}
+        if typed and not exact:
+            self._toggle(typed)
+        elif options.highlighted is not None and options.option_count:
+            self._toggle(str(options.get_option_at_index(options.highlighted).id))
+
+    def action_move(self, delta: int) -> None:
+        options = self.query_one(OptionList)
+        if options.option_count:
+            current = options.highlighted if options.highlighted is not None else -1
+            options.highlighted = max(0, min(options.option_count - 1, current + delta))
+
+    def action_apply(self) -> None:
+        add = tuple(t for t in self.known if t in self.selected and t not in self.initial)
+        remove = tuple(t for t in self.initial if t not in self.selected)
+        self.dismiss(TagEdit(add=add, remove=remove))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question; the question names what will happen."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
+
+    def __init__(self, title: str, question: Text, *, yes: str = "Delete") -> None:
+        super().__init__(classes="dialog-screen")
+        self.title_text = title
+        self.question = question
+        self.yes = yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog confirm"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Static(self.question, id="confirm-question")
+            yield Button(f"{self.yes} (y)", variant="error", id="confirm-yes")
+            yield Button("Cancel (n)", id="confirm-no")
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm-no", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "confirm-yes")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key as currently bound (after the user's keymap), per context."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="help.close")]
+
+    def __init__(self, rows: list[tuple[str, str, str, str]]) -> None:
+        super().__init__(classes="dialog-screen")
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog help"):
+            yield Label("Keys (as currently bound)", classes="dialog-title")
+            table: DataTable[str] = DataTable(cursor_type="row", id="help-table")
+            yield table
+            yield Static(
+                "Rebind any key in config.toml under [keymap] with the name in the last column.",
+                classes="dialog-help",
+            )
+            yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Where", "Key", "Action", "Name")
+        for row in self.rows:
+            table.add_row(*row)
+        table.focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class SignInScreen(Screen[None]):
+    """Shown instead of a crash when there are no credentials."""
+
+    BINDINGS = [Binding("q,escape", "app.quit", "Quit", id="signin.quit")]
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="signin"):
+            yield Label("hsinbox is not signed in to Help Scout", classes="dialog-title")
+            text = Text(end="")
+            text.append(safe_text(self.reason, "italic"))
+            text.append("\n\nTo sign in, quit (q) and run:\n\n", "")
+            text.append("    hsinbox auth login\n\n", "bold")
+            text.append("or set an app's credentials for this shell:\n\n")
+            text.append("    export HSINBOX_APP_ID=…\n    export HSINBOX_APP_SECRET=…\n\n", "bold")
+            text.append("To try hsinbox without an account: ")
+            text.append("hsinbox demo", "bold")
+            yield Static(text)
+        yield Footer()
