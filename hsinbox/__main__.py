@@ -1,0 +1,7 @@
+"""``python -m hsinbox``."""
+
+import sys
+
+from hsinbox.cli import main
+
+sys.exit(main())

@@ -1,0 +1,336 @@
+"""The ``hsinbox`` command: opens the inbox, signs in and out, serves the sandbox.
+
+Every failure a user can cause or meet ends as one line on stderr and a non-zero exit code,
+never a traceback. The TUI, the sandbox and the config module are imported only when the
+command that needs them runs, so ``hsinbox auth status`` stays fast and light.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import shutil
+import sys
+import webbrowser
+from collections.abc import Sequence
+from typing import NoReturn, TextIO
+
+from hsinbox import __version__, paths
+from hsinbox.helpscout.auth import (
+    DEFAULT_CALLBACK_PORT,
+    AppCredentials,
+    CallbackServer,
+    api_base_from_env,
+    authorization_code_grant,
+    authorize_url,
+    client_credentials_grant,
+)
+from hsinbox.helpscout.client import HelpScoutClient
+from hsinbox.helpscout.errors import HelpScoutError, NotSignedIn, clean_detail
+from hsinbox.helpscout.models import Token, User
+from hsinbox.helpscout.tokens import TokenStore, default_token_store
+
+PROG = "hsinbox"
+
+
+class CLIError(Exception):
+    """A problem to report in one line, with the exit code to use."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line instead of usage plus error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="A keyboard-driven terminal inbox for Help Scout.",
+        epilog="Run without a command to open your inbox.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument(
+        "--read-only", action="store_true", help="browse without changing anything in Help Scout"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    sub.add_parser("demo", help="open the built-in sample help desk (no account needed)")
+
+    auth = sub.add_parser("auth", help="sign in to Help Scout, sign out, show who is signed in")
+    auth_sub = auth.add_subparsers(dest="auth_command", metavar="ACTION", parser_class=_Parser)
+    auth_sub.required = True
+    login = auth_sub.add_parser("login", help="sign in with your Help Scout app")
+    login.add_argument(
+        "--client-credentials",
+        action="store_true",
+        help="sign in as the app's owner without a browser (internal integrations)",
+    )
+    login.add_argument("--app-id", help="the app's ID (default: $HSINBOX_APP_ID or a prompt)")
+    login.add_argument(
+        "--app-secret", help="the app's secret (default: $HSINBOX_APP_SECRET or a prompt)"
+    )
+    login.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_CALLBACK_PORT,
+        help="local port for the browser's answer; the app's Redirection URL must be "
+        f"http://127.0.0.1:PORT/callback (default {DEFAULT_CALLBACK_PORT})",
+    )
+    login.add_argument(
+        "--no-browser", action="store_true", help="print the sign-in address, do not open it"
+    )
+    login.add_argument(
+        "--timeout", type=float, default=300.0, help="seconds to wait for the browser (300)"
+    )
+    auth_sub.add_parser("logout", help="forget the saved sign-in")
+    auth_sub.add_parser("status", help="show who is signed in and where the sign-in is kept")
+
+    sandbox = sub.add_parser("sandbox", help="serve the sample Help Scout API on this machine")
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    sandbox.add_argument("--port", type=int, default=0, help="port (default: any free port)")
+
+    config = sub.add_parser("config", help="the settings file")
+    config_sub = config.add_subparsers(
+        dest="config_command", metavar="ACTION", parser_class=_Parser
+    )
+    config_sub.required = True
+    config_sub.add_parser("path", help="print where the settings file is")
+    init = config_sub.add_parser("init", help="write a commented settings file")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    cache = sub.add_parser("cache", help="cached data")
+    cache_sub = cache.add_subparsers(dest="cache_command", metavar="ACTION", parser_class=_Parser)
+    cache_sub.required = True
+    cache_sub.add_parser("clear", help="delete the cache")
+    return parser
+
+
+# --- helpers -----------------------------------------------------------------------
+
+
+def _say(text: str, stream: TextIO | None = None) -> None:
+    print(text, file=stream or sys.stdout, flush=True)
+
+
+def _person(user: User) -> str:
+    name = clean_detail(user.name, 120)
+    email = clean_detail(user.email, 120)
+    return f"{name} <{email}>" if email and email != name else name
+
+
+def _credentials(args: argparse.Namespace) -> AppCredentials:
+    app_id = (args.app_id or os.environ.get("HSINBOX_APP_ID") or "").strip()
+    secret = (args.app_secret or os.environ.get("HSINBOX_APP_SECRET") or "").strip()
+    if not app_id or not secret:
+        if not sys.stdin.isatty():
+            raise CLIError(
+                "Need the Help Scout app's ID and secret: pass --app-id and --app-secret or set "
+                "HSINBOX_APP_ID and HSINBOX_APP_SECRET."
+            )
+        _say("Your Help Scout app is under Your Profile → My Apps.")
+        if not app_id:
+            app_id = input("App ID: ").strip()
+        if not secret:
+            secret = getpass.getpass("App Secret (not shown): ").strip()
+    if not app_id or not secret:
+        raise CLIError("Sign-in needs both the app ID and the app secret.")
+    return AppCredentials(app_id, secret)
+
+
+def _browser_available() -> bool:
+    """Open a browser only where one can show up: a text browser would take the terminal."""
+    if sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")) and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return False
+    try:
+        webbrowser.get()
+    except webbrowser.Error:
+        return False
+    return True
+
+
+async def _me_with(token: Token, credentials: AppCredentials, base_url: str) -> User:
+    async with HelpScoutClient(base_url, credentials=credentials, token=token) as client:
+        return await client.get_me()
+
+
+def _finish_sign_in(
+    token: Token, credentials: AppCredentials, base_url: str, store: TokenStore
+) -> int:
+    me = asyncio.run(_me_with(token, credentials, base_url))
+    store.save(token, credentials)
+    _say(f"Signed in as {_person(me)}.")
+    _say(
+        f"The sign-in is kept in the {store.location}."
+        if store.location == "system keyring"
+        else f"The sign-in is kept in {store.location}."
+    )
+    warning = getattr(store, "warning", None)
+    if warning:
+        _say(f"Note: {warning}", sys.stderr)
+    return 0
+
+
+# --- commands ----------------------------------------------------------------------
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    base_url = api_base_from_env()
+    credentials = _credentials(args)
+    store = default_token_store()
+    if args.client_credentials:
+        token = asyncio.run(client_credentials_grant(credentials, base_url=base_url))
+        return _finish_sign_in(token, credentials, base_url, store)
+    with CallbackServer(port=args.port, timeout=args.timeout) as server:
+        url = authorize_url(
+            credentials.app_id, server.state, server.redirect_uri, api_base=base_url
+        )
+        _say("To sign in, open this address in a browser and approve hsinbox:")
+        _say(f"  {url}")
+        _say(f"(The app's Redirection URL must be {server.redirect_uri})")
+        if not args.no_browser and _browser_available():
+            webbrowser.open(url)
+        _say("Waiting for the browser…")
+        code = server.wait()
+    token = asyncio.run(
+        authorization_code_grant(credentials, code, server.redirect_uri, base_url=base_url)
+    )
+    return _finish_sign_in(token, credentials, base_url, store)
+
+
+def cmd_logout(args: argparse.Namespace) -> int:
+    store = default_token_store()
+    had = store.load() is not None
+    store.clear()
+    if had:
+        _say(f"Signed out; the saved sign-in was removed from {store.location}.")
+    else:
+        _say("Not signed in; nothing to remove.")
+    return 0
+
+
+async def _status() -> tuple[User, str]:
+    store = default_token_store()
+    client = HelpScoutClient.from_env(store)
+    where = (
+        "nowhere (HSINBOX_APP_ID and HSINBOX_APP_SECRET from the environment)"
+        if client.token_store is None
+        else store.location
+    )
+    async with client:
+        return await client.get_me(), where
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    try:
+        me, where = asyncio.run(_status())
+    except NotSignedIn:
+        _say("Not signed in: run `hsinbox auth login`.", sys.stderr)
+        return 1
+    _say(f"Signed in as {_person(me)}")
+    _say(f"Sign-in kept in: {where}")
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from hsinbox.sandbox.cli import serve_command
+
+    return int(serve_command(args.host, args.port))
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    path = paths.config_file()
+    if args.config_command == "path":
+        _say(str(path))
+        return 0
+    from hsinbox.config import DEFAULT_CONFIG_TOML
+
+    if path.exists() and not args.force:
+        _say(f"{path} already exists; use --force to overwrite it.", sys.stderr)
+        return 1
+    paths.write_private(path, DEFAULT_CONFIG_TOML)
+    _say(f"Wrote {path}")
+    return 0
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    root = paths.cache_dir()
+    removed = 0
+    for entry in sorted(root.iterdir()):
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+        _say(f"removed {entry}")
+        removed += 1
+    _say(f"Cache cleared ({removed} item{'s' if removed != 1 else ''}) in {root}")
+    return 0
+
+
+def cmd_open(args: argparse.Namespace, mode: str) -> int:
+    try:
+        from hsinbox.tui.launch import run
+    except ImportError as exc:
+        raise CLIError(f"The terminal interface could not be loaded ({exc}).") from None
+    return int(run(mode=mode, read_only=args.read_only))
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    match args.command:
+        case None:
+            return cmd_open(args, "live")
+        case "demo":
+            return cmd_open(args, "demo")
+        case "auth":
+            handler = {"login": cmd_login, "logout": cmd_logout, "status": cmd_status}
+            return handler[args.auth_command](args)
+        case "sandbox":
+            return cmd_sandbox(args)
+        case "config":
+            return cmd_config(args)
+        case "cache":
+            return cmd_cache(args)
+    raise CLIError(f"unknown command {args.command!r}", 2)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(argv) if argv is not None else None)
+    except SystemExit as exc:  # --help, --version, bad arguments
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        _say(f"{PROG}: interrupted", sys.stderr)
+        return 130
+    except CLIError as exc:
+        _say(f"{PROG}: {exc}", sys.stderr)
+        return exc.code
+    except HelpScoutError as exc:
+        _say(f"{PROG}: {exc}", sys.stderr)
+        return 1
+    except ValueError as exc:  # e.g. a refused HSINBOX_API_URL
+        _say(f"{PROG}: {clean_detail(exc, 400)}", sys.stderr)
+        return 2
+    except OSError as exc:
+        _say(f"{PROG}: {clean_detail(exc, 400)}", sys.stderr)
+        return 1
+    except Exception as exc:  # a traceback is never the answer a user gets
+        _say(
+            f"{PROG}: unexpected error: {type(exc).__name__}: {clean_detail(exc, 300)}", sys.stderr
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

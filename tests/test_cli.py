@@ -1,0 +1,269 @@
+"""The `hsinbox` command line, run through main() in-process."""
+
+from __future__ import annotations
+
+import json
+import socket
+import stat
+import sys
+
+import pytest
+
+from hsinbox import __version__, cli, paths
+from hsinbox.helpscout.auth import AppCredentials
+from hsinbox.helpscout.models import Token
+from hsinbox.helpscout.tokens import default_token_store
+
+
+def _lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_version(capsys) -> None:
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"hsinbox {__version__}"
+
+
+def test_help_lists_commands(capsys) -> None:
+    assert cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for word in ("demo", "auth", "sandbox", "config", "cache", "--read-only"):
+        assert word in out
+
+
+@pytest.mark.parametrize(
+    "argv", [["--bogus"], ["frobnicate"], ["auth"], ["auth", "login", "--port", "x"]]
+)
+def test_bad_arguments_are_one_line_exit_2(argv: list[str], capsys) -> None:
+    assert cli.main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert len(_lines(captured.err)) == 1
+    assert captured.err.startswith("hsinbox")
+    assert "Traceback" not in captured.err
+
+
+def test_auth_status_not_signed_in(capsys) -> None:
+    assert cli.main(["auth", "status"]) == 1
+    captured = capsys.readouterr()
+    assert _lines(captured.err) == ["Not signed in: run `hsinbox auth login`."]
+
+
+def test_logout_when_signed_out(capsys) -> None:
+    assert cli.main(["auth", "logout"]) == 0
+    assert "nothing to remove" in capsys.readouterr().out
+
+
+def test_logout_clears_the_store(memory_keyring, capsys) -> None:
+    default_token_store().save(Token(access_token="SECRET-T"), AppCredentials("i", "SECRET-S"))
+    assert memory_keyring.store
+    assert cli.main(["auth", "logout"]) == 0
+    assert memory_keyring.store == {}
+    out = capsys.readouterr().out
+    assert "system keyring" in out and "SECRET" not in out
+    assert default_token_store().load() is None
+
+
+def test_config_path(capsys) -> None:
+    assert cli.main(["config", "path"]) == 0
+    assert capsys.readouterr().out.strip() == str(paths.config_file())
+
+
+def test_config_path_honours_override(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("HSINBOX_CONFIG", str(tmp_path / "c.toml"))
+    assert cli.main(["config", "path"]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "c.toml")
+
+
+def test_config_init_writes_once_then_refuses_unless_forced(capsys) -> None:
+    from hsinbox.config import DEFAULT_CONFIG_TOML
+
+    path = paths.config_file()
+    assert cli.main(["config", "init"]) == 0
+    assert path.read_text() == DEFAULT_CONFIG_TOML
+    path.write_text("# mine\n")
+    assert cli.main(["config", "init"]) == 1
+    assert len(_lines(capsys.readouterr().err)) == 1
+    assert path.read_text() == "# mine\n"
+    assert cli.main(["config", "init", "--force"]) == 0
+    assert path.read_text() == DEFAULT_CONFIG_TOML
+
+
+def test_cache_clear_removes_contents(capsys) -> None:
+    root = paths.cache_dir()
+    (root / "a.json").write_text("{}")
+    (root / "sub").mkdir()
+    (root / "sub" / "b").write_text("x")
+    assert cli.main(["cache", "clear"]) == 0
+    assert list(root.iterdir()) == []
+    out = capsys.readouterr().out
+    assert "a.json" in out and "sub" in out and "2 items" in out
+
+
+def test_no_command_opens_live_and_demo_opens_demo(monkeypatch) -> None:
+    import hsinbox.tui.launch as launch
+
+    calls: list[tuple[str, bool]] = []
+
+    def fake_run(mode: str = "live", read_only: bool = False) -> int:
+        calls.append((mode, read_only))
+        return 3
+
+    monkeypatch.setattr(launch, "run", fake_run)
+    assert cli.main([]) == 3
+    assert cli.main(["--read-only", "demo"]) == 3
+    assert calls == [("live", False), ("demo", True)]
+
+
+def test_sandbox_delegates(monkeypatch) -> None:
+    import types
+
+    seen: list[tuple[str, int]] = []
+    fake = types.ModuleType("hsinbox.sandbox.cli")
+
+    def serve_command(host: str, port: int) -> int:
+        seen.append((host, port))
+        return 0
+
+    fake.serve_command = serve_command  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "hsinbox.sandbox.cli", fake)
+    assert cli.main(["sandbox", "--port", "8999"]) == 0
+    assert seen == [("127.0.0.1", 8999)]
+
+
+def test_unreachable_server_is_one_line(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("HSINBOX_API_URL", f"http://127.0.0.1:{_free_port()}")
+    argv = ["auth", "login", "--client-credentials", "--app-id", "a", "--app-secret", "SECRET-S"]
+    assert cli.main(argv) == 1
+    captured = capsys.readouterr()
+    err = _lines(captured.err)
+    assert len(err) == 1 and err[0].startswith("hsinbox: Could not reach Help Scout")
+    assert "Traceback" not in captured.err and "SECRET" not in captured.err + captured.out
+    assert default_token_store().load() is None
+
+
+def test_status_against_unreachable_server(monkeypatch, capsys) -> None:
+    default_token_store().save(Token(access_token="t"), AppCredentials("i", "s"))
+    monkeypatch.setenv("HSINBOX_API_URL", f"http://127.0.0.1:{_free_port()}")
+    assert cli.main(["auth", "status"]) == 1
+    assert len(_lines(capsys.readouterr().err)) == 1
+
+
+def test_plain_http_api_url_is_refused(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("HSINBOX_API_URL", "http://help.example.com")
+    assert (
+        cli.main(["auth", "login", "--client-credentials", "--app-id", "a", "--app-secret", "s"])
+        == 2
+    )
+    err = _lines(capsys.readouterr().err)
+    assert len(err) == 1 and "https://" in err[0]
+
+
+def test_login_needs_credentials_without_a_terminal(monkeypatch, capsys) -> None:
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: False)
+    assert cli.main(["auth", "login", "--client-credentials"]) == 1
+    assert "HSINBOX_APP_ID" in capsys.readouterr().err
+
+
+def test_keyboard_interrupt_is_one_line(monkeypatch, capsys) -> None:
+    def boom(args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "cmd_status", boom)
+    assert cli.main(["auth", "status"]) == 130
+    assert _lines(capsys.readouterr().err) == ["hsinbox: interrupted"]
+
+
+def test_unexpected_error_is_one_line(monkeypatch, capsys) -> None:
+    def boom(args: object) -> int:
+        raise RuntimeError("kaput\nsecond line")
+
+    monkeypatch.setattr(cli, "cmd_logout", boom)
+    assert cli.main(["auth", "logout"]) == 1
+    assert len(_lines(capsys.readouterr().err)) == 1
+
+
+# --- against the sandbox over loopback -----------------------------------------------
+
+
+@pytest.fixture
+def served(monkeypatch):
+    sandbox_mod = pytest.importorskip("hsinbox.sandbox")
+    if not hasattr(sandbox_mod, "Sandbox"):
+        pytest.skip("hsinbox.sandbox.Sandbox is not built yet")
+    sb = sandbox_mod.Sandbox()
+    with sb.serve() as url:
+        monkeypatch.setenv("HSINBOX_API_URL", url)
+        yield sb
+
+
+def test_login_client_credentials_against_sandbox(served, memory_keyring, capsys) -> None:
+    sb = served
+    argv = [
+        "auth",
+        "login",
+        "--client-credentials",
+        "--app-id",
+        sb.app_id,
+        "--app-secret",
+        sb.app_secret,
+    ]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    me = next(u for u in sb.state["users"] if u["id"] == sb.me_id)
+    assert f"Signed in as {me['firstName']} {me['lastName']} <{me['email']}>" in out
+    saved = json.loads(memory_keyring.store[("hsinbox", "session")])
+    assert saved["token"]["grant"] == "client_credentials"
+    assert saved["app_id"] == sb.app_id
+    assert saved["token"]["access_token"] not in out
+
+    assert cli.main(["auth", "status"]) == 0
+    out = capsys.readouterr().out
+    assert me["email"] in out and "system keyring" in out
+    assert saved["token"]["access_token"] not in out
+
+    assert cli.main(["auth", "logout"]) == 0
+    assert cli.main(["auth", "status"]) == 1
+
+
+def test_login_wrong_secret_against_sandbox(served, capsys) -> None:
+    argv = [
+        "auth",
+        "login",
+        "--client-credentials",
+        "--app-id",
+        served.app_id,
+        "--app-secret",
+        "wrong-secret",
+    ]
+    assert cli.main(argv) == 1
+    captured = capsys.readouterr()
+    assert len(_lines(captured.err)) == 1 and "wrong-secret" not in captured.err
+
+
+def test_login_file_fallback_mode(served, capsys) -> None:
+    import keyring
+    import keyring.backends.fail
+
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    argv = [
+        "auth",
+        "login",
+        "--client-credentials",
+        "--app-id",
+        served.app_id,
+        "--app-secret",
+        served.app_secret,
+    ]
+    assert cli.main(argv) == 0
+    path = paths.config_dir() / "session.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    captured = capsys.readouterr()
+    assert str(path) in captured.out
+    assert "keyring is not available" in captured.err
