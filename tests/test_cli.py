@@ -149,10 +149,25 @@ def test_unreachable_server_is_one_line(monkeypatch, capsys) -> None:
 
 
 def test_status_against_unreachable_server(monkeypatch, capsys) -> None:
+    from hsinbox.helpscout.client import HelpScoutClient
+
+    waits: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        waits.append(seconds)
+
+    original = HelpScoutClient.from_env.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(
+        HelpScoutClient,
+        "from_env",
+        classmethod(lambda cls, store=None: original(cls, store, sleep=no_wait)),
+    )
     default_token_store().save(Token(access_token="t"), AppCredentials("i", "s"))
     monkeypatch.setenv("HSINBOX_API_URL", f"http://127.0.0.1:{_free_port()}")
     assert cli.main(["auth", "status"]) == 1
-    assert len(_lines(capsys.readouterr().err)) == 1
+    err = _lines(capsys.readouterr().err)
+    assert len(err) == 1 and err[0].startswith("hsinbox: Could not reach Help Scout")
+    assert waits == [0.5, 1.0]  # a GET is tried three times
 
 
 def test_plain_http_api_url_is_refused(monkeypatch, capsys) -> None:

@@ -184,6 +184,8 @@ async def test_status_assign_move_subject_tags_delete(sb, client) -> None:
 
     await client.move(cid, other_box)
     assert conv_state(sb, cid)["mailboxId"] == other_box
+    moves = [r.json for r in sb.requests if r.method == "PATCH" and "mailboxId" in r.body.decode()]
+    assert moves == [{"op": "move", "path": "/mailboxId", "value": other_box}]
 
     await client.update_subject(cid, "Renamed")
     assert conv_state(sb, cid)["subject"] == "Renamed"
