@@ -196,35 +196,19 @@ def action_from_json(data: dict[str, Any]) -> Action:
 # --- conversation changes -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Reply(Action):
-    """An email reply to the customer (POST …/reply)."""
+class _ThreadAction(Action):
+    """Reply and Note: a pending thread shows at once; a lost answer is checked, not resent."""
 
-    conversation_id: int
-    customer_id: int
-    text_html: str
-    cc: tuple[str, ...] = ()
-    bcc: tuple[str, ...] = ()
-    status: str | None = None
-    draft: bool = False
-    id: str = field(default_factory=new_id, kw_only=True)
-    number: int | None = field(default=None, kw_only=True)
-    draft_key: str | None = field(default=None, kw_only=True)
+    if TYPE_CHECKING:
+        conversation_id: int
+        text_html: str
+        status: str | None
+        draft: bool
 
-    thread_type: ClassVar[str] = "message"
+    thread_type: ClassVar[str]
 
-    @classmethod
-    def of(cls, conversation: Conversation, text_html: str, **kwargs: Any) -> Reply:
-        """A reply to the conversation's primary customer (no GET needed)."""
-        customer = conversation.primary_customer
-        if customer is None or customer.id is None:
-            raise ValueError("This conversation has no customer to reply to.")
-        return cls(conversation.id, customer.id, text_html, number=conversation.number, **kwargs)
-
-    def phrase(self) -> tuple[str, str, str]:
-        if self.draft:
-            return ("Save a draft reply to", "Saved a draft reply to", "")
-        return ("Reply to", "Replied to", "")
+    def _matches(self, thread: Thread) -> bool:
+        raise NotImplementedError
 
     @property
     def creates(self) -> bool:
@@ -258,20 +242,6 @@ class Reply(Action):
             store.confirm_pending_thread(self.conversation_id, temp_id, real_id)
         super().confirm(store, result)
 
-    async def send(self, client: HelpScoutClient) -> Any:
-        return await client.reply(
-            self.conversation_id,
-            self.text_html,
-            customer_id=self.customer_id,
-            cc=list(self.cc),
-            bcc=list(self.bcc),
-            status=self.status,
-            draft=self.draft,
-        )
-
-    def _matches(self, thread: Thread) -> bool:
-        return thread.type in ("message", "reply")
-
     async def find_landed(
         self, client: HelpScoutClient, since: float, known_ids: frozenset[int]
     ) -> int | None:
@@ -289,7 +259,52 @@ class Reply(Action):
 
 
 @dataclass(frozen=True)
-class Note(Action):
+class Reply(_ThreadAction):
+    """An email reply to the customer (POST …/reply)."""
+
+    conversation_id: int
+    customer_id: int
+    text_html: str
+    cc: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()
+    status: str | None = None
+    draft: bool = False
+    id: str = field(default_factory=new_id, kw_only=True)
+    number: int | None = field(default=None, kw_only=True)
+    draft_key: str | None = field(default=None, kw_only=True)
+
+    thread_type: ClassVar[str] = "message"
+
+    @classmethod
+    def of(cls, conversation: Conversation, text_html: str, **kwargs: Any) -> Reply:
+        """A reply to the conversation's primary customer (no GET needed)."""
+        customer = conversation.primary_customer
+        if customer is None or customer.id is None:
+            raise ValueError("This conversation has no customer to reply to.")
+        return cls(conversation.id, customer.id, text_html, number=conversation.number, **kwargs)
+
+    def phrase(self) -> tuple[str, str, str]:
+        if self.draft:
+            return ("Save a draft reply to", "Saved a draft reply to", "")
+        return ("Reply to", "Replied to", "")
+
+    async def send(self, client: HelpScoutClient) -> Any:
+        return await client.reply(
+            self.conversation_id,
+            self.text_html,
+            customer_id=self.customer_id,
+            cc=list(self.cc),
+            bcc=list(self.bcc),
+            status=self.status,
+            draft=self.draft,
+        )
+
+    def _matches(self, thread: Thread) -> bool:
+        return thread.type in ("message", "reply")
+
+
+@dataclass(frozen=True)
+class Note(_ThreadAction):
     """An internal note (POST …/notes)."""
 
     conversation_id: int
@@ -304,16 +319,6 @@ class Note(Action):
 
     def phrase(self) -> tuple[str, str, str]:
         return ("Add a note to", "Added a note to", "")
-
-    @property
-    def creates(self) -> bool:
-        return True
-
-    apply = Reply.apply
-    reapply = Reply.reapply
-    revert = Reply.revert
-    confirm = Reply.confirm
-    find_landed = Reply.find_landed
 
     def _matches(self, thread: Thread) -> bool:
         return thread.type == "note"

@@ -184,8 +184,9 @@ class Worker:
         """Undo an action that has not been sent; False when it is too late."""
         state = self._bulks.get(action_id)
         if state is not None:
+            # Undo in reverse order so each child goes back exactly where it was.
             children = [e for e in self._entries if e.bulk_id == action_id]
-            cancelled = [e for e in children if self._drop(e)]
+            cancelled = [e for e in reversed(children) if self._drop(e)]
             if cancelled:
                 self._emit(ActionCancelled(state.bulk))
                 for entry in cancelled:
@@ -209,9 +210,17 @@ class Worker:
             return False
         self._entries.remove(entry)
         self.journal.finish(entry.action.id, "cancel")
-        entry.action.revert(self.store)
+        self._revert(entry)
         self._wake.set()
         return True
+
+    def _revert(self, entry: _Entry) -> None:
+        """Roll one action back, then re-show later unsent changes to the same conversation."""
+        entry.action.revert(self.store)
+        key = entry.action.order_key
+        for later in self._entries:
+            if later.action.order_key == key:
+                later.action.reapply(self.store)
 
     def resume(self) -> None:
         """Continue after ``AuthRequired`` once the user signed in again."""
@@ -389,7 +398,7 @@ class Worker:
             self._online()
         self._entries.remove(entry)
         self.journal.finish(entry.action.id, "failed")
-        entry.action.revert(self.store)
+        self._revert(entry)
         if entry.bulk_id is not None and entry.bulk_id in self._bulks:
             self._bulks[entry.bulk_id].failed.append((entry.action, reason))
             self._bulk_child_done(entry.bulk_id, entry.action.id)

@@ -105,12 +105,7 @@ async def make_session(client: HelpScoutClient, data_dir: Path, fake_time: FakeT
         await session.close()
 
 
-def writes(sb: Sandbox, since: int = 0) -> list[Any]:
-    """Requests that change something (the token endpoint excluded)."""
-    return [
-        r for r in sb.requests[since:] if r.method != "GET" and not r.path.startswith("/v2/oauth2")
-    ]
-
-
-def api_requests(sb: Sandbox, since: int = 0) -> list[Any]:
-    return [r for r in sb.requests[since:] if not r.path.startswith("/v2/oauth2")]
+@pytest.fixture
+async def session_and_events(make_session: Any) -> Any:
+    """A started session (no undo delay) and the recorder of its events."""
+    return await make_session()
