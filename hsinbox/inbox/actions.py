@@ -562,22 +562,33 @@ class CreateConversation(Action):
     async def find_landed(
         self, client: HelpScoutClient, since: float, known_ids: frozenset[int]
     ) -> int | None:
-        subject = self.new.subject
-        escaped = subject.replace("\\", "\\\\").replace('"', '\\"')
-        page = await client.list_conversations(
+        """Newest conversations of the mailbox first (no search-index lag), then a search."""
+        recent = await client.list_conversations(
+            mailbox=self.new.mailbox_id, status="all", sort_field="createdAt", sort_order="desc"
+        )
+        found = self._pick(recent.items, since, known_ids)
+        if found is not None:
+            return found
+        escaped = self.new.subject.replace("\\", "\\\\").replace('"', '\\"')
+        searched = await client.list_conversations(
             mailbox=self.new.mailbox_id,
             status="all",
             query=f'subject:"{escaped}"',
             sort_field="createdAt",
             sort_order="desc",
         )
+        return self._pick(searched.items, since, known_ids)
+
+    def _pick(
+        self, conversations: list[Conversation], since: float, known_ids: frozenset[int]
+    ) -> int | None:
         cutoff = datetime.fromtimestamp(since - CLOCK_SKEW, UTC)
         email = str(self.new.customer.get("email") or "").casefold()
         customer_id = self.new.customer.get("id")
-        for conversation in page.items:
+        for conversation in conversations:
             if conversation.id in known_ids:
                 continue
-            if normalise_text(conversation.subject) != normalise_text(subject):
+            if normalise_text(conversation.subject) != normalise_text(self.new.subject):
                 continue
             if conversation.created_at is not None and conversation.created_at < cutoff:
                 continue

@@ -4,6 +4,11 @@ Append-only JSON lines, fsynced per write, owner-only. Each line is one of
 ``submit`` (the action and when it was submitted), ``attempt`` (a request is about to go out,
 so after a crash a POST must be checked before it is sent again), ``done`` and ``cancel``.
 Opening the journal compacts it to the records of actions still pending.
+
+Only one running hsinbox may replay a journal, or a second window would send everything
+twice: the journal is guarded by an advisory lock. A second instance on the same data
+directory writes its own ``outbox-<pid>.jsonl``; whoever starts next adopts such a file once
+its owner is gone.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +27,24 @@ from hsinbox.paths import write_private
 log = logging.getLogger(__name__)
 
 JOURNAL_NAME = "outbox.jsonl"
+
+if sys.platform != "win32":
+    import fcntl
+else:  # pragma: no cover - no flock on Windows; one instance is assumed there
+    fcntl = None
+
+
+def _lock(path: Path) -> int | None:
+    """An exclusive, non-blocking advisory lock held through the returned fd; None if taken."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    if fcntl is None:
+        return fd
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
 
 
 @dataclass
@@ -37,44 +61,76 @@ class PendingRecord:
 
 class Journal:
     def __init__(self, data_dir: Path) -> None:
-        self.path = Path(data_dir) / JOURNAL_NAME
+        self.directory = Path(data_dir)
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._pending: dict[str, PendingRecord] = {}
         self._fd: int | None = None
+        self._lock_fd = _lock(self.directory / "outbox.lock")
+        if self._lock_fd is not None:
+            self.path = self.directory / JOURNAL_NAME
+        else:
+            own = f"outbox-{os.getpid()}"
+            self._lock_fd = _lock(self.directory / f"{own}.lock")
+            self.path = self.directory / f"{own}.jsonl"
         self._load_and_compact()
 
     # --- reading ---------------------------------------------------------------------
 
-    def _load_and_compact(self) -> None:
-        lines: list[str] = []
-        if self.path.exists():
-            lines = self.path.read_text(encoding="utf-8", errors="replace").splitlines()
+    def _read(self, path: Path) -> dict[str, PendingRecord]:
+        pending: dict[str, PendingRecord] = {}
+        if not path.exists():
+            return pending
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
-                self._replay(record)
+                self._replay(json.loads(line), pending)
             except (ValueError, KeyError, TypeError, UnknownAction) as exc:
                 # A torn last line after a crash, or a record from another version:
                 # skip it rather than refuse to start.
                 log.warning("skipping unreadable outbox line %d: %s", number, type(exc).__name__)
+        return pending
+
+    def _adopt_orphans(self) -> list[PendingRecord]:
+        """Pending actions of secondary journals whose process is gone."""
+        adopted: list[PendingRecord] = []
+        for path in sorted(self.directory.glob("outbox-*.jsonl")):
+            if path == self.path:
+                continue
+            lock_path = path.with_suffix(".lock")
+            fd = _lock(lock_path)
+            if fd is None:
+                continue  # its hsinbox is still running
+            try:
+                adopted.extend(self._read(path).values())
+                path.unlink(missing_ok=True)
+                lock_path.unlink(missing_ok=True)
+            finally:
+                os.close(fd)
+        return adopted
+
+    def _load_and_compact(self) -> None:
+        records = list(self._read(self.path).values()) + self._adopt_orphans()
+        records.sort(key=lambda r: r.submitted_at)
+        self._pending = {r.action.id: r for r in records}
         self._rewrite()
 
-    def _replay(self, record: dict[str, Any]) -> None:
+    def _replay(self, record: dict[str, Any], pending: dict[str, PendingRecord]) -> None:
         op = record["op"]
         action_id = record["id"]
         if op == "submit":
-            self._pending[action_id] = PendingRecord(
+            pending[action_id] = PendingRecord(
                 action=action_from_json(record["action"]),
                 submitted_at=float(record["submitted_at"]),
                 known_ids=tuple(int(i) for i in record.get("known_ids", ())),
                 bulk_id=record.get("bulk_id"),
             )
         elif op == "attempt":
-            if action_id in self._pending:
-                self._pending[action_id].attempted = True
+            if action_id in pending:
+                pending[action_id].attempted = True
         elif op in ("done", "cancel", "failed"):
-            self._pending.pop(action_id, None)
+            pending.pop(action_id, None)
 
     def _submit_record(self, rec: PendingRecord) -> dict[str, Any]:
         record: dict[str, Any] = {
@@ -135,6 +191,13 @@ class Journal:
             self._append({"op": op, "id": action_id})
 
     def close(self) -> None:
+        """Release the file and the lock; a secondary journal with nothing pending goes away."""
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+        if self.path.name != JOURNAL_NAME and not self._pending:
+            self.path.unlink(missing_ok=True)
+            self.path.with_suffix(".lock").unlink(missing_ok=True)
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None

@@ -132,7 +132,12 @@ class InboxSession:
             self.worker.mark_offline(str(exc))
             raise
         if not self.worker.online:
-            self.worker.kick()
+            # Help Scout answers again: the outbox retries now (and flips ``online`` when its
+            # send works); with nothing queued, say so straight away.
+            if self.worker.queue_length:
+                self.worker.kick()
+            else:
+                self.worker.mark_online()
         return result
 
     async def start(self) -> None:

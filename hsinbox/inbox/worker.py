@@ -107,6 +107,7 @@ class Worker:
         self._failures = 0
         self._wake = asyncio.Event()
         self._kick = asyncio.Event()
+        self._settled = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     # --- what the session sees -------------------------------------------------------
@@ -248,10 +249,11 @@ class Worker:
             self._task = None
 
     async def drain(self) -> None:
-        """Wait until the queue is empty (tests and clean shutdown)."""
+        """Wait until the queue is empty, or paused for a sign-in (tests, clean shutdown)."""
         while self._entries and not self.paused:
             self._ensure_running()
-            await asyncio.sleep(0)
+            self._settled.clear()
+            await self._settled.wait()
 
     async def _run(self) -> None:
         while True:
@@ -332,6 +334,7 @@ class Worker:
             return
         except AuthError as exc:
             self.paused = True
+            self._settled.set()
             self._emit(AuthRequired(str(exc)))
             return
         except NetworkError as exc:
@@ -373,14 +376,14 @@ class Worker:
             self._emit(ConnectionChanged(online=False, reason=reason))
             self._queue_changed()
 
-    def _online(self) -> None:
+    def mark_online(self) -> None:
         self._failures = 0
         if not self.online:
             self.online = True
             self._emit(ConnectionChanged(online=True))
 
     def _succeed(self, entry: _Entry, result: Any) -> None:
-        self._online()
+        self.mark_online()
         self._entries.remove(entry)
         self.journal.finish(entry.action.id, "done")
         entry.action.confirm(self.store, result)
@@ -395,7 +398,7 @@ class Worker:
     def _fail(self, entry: _Entry, reason: str) -> None:
         if entry.server_errors < MAX_SERVER_ERRORS:
             # A refusal is an answer: Help Scout is reachable.
-            self._online()
+            self.mark_online()
         self._entries.remove(entry)
         self.journal.finish(entry.action.id, "failed")
         self._revert(entry)
@@ -426,4 +429,5 @@ class Worker:
             )
 
     def _queue_changed(self) -> None:
+        self._settled.set()
         self._emit(QueueChanged(len(self._entries)))

@@ -41,3 +41,24 @@ def test_torn_last_line_is_skipped(tmp_path: Path) -> None:
     with (tmp_path / JOURNAL_NAME).open("a") as fh:
         fh.write('{"op": "done", "id": "' + action.id[:5])
     assert [p.action for p in Journal(tmp_path).pending()] == [action]
+
+
+def test_a_running_journal_is_never_replayed_by_a_second_instance(tmp_path: Path) -> None:
+    primary = Journal(tmp_path)
+    mine = SetStatus(2, "pending")
+    primary.submit(mine, 1.0)
+    secondary = Journal(tmp_path)
+    assert secondary.path.name.startswith("outbox-") and secondary.pending() == []
+    theirs = SetStatus(1, "closed")
+    secondary.submit(theirs, 5.0)
+    secondary.close()  # its process "ends" with the action still pending
+
+    third = Journal(tmp_path)  # primary still running: adopt the orphan only
+    assert [p.action for p in third.pending()] == [theirs]
+    third.close()
+    primary.close()
+
+    fourth = Journal(tmp_path)
+    assert fourth.path.name == JOURNAL_NAME
+    assert [p.action for p in fourth.pending()] == [mine, theirs]
+    fourth.close()

@@ -293,7 +293,7 @@ async def test_undo_within_the_delay_sends_nothing(
         ActionApplied,
         ActionCancelled,
     ]
-    assert Journal(session.data_dir).pending() == []
+    assert session.worker.journal.pending() == []
 
 
 async def test_delayed_close_does_not_hold_back_other_conversations(
@@ -378,7 +378,7 @@ async def test_journal_survives_a_new_session(make_session: Any, sb: Any, data_d
     ]
     assert raw(sb, conv.id)["status"] == "pending"
     assert [e.action for e in events.of(ActionConfirmed)] == [action]
-    assert Journal(data_dir).pending() == []
+    assert second.worker.journal.pending() == []
 
 
 async def test_crash_after_reply_was_sent_is_not_sent_twice(
