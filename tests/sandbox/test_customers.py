@@ -1,0 +1,151 @@
+"""Customers: the docs' shape, arrays of objects, and PATCH as an array of ops."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hsinbox.sandbox import Sandbox
+
+from .conftest import assert_vnd_error
+
+FIXTURE = Path("/work/shared/fixtures/helpscout-api/docs/customer-get.json")
+
+
+async def create(api: httpx.AsyncClient, **body: object) -> int:
+    r = await api.post("/v2/customers", json=body)
+    assert r.status_code == 201 and r.content == b"", r.text
+    return int(r.headers["Resource-ID"])
+
+
+async def test_get_customer_shape(sb: Sandbox, api: httpx.AsyncClient) -> None:
+    cust = sb.state["customers"][0]
+    body = (await api.get(f"/v2/customers/{cust['id']}")).json()
+    if FIXTURE.exists():
+        expected = json.loads(FIXTURE.read_text())
+        assert set(expected) <= set(body)
+        assert set(expected["_embedded"]) <= set(body["_embedded"])
+    assert set(body["_embedded"]["emails"][0]) == {"id", "value", "type"}
+    assert body["_links"]["self"]["href"].endswith(f"/v2/customers/{cust['id']}")
+    assert (await api.get("/v2/customers/1")).status_code == 404
+
+
+async def test_create_and_list(sb: Sandbox, api: httpx.AsyncClient) -> None:
+    cid = await create(
+        api,
+        firstName="Ada",
+        lastName="Lovelace",
+        organization="Engines",
+        emails=[{"type": "work", "value": "ada@example.org"}],
+        phones=[{"type": "mobile", "value": "+44 20 1234"}],
+    )
+    got = (await api.get(f"/v2/customers/{cid}")).json()
+    assert got["firstName"] == "Ada" and got["organization"] == "Engines"
+    assert [e["value"] for e in got["_embedded"]["emails"]] == ["ada@example.org"]
+    assert got["_embedded"]["phones"][0]["type"] == "mobile"
+    found = (await api.get("/v2/customers", params={"query": '(email:"ada@example.org")'})).json()
+    assert [c["id"] for c in found["_embedded"]["customers"]] == [cid]
+    words = (await api.get("/v2/customers", params={"query": "lovelace"})).json()
+    assert [c["id"] for c in words["_embedded"]["customers"]] == [cid]
+    page = (await api.get("/v2/customers")).json()
+    assert page["page"]["size"] == 50 and page["page"]["totalElements"] == len(
+        sb.state["customers"]
+    )
+    none = (await api.get("/v2/customers", params={"query": 'email:"zz@zz.zz"'})).json()
+    assert "_embedded" not in none
+
+
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        ({"emails": ["ada@example.org"]}, "emails[0]"),
+        ({"phones": ["123"]}, "phones[0]"),
+        ({"emails": [{"value": "not-an-email"}]}, "emails[0].value"),
+        ({"emails": [{"value": "a@b.co", "type": "pager"}]}, "emails[0].type"),
+        ({"firstName": "x" * 41}, "firstName"),
+        ({"emails": {"value": "a@b.co"}}, "emails"),
+    ],
+)
+async def test_create_refusals(sb: Sandbox, api: httpx.AsyncClient, body: dict, path: str) -> None:
+    count = len(sb.state["customers"])
+    assert_vnd_error(await api.post("/v2/customers", json=body), 400, path)
+    assert len(sb.state["customers"]) == count
+
+
+async def test_patch_is_an_array(sb: Sandbox, api: httpx.AsyncClient) -> None:
+    cid = await create(api, firstName="Ada", emails=[{"type": "work", "value": "a@x.org"}])
+    email_id = sb.customer(cid)["_embedded"]["emails"][0]["id"]
+    ops = [
+        {"op": "replace", "path": "/lastName", "value": "King"},
+        {"op": "replace", "path": "/jobTitle", "value": "Countess"},
+        {"op": "add", "path": "/emails", "value": {"type": "other", "value": "b@x.org"}},
+        {"op": "remove", "path": f"/emails/{email_id}"},
+        {"op": "add", "path": "/phones", "value": {"type": "work", "value": "555"}},
+        {"op": "replace", "path": "/background", "value": "met at a ball"},
+        {"op": "remove", "path": "/firstName"},
+    ]
+    r = await api.patch(f"/v2/customers/{cid}", json=ops)
+    assert r.status_code == 204
+    cust = sb.customer(cid)
+    assert cust["lastName"] == "King" and cust["jobTitle"] == "Countess"
+    assert cust["firstName"] is None and cust["background"] == "met at a ball"
+    assert [e["value"] for e in cust["_embedded"]["emails"]] == ["b@x.org"]
+    assert [p["value"] for p in cust["_embedded"]["phones"]] == ["555"]
+    new_id = cust["_embedded"]["emails"][0]["id"]
+    r = await api.patch(
+        f"/v2/customers/{cid}",
+        json=[{"op": "replace", "path": f"/emails/{new_id}/value", "value": "c@x.org"}],
+    )
+    assert r.status_code == 204
+    assert sb.customer(cid)["_embedded"]["emails"][0]["value"] == "c@x.org"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"op": "replace", "path": "/lastName", "value": "King"},
+        [{"op": "remove", "path": "/emails"}],
+        [{"op": "replace", "path": "/shoeSize", "value": "9"}],
+        [{"op": "add", "path": "/emails", "value": "plain@x.org"}],
+        [
+            {"op": "replace", "path": "/lastName", "value": "ok"},
+            {"op": "replace", "path": "/emails/1/value", "value": "x@y.org"},
+        ],
+        [],
+    ],
+)
+async def test_patch_refusals_change_nothing(sb: Sandbox, api: httpx.AsyncClient, body) -> None:
+    cid = await create(api, lastName="Before", emails=[{"value": "a@x.org"}])
+    before = json.dumps(sb.customer(cid), sort_keys=True)
+    assert_vnd_error(await api.patch(f"/v2/customers/{cid}", json=body), 400)
+    assert json.dumps(sb.customer(cid), sort_keys=True) == before
+
+
+async def test_put_overwrites(sb: Sandbox, api: httpx.AsyncClient) -> None:
+    cid = await create(
+        api,
+        firstName="Ada",
+        lastName="Lovelace",
+        jobTitle="Countess",
+        emails=[{"value": "a@x.org"}],
+    )
+    r = await api.put(f"/v2/customers/{cid}", json={"firstName": "Augusta"})
+    assert r.status_code == 204
+    cust = sb.customer(cid)
+    assert cust["firstName"] == "Augusta" and cust["lastName"] is None
+    assert cust["jobTitle"] is None
+    assert [e["value"] for e in cust["_embedded"]["emails"]] == ["a@x.org"]
+    assert_vnd_error(await api.put(f"/v2/customers/{cid}", json={"emails": ["x@y.org"]}), 400)
+
+
+async def test_customer_edit_reaches_conversations(sb: Sandbox, api: httpx.AsyncClient) -> None:
+    conv = sb.state["conversations"][0]
+    cid = conv["primaryCustomer"]["id"]
+    await api.patch(
+        f"/v2/customers/{cid}", json=[{"op": "replace", "path": "/firstName", "value": "Renamed"}]
+    )
+    shown = (await api.get(f"/v2/conversations/{conv['id']}")).json()
+    assert shown["primaryCustomer"]["first"] == "Renamed"
