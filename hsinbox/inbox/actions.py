@@ -528,6 +528,10 @@ class Delete(Action):
             store.put(self.snapshot)
         store.restore_to_views(self.conversation_id, self.id)
 
+    def confirm(self, store: Store, result: Any) -> None:
+        store.forget(self.conversation_id)
+        super().confirm(store, result)
+
     async def send(self, client: HelpScoutClient) -> Any:
         return await client.delete_conversation(self.conversation_id)
 

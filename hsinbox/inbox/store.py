@@ -84,6 +84,16 @@ class Store:
             ids.insert(min(index, len(ids)), conversation_id)
         self._changed()
 
+    def forget(self, conversation_id: int) -> None:
+        """Drop a conversation that no longer exists (deleted) from every local table."""
+        self.conversations.pop(conversation_id, None)
+        self.threads.pop(conversation_id, None)
+        self.pending_threads.pop(conversation_id, None)
+        for ids in self.views.values():
+            if conversation_id in ids:
+                ids.remove(conversation_id)
+        self._changed()
+
     # --- stash: what an optimistic change replaced, keyed by action id ----------------
 
     def stash(self, token: str, value: Any) -> None:

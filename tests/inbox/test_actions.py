@@ -162,6 +162,9 @@ def test_move_and_delete_leave_the_view_and_come_back_in_place() -> None:
     assert store.view_ids(view) == [7, 8]
     delete.revert(store)
     assert store.view_ids(view) == [6, 7, 8]
+    delete.apply(store)
+    delete.confirm(store, None)
+    assert store.get(6) is None and store.view_ids(view) == [7, 8]
 
 
 def test_tags_keep_known_colours_and_revert() -> None:

@@ -427,3 +427,28 @@ async def test_read_only_sends_nothing(make_session: Any, sb: Any) -> None:
     assert sb.requests[before:] == []
     assert session.store.get(conv.id).status == "active"
     assert "read-only" in events.of(ActionFailed)[0].reason
+
+
+async def test_action_queued_offline_is_sent_by_the_next_session(
+    make_session: Any, sb: Any
+) -> None:
+    first, _ = await make_session()
+    (conv,) = await active(first)
+    sb.faults.drop(times=1000, method="PATCH")
+    first.submit(SetStatus.of(conv, "pending"))
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert first.online is False and first.queue_length == 1
+    await first.close()  # the app quits (or dies) while offline
+    sb.faults.clear()
+
+    before = len(sb.requests)
+    second, events = await make_session()
+    assert second.store.get(conv.id) is None or second.store.get(conv.id).status == "pending"
+    await second.drain()
+    sent = writes(sb, before)
+    assert [(r.method, r.path, r.fault) for r in sent] == [
+        ("PATCH", f"/v2/conversations/{conv.id}", None)
+    ]
+    assert raw(sb, conv.id)["status"] == "pending"
+    assert len(events.of(ActionConfirmed)) == 1
