@@ -282,3 +282,47 @@ def test_login_file_fallback_mode(served, capsys) -> None:
     captured = capsys.readouterr()
     assert str(path) in captured.out
     assert "keyring is not available" in captured.err
+
+
+def test_login_code_flow_against_sandbox(served, memory_keyring, monkeypatch, capsys) -> None:
+    import threading
+    import webbrowser
+
+    import httpx
+
+    visits: list[threading.Thread] = []
+
+    def fake_open(url: str) -> bool:
+        # Stands in for the browser: Help Scout's approve page redirects to the callback.
+        t = threading.Thread(target=httpx.get, args=(url,), kwargs={"follow_redirects": True})
+        t.start()
+        visits.append(t)
+        return True
+
+    monkeypatch.setattr(cli, "_browser_available", lambda: True)
+    monkeypatch.setattr(webbrowser, "open", fake_open)
+    argv = [
+        "auth",
+        "login",
+        "--port",
+        "0",
+        "--timeout",
+        "5",
+        "--app-id",
+        served.app_id,
+        "--app-secret",
+        served.app_secret,
+    ]
+    assert cli.main(argv) == 0
+    for t in visits:
+        t.join()
+    out = capsys.readouterr().out
+    assert "authorizeClientApplication?client_id=" in out
+    assert "Signed in as" in out
+    saved = json.loads(memory_keyring.store[("hsinbox", "session")])
+    assert saved["token"]["grant"] == "authorization_code"
+    assert saved["token"]["refresh_token"]
+    exchange = [r for r in served.requests if r.path == "/v2/oauth2/token"][-1]
+    assert b"grant_type=authorization_code" in exchange.body
+    assert b"redirect_uri=http%3A%2F%2F127.0.0.1%3A" in exchange.body
+    assert b"%3A0%2Fcallback" not in exchange.body

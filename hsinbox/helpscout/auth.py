@@ -323,6 +323,7 @@ class CallbackServer:
             ) from None
         server.owner = self
         self._server = server
+        self._requested_port = int(server.server_address[1])  # the real port, after close too
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
         )
@@ -331,9 +332,7 @@ class CallbackServer:
 
     @property
     def port(self) -> int:
-        if self._server is None:
-            return self._requested_port
-        return int(self._server.server_address[1])
+        return self._requested_port
 
     @property
     def redirect_uri(self) -> str:

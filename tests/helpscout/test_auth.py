@@ -165,3 +165,21 @@ async def test_grant_network_failure_is_network_error() -> None:
     api = MockApi().on("POST", "/v2/oauth2/token", httpx.ConnectError("refused"))
     with pytest.raises(NetworkError):
         await client_credentials_grant(CREDS, base_url=BASE, transport=api.transport())
+
+
+def test_redirect_uri_keeps_the_real_port_after_close() -> None:
+    with CallbackServer(port=0) as server:
+        during = server.redirect_uri
+    assert server.redirect_uri == during and not during.endswith(":0/callback")
+
+
+def test_helpscout_never_imports_textual() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, hsinbox.helpscout, hsinbox.helpscout.client, hsinbox.helpscout.auth, "
+        "hsinbox.helpscout.tokens; print('textual' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
