@@ -167,14 +167,12 @@ def _finish_sign_in(
     token: Token, credentials: AppCredentials, base_url: str, store: TokenStore
 ) -> int:
     me = asyncio.run(_me_with(token, credentials, base_url))
+    take_warning = getattr(store, "take_warning", None)
+    warning = take_warning() if callable(take_warning) else None
     store.save(token, credentials)
     _say(f"Signed in as {_person(me)}.")
-    _say(
-        f"The sign-in is kept in the {store.location}."
-        if store.location == "system keyring"
-        else f"The sign-in is kept in {store.location}."
-    )
-    warning = getattr(store, "warning", None)
+    where = "the system keyring" if store.location == "system keyring" else store.location
+    _say(f"The sign-in is kept in {where}.")
     if warning:
         _say(f"Note: {warning}", sys.stderr)
     return 0

@@ -262,7 +262,7 @@ def test_login_wrong_secret_against_sandbox(served, capsys) -> None:
     assert len(_lines(captured.err)) == 1 and "wrong-secret" not in captured.err
 
 
-def test_login_file_fallback_mode(served, capsys) -> None:
+def test_login_file_fallback_mode(served, capsys, caplog) -> None:
     import keyring
     import keyring.backends.fail
 
@@ -281,7 +281,8 @@ def test_login_file_fallback_mode(served, capsys) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     captured = capsys.readouterr()
     assert str(path) in captured.out
-    assert "keyring is not available" in captured.err
+    assert captured.err.count("keyring is not available") == 1
+    assert "keyring is not available" not in caplog.text  # shown once, not also logged
 
 
 def test_login_code_flow_against_sandbox(served, memory_keyring, monkeypatch, capsys) -> None:

@@ -165,6 +165,7 @@ class KeyringTokenStore(_DocumentStore):
         self._fallback = fallback
         self._using_file = not _keyring_usable()
         self.warning: str | None = None
+        self._warned = False
         if self._using_file:
             self._fall_back("no keyring backend is available")
 
@@ -181,6 +182,16 @@ class KeyringTokenStore(_DocumentStore):
                 f"The system keyring is not available ({why}); the Help Scout sign-in is "
                 f"kept in {self.fallback.location}, readable only by you."
             )
+
+    def take_warning(self) -> str | None:
+        """The fallback warning for a caller that shows it itself; it is then not logged."""
+        self._warned = True
+        return self.warning
+
+    def _warn_once(self) -> None:
+        """Logged when something is first written to the file, not on every read."""
+        if self.warning and not self._warned:
+            self._warned = True
             log.warning(self.warning)
 
     @property
@@ -202,6 +213,7 @@ class KeyringTokenStore(_DocumentStore):
                 return
             except Exception as exc:  # any keyring failure means: use the file
                 self._fall_back(type(exc).__name__)
+        self._warn_once()
         self.fallback._write(text)
 
     def _delete(self) -> None:

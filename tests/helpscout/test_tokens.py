@@ -79,6 +79,17 @@ def test_fail_keyring_falls_back_to_private_file(caplog) -> None:
     assert not path.exists()
 
 
+def test_taken_warning_is_not_logged_again(caplog) -> None:
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    store = KeyringTokenStore()
+    with caplog.at_level(logging.WARNING):
+        assert store.load() is None  # reading alone does not warn
+        assert caplog.records == []
+        assert store.take_warning() == store.warning
+        store.save(token(), CREDS)
+    assert caplog.records == []
+
+
 def test_null_keyring_falls_back_to_file(tmp_path) -> None:
     keyring.set_keyring(keyring.backends.null.Keyring())
     store = KeyringTokenStore(fallback=FileTokenStore(tmp_path / "s.json"))
