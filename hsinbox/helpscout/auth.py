@@ -147,7 +147,8 @@ async def request_token(
             headers={"Accept": "application/json", "User-Agent": USER_AGENT},
         )
     except httpx.TransportError as exc:
-        raise NetworkError(f"the sign-in request failed ({type(exc).__name__})") from None
+        host = urlsplit(base_url).netloc
+        raise NetworkError(f"the sign-in request to {host} failed ({type(exc).__name__})") from None
     if response.status_code == 429:
         raise RateLimited("while signing in", status=429)
     if response.status_code >= 500:

@@ -17,6 +17,7 @@ import os
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -242,6 +243,7 @@ class HelpScoutClient:
         self.rate_limit_remaining: int | None = None
         self.rate_limit_limit: int | None = None
         self._sleep = sleep
+        self._host = urlsplit(self.base_url).netloc
         self._clock = clock or (lambda: datetime.now(UTC))
         self._token = token
         self._token_loaded = token is not None
@@ -384,7 +386,7 @@ class HelpScoutClient:
                     follow_redirects=not is_write,
                 )
             except httpx.TransportError as exc:
-                reason = type(exc).__name__
+                reason = f"{type(exc).__name__} talking to {self._host}"
                 if is_write:
                     if isinstance(exc, _NOT_SENT):
                         raise NetworkError(f"the change was not sent ({reason})") from None
