@@ -226,7 +226,7 @@ class HelpScoutClient:
         credentials: AppCredentials | None = None,
         token_store: TokenStore | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        max_retries_429: int | bool = 3,
+        max_attempts_429: int | bool = 3,
         retry: bool = True,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         timeout: float = 30.0,
@@ -237,7 +237,8 @@ class HelpScoutClient:
         self.base_url = validate_base_url(base_url) if base_url else api_base_from_env()
         self.credentials = credentials
         self.token_store = token_store
-        self.max_retries_429 = int(max_retries_429) if retry else 0
+        # Attempts in all, the first included: 3 means two waits then give up; 0/1/False = none.
+        self.max_attempts_429 = max(int(max_attempts_429), 1) if retry else 1
         self.retry = retry
         self.on_rate_limit = on_rate_limit
         self.rate_limit_remaining: int | None = None
@@ -408,7 +409,7 @@ class HelpScoutClient:
                     or _seconds(response.headers.get("Retry-After"))
                     or DEFAULT_RATE_LIMIT_WAIT
                 )
-                if rate_retries >= self.max_retries_429:
+                if rate_retries + 1 >= self.max_attempts_429:
                     error = error_from_response(response)
                     raise RateLimited(
                         error.message, status=429, log_ref=error.log_ref, retry_after=wait
