@@ -1148,7 +1148,7 @@ class Api:
             "id": cid,
             "number": number,
             "type": type_,
-            "status": status,
+            "status": "active",  # _set_status below fills in closedBy/closedAt
             "state": "draft" if draft else "published",
             "subject": subject,
             "preview": "",
@@ -1203,9 +1203,7 @@ class Api:
         if first_user:
             conv["createdBy"] = self._user_ref(first_user)
             conv["source"]["via"] = "user"
-        if status == "closed":
-            self._set_status(conv, "pending", req.user_id)
-            self._set_status(conv, "closed", req.user_id)
+        self._set_status(conv, str(status), req.user_id)
         self._refresh_after_threads(conv)
         self._touch(conv)
         return self._created(201, f"{req.origin}/v2/conversations/{cid}", cid)

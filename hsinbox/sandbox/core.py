@@ -254,7 +254,10 @@ class Sandbox:
     def _respond(self, request: httpx.Request, body: bytes) -> httpx.Response:
         path = request.url.path
         if path.startswith("/_sandbox/"):
-            return self._control(request, body)
+            response = self._control(request, body)
+            with self._lock:
+                response.headers.update(self._rate(0)[1])
+            return response
         counted = path.startswith("/v2/") and path != "/v2/oauth2/token"
         cost = (1 if request.method in ("GET", "HEAD") else 2) if counted else 0
         with self._lock:

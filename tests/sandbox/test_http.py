@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -77,6 +78,17 @@ def test_http_faults_drop_and_status(sb: Sandbox) -> None:
         assert r.status_code == 200
         assert c.get("/v2/users/me").status_code == 503
         assert c.get("/v2/users/me").status_code == 200
+
+
+def test_http_latency(sb: Sandbox) -> None:
+    with sb.serve() as url:
+        sb.faults.latency = 0.15
+        start = time.monotonic()
+        r = httpx.post(
+            f"{url}/v2/oauth2/token", data={"grant_type": "client_credentials"}, timeout=5
+        )
+        assert time.monotonic() - start >= 0.15
+        assert r.status_code == 400 and r.json()["error"] == "invalid_request"
 
 
 def test_authorize_redirect_reaches_the_callback(sb: Sandbox) -> None:
