@@ -60,6 +60,7 @@ class HsInboxApp(App[int]):
         sign_in_problem: str | None = None,
         draft_debounce: float = 0.5,
         notices: list[str] | None = None,
+        preview_delay: float = 0.12,
     ) -> None:
         super().__init__()
         self.session = session
@@ -73,16 +74,21 @@ class HsInboxApp(App[int]):
         self.sign_in_problem = sign_in_problem
         self.draft_debounce = draft_debounce
         self.notices = notices or []
+        self.preview_delay = preview_delay
 
     def on_mount(self) -> None:
         try:
             self.theme = self.settings.theme
         except Exception:
-            self.notify(f"Unknown theme {self.settings.theme!r}; using the default.")
+            self.notify(
+                markup=False, message=f"Unknown theme {self.settings.theme!r}; using the default."
+            )
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
         for notice in self.notices:
-            self.notify(notice, title="Settings", severity="warning", timeout=15)
+            self.notify(
+                markup=False, message=notice, title="Settings", severity="warning", timeout=15
+            )
         if self.session is None or self.sign_in_problem:
             self.push_screen(SignInScreen(self.sign_in_problem or "No Help Scout session."))
         else:

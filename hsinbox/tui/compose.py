@@ -139,8 +139,10 @@ class ComposerScreen(ModalScreen[Composed | None]):
                 if reply:
                     yield Checkbox("Save as Help Scout draft", id="composer-draft")
             yield Static(
-                "Markdown: **bold**, _italic_, - lists, [text](url). "
-                "ctrl+s send · escape keep as draft · ctrl+e $EDITOR",
+                Text(
+                    "Markdown: **bold**, _italic_, - lists, [text](url). "
+                    "ctrl+s send · escape keep as draft · ctrl+e $EDITOR"
+                ),
                 classes="dialog-help",
             )
             yield Footer()
@@ -168,7 +170,9 @@ class ComposerScreen(ModalScreen[Composed | None]):
     def action_send(self) -> None:
         body = self.body.strip()
         if not body:
-            self.notify("Nothing to send: the message is empty.", severity="warning")
+            self.notify(
+                markup=False, message="Nothing to send: the message is empty.", severity="warning"
+            )
             return
         reply = self.kind == "reply"
         status = self.query_one("#composer-status", Select).value
@@ -196,7 +200,11 @@ class ComposerScreen(ModalScreen[Composed | None]):
             return
         text = self._editor(self.app, self.body)
         if text is None:
-            self.notify("The editor did not return any text; nothing changed.", severity="warning")
+            self.notify(
+                markup=False,
+                message="The editor did not return any text; nothing changed.",
+                severity="warning",
+            )
             return
         area = self.query_one(TextArea)
         area.load_text(text.rstrip("\n"))
@@ -290,7 +298,11 @@ class NewConversationScreen(ModalScreen[NewConversationForm | None]):
         if not body:
             problems.append("write a message")
         if problems:
-            self.notify("To create it, " + ", ".join(problems) + ".", severity="warning")
+            self.notify(
+                markup=False,
+                message="To create it, " + ", ".join(problems) + ".",
+                severity="warning",
+            )
             return
         assignee = self.query_one("#new-assignee", Select).value
         kind = self.query_one("#new-type", Select).value

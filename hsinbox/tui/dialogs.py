@@ -44,7 +44,7 @@ class PickerScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog picker"):
-            yield Label(self.title_text, classes="dialog-title")
+            yield Label(Text(self.title_text), classes="dialog-title")
             yield Input(placeholder=self.placeholder, id="picker-filter")
             yield OptionList(id="picker-options")
             yield Footer()
@@ -110,7 +110,7 @@ class StatusPicker(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog status-picker"):
-            yield Label(self.title_text, classes="dialog-title")
+            yield Label(Text(self.title_text), classes="dialog-title")
             options = []
             for key, status in STATUS_CHOICES:
                 label = Text(f"{key}  ", "bold", end="")
@@ -155,7 +155,7 @@ class TagsScreen(ModalScreen[TagEdit | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog picker"):
-            yield Label(self.title_text, classes="dialog-title")
+            yield Label(Text(self.title_text), classes="dialog-title")
             yield Input(placeholder="type a tag; enter toggles, ctrl+s applies", id="tag-input")
             yield OptionList(id="tag-options")
             yield Static(id="tag-summary", classes="dialog-help")
@@ -238,7 +238,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog confirm"):
-            yield Label(self.title_text, classes="dialog-title")
+            yield Label(Text(self.title_text), classes="dialog-title")
             yield Static(self.question, id="confirm-question")
             yield Button(f"{self.yes} (y)", variant="error", id="confirm-yes")
             yield Button("Cancel (n)", id="confirm-no")
@@ -269,7 +269,9 @@ class HelpScreen(ModalScreen[None]):
             table: DataTable[str] = DataTable(cursor_type="row", id="help-table")
             yield table
             yield Static(
-                "Rebind any key in config.toml under [keymap] with the name in the last column.",
+                Text(
+                    "Rebind any key in config.toml under [keymap] with the name in the last column."
+                ),
                 classes="dialog-help",
             )
             yield Footer()

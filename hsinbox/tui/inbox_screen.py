@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, OptionList, Static
 
 from hsinbox import paths
@@ -23,7 +24,7 @@ from hsinbox.helpscout.models import Conversation, Customer, NewConversation, Ne
 from hsinbox.inbox import actions as act
 from hsinbox.inbox import events as ev
 from hsinbox.inbox.drafts import Draft
-from hsinbox.inbox.text import markdown_to_html, safe_text
+from hsinbox.inbox.text import clean, markdown_to_html, safe_text
 from hsinbox.inbox.view import View
 from hsinbox.tui.compose import (
     Composed,
@@ -111,7 +112,7 @@ class InboxScreen(Screen[None]):
         self.loading_view = False
         self.rate_wait: float | None = None
         self.customer: Customer | None = None
-        self._thread_for: int | None = None
+        self._show_timer: Timer | None = None
 
     @property
     def inbox_app(self) -> HsInboxApp:
@@ -298,9 +299,19 @@ class InboxScreen(Screen[None]):
 
     @on(DataTable.RowHighlighted, "#list")
     def _highlighted(self) -> None:
-        if not self.narrow:
+        # Holding j must not render every conversation it passes: wait for the cursor to rest.
+        if self._show_timer is not None:
+            self._show_timer.stop()
+        delay = self.inbox_app.preview_delay
+        if not self.narrow and delay > 0:
+            self._show_timer = self.set_timer(delay, self._show_rested)
+        elif not self.narrow:
             self.show_current()
         self.update_status()
+
+    def _show_rested(self) -> None:
+        self._show_timer = None
+        self.show_current()
 
     @on(DataTable.RowSelected, "#list")
     def _selected(self) -> None:
@@ -344,7 +355,7 @@ class InboxScreen(Screen[None]):
 
     def action_sort(self) -> None:
         label = self.table.cycle_sort()
-        self.notify(f"Sorted: {label}.", timeout=2)
+        self.notify(markup=False, message=f"Sorted: {label}.", timeout=2)
         self.update_status()
 
     def action_toggle_mark(self) -> None:
@@ -505,7 +516,7 @@ class InboxScreen(Screen[None]):
 
     def fail(self, message: str) -> None:
         self.failures.append(message)
-        self.notify(message, severity="error", timeout=8)
+        self.notify(markup=False, message=clean(message), severity="error", timeout=8)
         self.update_status()
 
     # --- session events ------------------------------------------------------------------
@@ -515,22 +526,27 @@ class InboxScreen(Screen[None]):
                 self.pending_undo = event.action
         elif isinstance(event, ev.ActionConfirmed):
             self._settled(event.action)
-            self.notify(event.message, timeout=3)
+            self.notify(markup=False, message=clean(event.message), timeout=3)
             if isinstance(event.action, act.CreateConversation) and self.view is not None:
                 self.load_list(self.view)
         elif isinstance(event, ev.ActionFailed):
             self._settled(event.action)
-            self.failures.append(event.message)
-            self.notify(event.message, severity="error", timeout=10)
+            self.failures.append(clean(event.message))
+            self.notify(markup=False, message=clean(event.message), severity="error", timeout=10)
         elif isinstance(event, ev.ActionCancelled):
             self._settled(event.action)
-            self.notify(event.message, timeout=3)
+            self.notify(markup=False, message=clean(event.message), timeout=3)
         elif isinstance(event, ev.BulkFinished):
             self._settled(event.bulk)
             severity = "error" if event.failed else "information"
             if event.failed:
-                self.failures.append(event.summary)
-            self.notify(event.summary, severity=severity, timeout=8 if event.failed else 4)
+                self.failures.append(clean(event.summary))
+            self.notify(
+                markup=False,
+                message=clean(event.summary),
+                severity=severity,
+                timeout=8 if event.failed else 4,
+            )
         elif isinstance(event, ev.QueueChanged):
             self.queue_length = event.length
         elif isinstance(event, ev.ConnectionChanged):
@@ -538,18 +554,20 @@ class InboxScreen(Screen[None]):
             self.offline_reason = event.reason
             if not event.online:
                 self.notify(
-                    f"Help Scout is unreachable ({event.reason or 'no connection'}); "
+                    markup=False,
+                    message=f"Help Scout is unreachable ({event.reason or 'no connection'}); "
                     "changes wait in the queue.",
                     severity="warning",
                 )
             else:
-                self.notify("Back online; sending queued changes.", timeout=3)
+                self.notify(markup=False, message="Back online; sending queued changes.", timeout=3)
         elif isinstance(event, ev.RateLimitWait):
             self.rate_wait = event.seconds
         elif isinstance(event, ev.AuthRequired):
             self.failures.append(event.reason)
             self.notify(
-                f"Sign-in stopped working: {event.reason} Run `hsinbox auth login`.",
+                markup=False,
+                message=f"Sign-in stopped working: {event.reason} Run `hsinbox auth login`.",
                 severity="error",
                 timeout=15,
             )
@@ -577,7 +595,9 @@ class InboxScreen(Screen[None]):
 
     def submit(self, action: act.Action) -> None:
         if self.inbox_app.read_only:
-            self.notify("Read-only mode: nothing is changed.", severity="warning")
+            self.notify(
+                markup=False, message="Read-only mode: nothing is changed.", severity="warning"
+            )
             return
         try:
             self.session.submit(action)
@@ -601,10 +621,12 @@ class InboxScreen(Screen[None]):
     def action_undo(self) -> None:
         action = self.pending_undo
         if action is None:
-            self.notify("Nothing to undo.", timeout=2)
+            self.notify(markup=False, message="Nothing to undo.", timeout=2)
             return
         if not self.session.cancel(action.id):
-            self.notify("Too late to undo: it was already sent.", severity="warning")
+            self.notify(
+                markup=False, message="Too late to undo: it was already sent.", severity="warning"
+            )
         self.pending_undo = None
         self.refresh_from_store()
 
@@ -623,7 +645,11 @@ class InboxScreen(Screen[None]):
         if conv is None:
             return
         if kind == "reply" and (conv.primary_customer is None or conv.primary_customer.id is None):
-            self.notify("This conversation has no customer to reply to.", severity="warning")
+            self.notify(
+                markup=False,
+                message="This conversation has no customer to reply to.",
+                severity="warning",
+            )
             return
         drafts = self._drafts()
         saved = drafts.load(conv.id, kind)
@@ -877,7 +903,9 @@ class InboxScreen(Screen[None]):
     def action_edit_customer(self) -> None:
         conv = self.table.current or self.thread.conversation
         if conv is None or conv.primary_customer is None or conv.primary_customer.id is None:
-            self.notify("This conversation has no customer.", severity="warning")
+            self.notify(
+                markup=False, message="This conversation has no customer.", severity="warning"
+            )
             return
         self._edit_customer(conv.primary_customer.id, conv)
 
@@ -907,7 +935,7 @@ class InboxScreen(Screen[None]):
             if list(form.phones) != [p.value for p in customer.phones]:
                 changes["phones"] = list(form.phones)
             if not changes:
-                self.notify("No changes to the customer.", timeout=2)
+                self.notify(markup=False, message="No changes to the customer.", timeout=2)
                 return
             self.submit(act.UpdateCustomer.of(customer, **changes))
 

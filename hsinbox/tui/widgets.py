@@ -86,10 +86,10 @@ COLUMNS: list[tuple[str, str]] = [
     ("number", "#"),
     ("customer", "Customer"),
     ("subject", "Subject"),
+    ("waiting", "Waiting"),
     ("status", "Status"),
     ("assignee", "Assignee"),
     ("tags", "Tags"),
-    ("waiting", "Waiting"),
     ("updated", "Updated"),
 ]
 
@@ -202,10 +202,10 @@ class ConversationTable(DataTable[Text]):
         mark = Text("●" if conv.id in self.marked else " ", "bold cyan")
         number = Text(str(conv.number or ""), "dim")
         who = safe_text(conv.primary_customer.display if conv.primary_customer else "")
-        who.truncate(20, overflow="ellipsis")
+        who.truncate(18, overflow="ellipsis")
         weight = "bold" if conv.status == "active" else ""
         subject = safe_text(conv.subject or "(no subject)", weight)
-        subject.truncate(48, overflow="ellipsis")
+        subject.truncate(40, overflow="ellipsis")
         status = Text(conv.status, STATUS_STYLE.get(conv.status, ""))
         assignee = safe_text(conv.assignee.display if conv.assignee else "—")
         assignee.truncate(16, overflow="ellipsis")
@@ -428,10 +428,16 @@ def render_customer(customer: Customer | None) -> Text:
 class StatusLine(Static):
     """Signed-in user, view, work in flight, failures, rate budget, offline, undo hint."""
 
+    _last: str = ""
+
     def show(self, parts: list[Text]) -> None:
         line = Text(" ", end="")
         for i, part in enumerate(parts):
             if i:
                 line.append("  │  ", "dim")
             line.append(part)
-        self.update(line)
+        if line.plain == self._last:
+            return
+        self._last = line.plain
+        # One line high whatever it says: no layout pass (which would re-wrap the thread).
+        self.update(line, layout=False)
