@@ -1,0 +1,86 @@
+"""Snapshots: fixed clock, seeded sandbox, workers settled before the picture."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tui_helpers import make_app, settle
+
+from hsinbox.helpscout.models import Thread
+
+THREAD_KINDS = 10063  # customer, activity, reply, note threads
+
+
+def _app(tmp_path: Path):
+    app, _sb, session = make_app(tmp_path)
+    return app, session
+
+
+def _before(session, *keys: str, number: int | None = None):
+    async def run_before(pilot) -> None:
+        await settle(pilot, session)
+        if number is not None:
+            screen = pilot.app.inbox_screen
+            target = next(c for c in screen.table.conversations.values() if c.number == number)
+            screen.table.go_to(target.id)
+            await settle(pilot, session)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot, session)
+        await pilot.pause(0.05)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_main_screen(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
+    app, session = _app(tmp_path)
+    assert snap_compare(app, terminal_size=size, run_before=_before(session))
+
+
+def test_thread_with_every_kind(snap_compare, tmp_path: Path) -> None:
+    """One thread of each kind the sandbox seeds, a draft, and a type nobody documented."""
+    app, sb, session = make_app(tmp_path)
+    seen: dict[str, Thread] = {}
+    for raw in sb.state["threads"]:
+        kind = raw["type"] + ("/draft" if raw.get("state") == "draft" else "")
+        if kind not in seen and len(raw.get("body") or "") < 400:
+            seen[kind] = Thread.model_validate(raw)
+    seen["mystery"] = Thread(id=1, type="mysterytype", body="<p>Kept, not dropped.</p>")
+    threads = sorted(seen.values(), key=lambda t: (t.created_at is None, t.created_at or 0))
+
+    async def run_before(pilot) -> None:
+        await _before(session, "enter", number=THREAD_KINDS)(pilot)
+        screen = pilot.app.inbox_screen
+        screen.thread.show(screen.thread.conversation, threads)
+        await pilot.pause(0.05)
+
+    assert snap_compare(app, terminal_size=(120, 60), run_before=run_before)
+
+
+def test_composer(snap_compare, tmp_path: Path) -> None:
+    app, session = _app(tmp_path)
+    run_before = _before(session, "r", number=10021)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+@pytest.mark.parametrize("key", ["s", "a", "v", "t"])
+def test_pickers(snap_compare, tmp_path: Path, key: str) -> None:
+    app, session = _app(tmp_path)
+    assert snap_compare(
+        app, terminal_size=(100, 30), run_before=_before(session, key, number=10021)
+    )
+
+
+def test_delete_dialog(snap_compare, tmp_path: Path) -> None:
+    app, session = _app(tmp_path)
+    assert snap_compare(
+        app, terminal_size=(100, 30), run_before=_before(session, "d", number=10021)
+    )
+
+
+def test_help_screen(snap_compare, tmp_path: Path) -> None:
+    app, session = _app(tmp_path)
+    run_before = _before(session, "question_mark")
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
