@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hsinbox.config import Settings
-from hsinbox.helpscout.errors import NetworkError
+from hsinbox.helpscout.errors import HelpScoutError, NetworkError
 from hsinbox.helpscout.models import (
     Conversation,
     Customer,
@@ -21,7 +23,8 @@ from hsinbox.helpscout.models import (
     Thread,
     User,
 )
-from hsinbox.inbox.actions import Action, Reply
+from hsinbox.inbox.actions import Action, Bulk, Delete, Reply
+from hsinbox.inbox.cache import Cache, ViewState
 from hsinbox.inbox.drafts import DraftStore
 from hsinbox.inbox.events import (
     ActionConfirmed,
@@ -42,6 +45,50 @@ log = logging.getLogger(__name__)
 
 Callback = Callable[[Event], Any]
 
+# Which statuses a mailbox view (no folder) holds, as Help Scout's ``status=`` filter means it.
+_STATUSES = {
+    "active": {"active"},
+    "pending": {"pending"},
+    "closed": {"closed"},
+    "spam": {"spam"},
+    "open": {"active", "pending"},
+    "all": {"active", "pending", "closed", "spam"},
+}
+PREFETCH_CONCURRENCY = 2
+PREFETCH_QUEUE = 6
+SYNC_CONCURRENCY = 8
+SEARCH_SERVER_PAGES = 4
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    """What a refresh changed in a view; ``full`` when it had to load the whole view."""
+
+    new: list[Conversation] = field(default_factory=list)
+    changed: list[Conversation] = field(default_factory=list)
+    removed: list[int] = field(default_factory=list)
+    requests: int = 0
+    full: bool = False
+
+
+def fingerprint(conversation: Conversation) -> str:
+    """The content of a conversation, minus text the server derives from the clock."""
+    exclude: Any = {"customer_waiting_since": {"friendly"}}
+    return conversation.model_dump_json(exclude=exclude)
+
+
+def server_query(text: str) -> str:
+    """Help Scout query syntax for what the agent typed: the phrase in any searchable field."""
+    term = text.strip().replace("\\", "\\\\").replace('"', '\\"')
+    fields = ("subject", "body", "email", "tag")
+    return "(" + " OR ".join([*(f'{f}:"{term}"' for f in fields), f'"{term}"']) + ")"
+
+
+def _in_status_view(view: View, conversation: Conversation) -> bool:
+    if conversation.state not in (None, "published"):
+        return False
+    return conversation.status in _STATUSES.get(view.api_status, {view.api_status})
+
 
 class InboxSession:
     """The agent's session: who they are, what they see, and the outbox."""
@@ -55,11 +102,19 @@ class InboxSession:
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        cache_path: Path | None = None,
     ) -> None:
         self.client = client
         self.settings = settings or Settings()
         self.data_dir = Path(data_dir)
         self.store = Store()
+        self.cache: Cache | None = Cache(cache_path) if self.settings.cache else None
+        self._sleep = sleep
+        self._view_states: dict[str, ViewState] = {}
+        self._prefetches: dict[int, asyncio.Task[None]] = {}
+        self._prefetch_gate: asyncio.Semaphore | None = None
+        self._unsaved: set[int] = set()
+        self.restored = False
         self.drafts = DraftStore(self.data_dir)
         self.me: User | None = None
         self.mailboxes: list[Mailbox] = []
@@ -98,6 +153,7 @@ class InboxSession:
 
     def _emit(self, event: Event) -> None:
         self._settle_draft(event)
+        self._note_for_cache(event)
         for callback in list(self._subscribers):
             try:
                 callback(event)
@@ -118,6 +174,24 @@ class InboxSession:
                     self.drafts.delete_key(action.draft_key)
                 except (OSError, ValueError):
                     log.warning("could not delete a sent draft")
+
+    def _note_for_cache(self, event: Event) -> None:
+        """Confirmed changes reach the cache at close; a confirmed delete leaves it now."""
+        actions: tuple[Action, ...] = ()
+        if isinstance(event, ActionConfirmed):
+            actions = event.action.actions if isinstance(event.action, Bulk) else (event.action,)
+        elif isinstance(event, BulkFinished):
+            actions = event.confirmed
+        for action in actions:
+            ident = action.conversation_id
+            if ident is None:
+                continue
+            if isinstance(action, Delete):
+                if self.cache is not None:
+                    self.cache.forget(ident)
+                self._unsaved.discard(ident)
+            else:
+                self._unsaved.add(ident)
 
     def _on_rate_limit(self, seconds: float) -> None:
         self._emit(RateLimitWait(seconds))
@@ -166,25 +240,435 @@ class InboxSession:
             id=me.id, type="user", first=me.first_name, last=me.last_name, email=me.email
         )
         self._started = True
+        self._bind_cache()
         self.worker.resume_journal()
+
+    # --- the local cache -------------------------------------------------------------
+
+    def restore(self) -> bool:
+        """Paint before the network: me, mailboxes, folders, users and tags as last seen.
+
+        True when the cache knew this API's last account; ``start()`` still runs after.
+        """
+        if self.cache is None or not self.cache.available:
+            return False
+        user_id = self.cache.last_user(self.client.base_url)
+        if user_id is None:
+            return False
+        self.cache.bind(self.client.base_url, user_id)
+        saved = self.cache.get_meta("account")
+        if not isinstance(saved, dict):
+            return False
+        try:
+            me = User.model_validate(saved["me"])
+            mailboxes = [Mailbox.model_validate(m) for m in saved["mailboxes"]]
+            folders = {
+                int(k): [Folder.model_validate(f) for f in v] for k, v in saved["folders"].items()
+            }
+            mailbox_users = {
+                int(k): [User.model_validate(u) for u in v]
+                for k, v in saved["mailbox_users"].items()
+            }
+            users = [User.model_validate(u) for u in saved["users"]]
+            tags = [TagInfo.model_validate(t) for t in saved["tags"]]
+        except (KeyError, TypeError, ValueError, AttributeError):
+            log.warning("the cached account was unreadable; waiting for the network")
+            return False
+        self.me, self.mailboxes, self.folders = me, mailboxes, folders
+        self.mailbox_users, self.users, self.tags = mailbox_users, users, tags
+        self.store.me = PersonRef(
+            id=me.id, type="user", first=me.first_name, last=me.last_name, email=me.email
+        )
+        self.restored = True
+        return True
+
+    def _bind_cache(self) -> None:
+        if self.cache is None or self.me is None:
+            return
+        previous = self.cache.account
+        self.cache.bind(self.client.base_url, self.me.id)
+        if previous is not None and previous != self.cache.account:
+            # Another account signed in since the last paint: nothing cached may show.
+            self._view_states.clear()
+            for key in list(self.store.views):
+                del self.store.views[key]
+            self.store.conversations.clear()
+            self.store.threads.clear()
+            self.store.version += 1
+
+        def dump(models: Iterable[Any]) -> list[Any]:
+            return [m.model_dump(mode="json", by_alias=True) for m in models]
+
+        self.cache.put_meta(
+            "account",
+            {
+                "me": self.me.model_dump(mode="json", by_alias=True),
+                "mailboxes": dump(self.mailboxes),
+                "folders": {str(k): dump(v) for k, v in self.folders.items()},
+                "mailbox_users": {str(k): dump(v) for k, v in self.mailbox_users.items()},
+                "users": dump(self.users),
+                "tags": dump(self.tags),
+            },
+        )
+
+    def remember_view(self, view: View) -> None:
+        """The view to open on the next launch."""
+        if self.cache is not None:
+            self.cache.put_meta(
+                "last_view",
+                {
+                    "mailbox_id": view.mailbox_id,
+                    "folder_id": view.folder_id,
+                    "status": view.status,
+                    "query": view.query,
+                },
+            )
+
+    def last_view(self) -> View | None:
+        saved = self.cache.get_meta("last_view") if self.cache is not None else None
+        if not isinstance(saved, dict):
+            return None
+        try:
+            view = View(
+                mailbox_id=int(saved["mailbox_id"]),
+                folder_id=None if saved.get("folder_id") is None else int(saved["folder_id"]),
+                status=str(saved.get("status") or "active"),
+                query=saved.get("query") or None,
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+        if self.mailboxes and all(m.id != view.mailbox_id for m in self.mailboxes):
+            return None
+        return view
+
+    def cached_view(self, view: View) -> list[Conversation] | None:
+        """The view as last seen, from the cache, with no request; None if never cached."""
+        if self.cache is None:
+            return None
+        state = self.cache.get_view(view.key)
+        if state is None:
+            return None
+        missing = [i for i in state.ids if i not in self.store.conversations]
+        found = self.cache.get_conversations(missing)
+        for ident, conversation in found.items():
+            self.store.conversations[ident] = conversation
+        self.store.views[view.key] = [i for i in state.ids if i in self.store.conversations]
+        self.store.version += 1
+        self._view_states[view.key] = state
+        self.worker.reapply_pending()
+        return self.store.view_conversations(view)
+
+    def _save_view(self, view: View, conversations: list[Conversation]) -> None:
+        state = self._view_states.get(view.key)
+        if state is None:
+            return
+        state.ids = self.store.view_ids(view)
+        if self.cache is not None:
+            self.cache.put_conversations(conversations)
+            self.cache.put_view(view.key, state)
+
+    def _unchanged(self, state: ViewState, conversation: Conversation) -> bool:
+        mark = fingerprint(conversation)
+        if state.probe.get(conversation.id) == mark:
+            return True
+        known = self.store.conversations.get(conversation.id)
+        return known is not None and fingerprint(known) == mark
+
+    # --- views -----------------------------------------------------------------------
 
     async def load_view(self, view: View) -> list[Conversation]:
         """Every page of the view; unsent local changes are shown on top of it."""
         conversations = await self._read(self.client.list_all_conversations(**view.list_params()))
         self.store.set_view(view, conversations)
+        stamps = [c.modified_at for c in conversations if c.modified_at is not None]
+        newest = max(stamps) if stamps else None
+        probe = {c.id: fingerprint(c) for c in conversations if c.modified_at == newest}
+        self._view_states[view.key] = ViewState(ids=[], newest=newest, probe=probe)
+        self._save_view(view, conversations)
         self.worker.reapply_pending()
         return self.store.view_conversations(view)
 
+    async def refresh_view(self, view: View) -> RefreshResult:
+        """Ask only for what changed since the newest modification seen, and merge it.
+
+        One request when nothing changed. The question is mailbox-wide with ``status=all``
+        so a conversation that left the view (closed, moved to another folder) is seen too;
+        a folder view asks once more, only when something changed, which of those it holds.
+        """
+        state = self._view_states.get(view.key)
+        if state is not None and view.key not in self.store.views:
+            self.cached_view(view)
+        if state is None and self.cached_view(view) is not None:
+            state = self._view_states.get(view.key)
+        if state is None or state.newest is None:
+            before = set(self.store.view_ids(view))
+            conversations = await self.load_view(view)
+            arrived = [c for c in conversations if before and c.id not in before]
+            return RefreshResult(new=arrived, requests=0, full=True)
+        broad: dict[str, Any] = {**view.list_params(), "status": "all"}
+        broad.pop("folder", None)
+        changes, requests = await self._changed_since(broad, state.newest)
+        touched = [c for c in changes if not self._unchanged(state, c)]
+        members: set[int]
+        if view.folder_id is not None and touched:
+            inside, extra = await self._changed_since(view.list_params(), state.newest)
+            requests += extra
+            members = {c.id for c in inside}
+            known = {c.id for c in touched}
+            touched += [c for c in inside if c.id not in known]
+        else:
+            members = {c.id for c in touched if _in_status_view(view, c)}
+        current = set(self.store.view_ids(view))
+        new = [c for c in touched if c.id in members and c.id not in current]
+        changed = [c for c in touched if c.id in members and c.id in current]
+        removed = [c.id for c in touched if c.id not in members and c.id in current]
+        for conversation in touched:
+            old = self.store.conversations.get(conversation.id)
+            if old is not None and old.threads != conversation.threads:
+                self.store.threads.pop(conversation.id, None)
+        self.store.merge_view(view, touched, arrived=[c.id for c in new], left=removed)
+        stamps = [c.modified_at for c in changes if c.modified_at is not None]
+        state.newest = max([state.newest, *stamps])
+        state.probe = {c.id: fingerprint(c) for c in changes}
+        self._save_view(view, touched)
+        self.worker.reapply_pending()
+        return RefreshResult(new=new, changed=changed, removed=removed, requests=requests)
+
+    async def _changed_since(
+        self, params: dict[str, Any], since: datetime
+    ) -> tuple[list[Conversation], int]:
+        """Every conversation modified since ``since`` (page 1, then the rest at once)."""
+        first = await self._read(
+            self.client.list_conversations(page=1, modified_since=since, **params)
+        )
+        pages = [first]
+        if first.info.total_pages > 1:
+            gate = asyncio.Semaphore(4)
+
+            async def fetch(number: int) -> Any:
+                async with gate:
+                    return await self.client.list_conversations(
+                        page=number, modified_since=since, **params
+                    )
+
+            pages += await self._read(
+                asyncio.gather(*(fetch(n) for n in range(2, first.info.total_pages + 1)))
+            )
+        seen: set[int] = set()
+        conversations: list[Conversation] = []
+        for page in pages:
+            for conversation in page.items:
+                if conversation.id not in seen:
+                    seen.add(conversation.id)
+                    conversations.append(conversation)
+        return conversations, len(pages)
+
+    async def sync_mailbox(
+        self,
+        mailbox_id: int,
+        *,
+        concurrency: int = SYNC_CONCURRENCY,
+        on_progress: Callable[[int, int], Any] | None = None,
+    ) -> list[Conversation]:
+        """Every conversation of a mailbox into the store and cache, pages read at once.
+
+        At most ``concurrency`` requests are in flight; when Help Scout's per-minute budget
+        runs low the pages go one at a time, spaced to the budget, so the agent's own
+        actions (which share it) still get through.
+        """
+        params: dict[str, Any] = {
+            "mailbox": mailbox_id,
+            "status": "all",
+            "sort_field": "modifiedAt",
+            "sort_order": "desc",
+        }
+        first = await self._read(self.client.list_conversations(page=1, **params))
+        total = max(first.info.total_pages, 1)
+        done = 1
+        if on_progress is not None:
+            on_progress(done, total)
+        gate = asyncio.Semaphore(max(concurrency, 1))
+        slow = asyncio.Lock()
+
+        async def fetch(number: int) -> Any:
+            nonlocal done
+            async with gate:
+                remaining = self.client.rate_limit_remaining
+                limit = self.client.rate_limit_limit or 400
+                if remaining is not None and remaining < max(2 * concurrency, limit // 10):
+                    async with slow:
+                        await self._sleep(60.0 / max(limit, 1))
+                        page = await self.client.list_conversations(page=number, **params)
+                else:
+                    page = await self.client.list_conversations(page=number, **params)
+            done += 1
+            if on_progress is not None:
+                on_progress(done, total)
+            return page
+
+        pages = [first]
+        if total > 1:
+            pages += await self._read(asyncio.gather(*(fetch(n) for n in range(2, total + 1))))
+        seen: set[int] = set()
+        conversations: list[Conversation] = []
+        for page in pages:
+            for conversation in page.items:
+                if conversation.id not in seen:
+                    seen.add(conversation.id)
+                    conversations.append(conversation)
+        self.store.put_many(conversations)
+        self.worker.reapply_pending()
+        if self.cache is not None:
+            self.cache.put_conversations(conversations)
+        return conversations
+
+    # --- threads ---------------------------------------------------------------------
+
     async def load_threads(self, conversation_id: int) -> list[Thread]:
         """Oldest first; threads still being sent are appended."""
+        running = self._prefetches.get(conversation_id)
+        if running is not None:
+            await asyncio.shield(running)
+            if conversation_id in self.store.threads:
+                return self.store.thread_list(conversation_id)
         threads = await self._read(self.client.list_threads(conversation_id))
+        self._keep_threads(conversation_id, threads)
+        return self.store.thread_list(conversation_id)
+
+    def _keep_threads(self, conversation_id: int, threads: list[Thread]) -> None:
+        self.store.set_threads(conversation_id, threads)
+        if self.cache is not None:
+            self.cache.put_threads(conversation_id, threads)
+
+    def cached_threads(self, conversation_id: int) -> list[Thread] | None:
+        """Threads known without a request (memory, then disk); None when a fetch is due.
+
+        Threads from disk count only while the conversation's thread count still matches.
+        """
+        if conversation_id in self.store.threads:
+            return self.store.thread_list(conversation_id)
+        if self.cache is None:
+            return None
+        threads = self.cache.get_threads(conversation_id)
+        conversation = self.store.get(conversation_id)
+        if threads is None or conversation is None or conversation.threads != len(threads):
+            return None
         self.store.set_threads(conversation_id, threads)
         return self.store.thread_list(conversation_id)
 
-    def cached_threads(self, conversation_id: int) -> list[Thread] | None:
-        if conversation_id not in self.store.threads:
-            return None
-        return self.store.thread_list(conversation_id)
+    def prefetch_threads(self, conversation_ids: Iterable[int]) -> None:
+        """Fetch these conversations' threads in the background, a few at a time.
+
+        Ones already known or on their way are skipped; when the agent scrolls faster than
+        the fetches, the oldest waiting ones are dropped so the newest neighbours win.
+        """
+        loop = asyncio.get_running_loop()
+        if self._prefetch_gate is None:
+            self._prefetch_gate = asyncio.Semaphore(PREFETCH_CONCURRENCY)
+        for ident in conversation_ids:
+            if ident <= 0 or ident in self._prefetches:
+                continue
+            if self.cached_threads(ident) is not None:
+                continue
+            task = loop.create_task(self._prefetch(ident))
+            self._prefetches[ident] = task
+        while len(self._prefetches) > PREFETCH_QUEUE:
+            oldest = next(iter(self._prefetches))
+            self._prefetches.pop(oldest).cancel()
+
+    async def _prefetch(self, conversation_id: int) -> None:
+        assert self._prefetch_gate is not None
+        try:
+            async with self._prefetch_gate:
+                if conversation_id in self.store.threads:
+                    return
+                threads = await self._read(self.client.list_threads(conversation_id))
+                self._keep_threads(conversation_id, threads)
+        except HelpScoutError as exc:
+            log.debug("prefetch of %s skipped: %s", conversation_id, type(exc).__name__)
+        finally:
+            if self._prefetches.get(conversation_id) is asyncio.current_task():
+                del self._prefetches[conversation_id]
+
+    async def wait_prefetched(self) -> None:
+        """Wait for the background fetches started so far (tests and benchmarks)."""
+        while self._prefetches:
+            await asyncio.gather(*list(self._prefetches.values()), return_exceptions=True)
+
+    # --- search ----------------------------------------------------------------------
+
+    def search_local(
+        self, text: str, *, mailbox_id: int | None = None, limit: int = 500
+    ) -> list[Conversation]:
+        """Cached conversations matching every word typed (prefixes), newest first; no request.
+
+        Subject, customer name and email, tags and the text of threads read so far.
+        """
+        if not text.strip():
+            return []
+        if self.cache is not None and self.cache.available:
+            ids = self.cache.search(text, mailbox_id=mailbox_id, limit=limit)
+            missing = [i for i in ids if i not in self.store.conversations]
+            found = self.cache.get_conversations(missing) if missing else {}
+            out = []
+            for ident in ids:
+                conversation = self.store.conversations.get(ident) or found.get(ident)
+                if conversation is not None:
+                    out.append(conversation)
+            return out
+        return self._search_memory(text, mailbox_id, limit)
+
+    def _search_memory(self, text: str, mailbox_id: int | None, limit: int) -> list[Conversation]:
+        """Without a cache: the same prefix matching over what is loaded."""
+        from hsinbox.inbox.cache import _WORD, strip_html
+
+        words = _WORD.findall(text.lower())
+        out: list[Conversation] = []
+        for conversation in self.store.conversations.values():
+            if mailbox_id is not None and conversation.mailbox_id != mailbox_id:
+                continue
+            customer = conversation.primary_customer
+            parts = [conversation.subject or "", conversation.preview or ""]
+            if customer is not None:
+                parts += [customer.name, customer.email or ""]
+            parts += conversation.tag_names
+            parts += [strip_html(t.body) for t in self.store.threads.get(conversation.id, [])]
+            tokens = _WORD.findall(" ".join(parts).lower())
+            if all(any(t.startswith(w) for t in tokens) for w in words):
+                out.append(conversation)
+        out.sort(key=lambda c: (c.modified_at is not None, c.modified_at, c.id), reverse=True)
+        return out[:limit]
+
+    async def search_server(
+        self, text: str, *, mailbox_id: int | None = None
+    ) -> list[Conversation]:
+        """Help Scout's search for the phrase (any status); results join store and cache."""
+        if not text.strip():
+            return []
+        conversations = await self._read(
+            self.client.list_all_conversations(
+                mailbox=mailbox_id,
+                status="all",
+                query=server_query(text),
+                sort_field="modifiedAt",
+                sort_order="desc",
+                max_pages=SEARCH_SERVER_PAGES,
+            )
+        )
+        fresh = [c for c in conversations if c.id not in self.store.conversations]
+        self.store.put_many(fresh)
+        if self.cache is not None:
+            self.cache.put_conversations(conversations)
+        return [self.store.conversations.get(c.id, c) for c in conversations]
+
+    async def search(self, text: str, *, mailbox_id: int | None = None) -> list[Conversation]:
+        """Local matches plus what only the server found, newest first."""
+        local = self.search_local(text, mailbox_id=mailbox_id)
+        remote = await self.search_server(text, mailbox_id=mailbox_id)
+        ids = {c.id for c in local}
+        merged = local + [c for c in remote if c.id not in ids]
+        merged.sort(key=lambda c: (c.modified_at is not None, c.modified_at, c.id), reverse=True)
+        return merged
 
     async def load_customer(self, customer_id: int) -> Customer:
         customer = await self._read(self.client.get_customer(customer_id))
@@ -210,7 +694,7 @@ class InboxSession:
         """Threads added since the agent read the conversation (the send-time check)."""
         seen = set(seen_thread_ids)
         threads = await self._read(self.client.list_threads(conversation_id))
-        self.store.set_threads(conversation_id, threads)
+        self._keep_threads(conversation_id, threads)
         return [t for t in threads if t.id not in seen]
 
     # --- writes ----------------------------------------------------------------------
@@ -257,5 +741,22 @@ class InboxSession:
         if self._closed:
             return
         self._closed = True
+        for task in list(self._prefetches.values()):
+            task.cancel()
+        self._prefetches.clear()
         await self.worker.close()
         self._journal.close()
+        self._save_cache()
+        if self.cache is not None:
+            self.cache.close()
+
+    def _save_cache(self) -> None:
+        """Views as the agent left them, and conversations changed by confirmed actions."""
+        if self.cache is None or self.cache.account is None:
+            return
+        for key, state in self._view_states.items():
+            if key in self.store.views:
+                state.ids = list(self.store.views[key])
+                self.cache.put_view(key, state)
+        known = self.store.conversations
+        self.cache.put_conversations([known[i] for i in self._unsaved if i in known])

@@ -48,6 +48,33 @@ class Store:
         self.views[view.key] = [c.id for c in conversations]
         self._changed()
 
+    def put_many(self, conversations: list[Conversation]) -> None:
+        """Fresher copies from the server (a refresh, a sync, a search); views are untouched."""
+        for conversation in conversations:
+            self.conversations[conversation.id] = conversation
+        self._changed()
+
+    def merge_view(
+        self,
+        view: View,
+        conversations: list[Conversation],
+        *,
+        arrived: list[int],
+        left: list[int],
+    ) -> None:
+        """Apply a refresh without reordering what the agent is looking at.
+
+        Rows that arrived go on top in the server's order, rows that left are dropped, and
+        every other row keeps its place even when its content changed.
+        """
+        for conversation in conversations:
+            self.conversations[conversation.id] = conversation
+        gone = set(left)
+        current = [i for i in self.views.get(view.key, []) if i not in gone]
+        present = set(current)
+        self.views[view.key] = [i for i in arrived if i not in present] + current
+        self._changed()
+
     def view_ids(self, view: View) -> list[int]:
         return list(self.views.get(view.key, []))
 

@@ -26,7 +26,12 @@ import httpx
 
 from hsinbox.sandbox import api
 from hsinbox.sandbox.faults import Fault, Faults
-from hsinbox.sandbox.seed import STATE_VERSION, build_state, empty_state
+from hsinbox.sandbox.seed import (
+    STATE_VERSION,
+    add_synthetic_conversations,
+    build_state,
+    empty_state,
+)
 from hsinbox.sandbox.util import (
     PLAIN_JSON,
     VND_ERROR,
@@ -83,6 +88,7 @@ class Sandbox:
         app_id: str = DEFAULT_APP_ID,
         app_secret: str = DEFAULT_APP_SECRET,
         clock: Callable[[], float] = time.monotonic,
+        extra_conversations: int = 0,
     ) -> None:
         self._lock = threading.RLock()
         self._now: NowSource = now
@@ -101,6 +107,8 @@ class Sandbox:
         loaded = self._load()
         if not loaded:
             self.state = self._fresh_state()
+            if extra_conversations:
+                add_synthetic_conversations(self.state, extra_conversations)
             self._save()
         self.api = api.Api(self)
 

@@ -1133,3 +1133,63 @@ def empty_state(now: datetime) -> dict[str, Any]:
         "tag": 9150,
     }
     return state
+
+
+def add_synthetic_conversations(
+    state: dict[str, Any], count: int, *, seed: int = 5, mailbox_id: int | None = None
+) -> list[int]:
+    """Add ``count`` plausible conversations (one customer message each) for load tests.
+
+    They are copies of the seeded published conversations with fresh ids, numbers and
+    times spread over the last 90 days, so lists, folders and search behave as usual.
+    ``mailbox_id`` puts them all in one mailbox. Returns the new ids.
+    """
+    if count <= 0:
+        return []
+    templates = [
+        c
+        for c in state["conversations"]
+        if c["state"] == "published"
+        and c["status"] in ("active", "pending", "closed")
+        and (mailbox_id is None or c["mailboxId"] == mailbox_id)
+    ]
+    if not templates:
+        raise ValueError("synthetic conversations need a seeded state to copy")
+    first_thread: dict[int, dict[str, Any]] = {}
+    for thread in state["threads"]:
+        first_thread.setdefault(thread["sandbox"]["conversationId"], thread)
+    counters = state["counters"]
+    rng = random.Random(seed)
+    newest = max(c["createdAt"] for c in state["conversations"])
+    now = datetime.fromisoformat(newest.replace("Z", "+00:00"))
+    ids = []
+    for n in range(count):
+        template = templates[n % len(templates)]
+        ident = counters["conversation"]
+        counters["conversation"] += 37
+        number = counters["number"]
+        counters["number"] += 1
+        at = iso(now - timedelta(minutes=1 + rng.random() * 60 * 24 * 90))
+        conv = json.loads(json.dumps(template))
+        conv.update(
+            id=ident,
+            number=number,
+            subject=f"{template['subject']} ({number})",
+            createdAt=at,
+            userUpdatedAt=at,
+        )
+        conv["customerWaitingSince"] = {"time": at, "latestReplyFrom": "customer"}
+        conv["sandbox"] = {"modifiedAt": at, "needsAttention": False}
+        if conv.get("closedAt"):
+            conv["closedAt"] = at
+        state["conversations"].append(conv)
+        source = first_thread.get(template["id"])
+        if source is not None:
+            thread = json.loads(json.dumps(source))
+            thread["id"] = counters["thread"]
+            counters["thread"] += 1
+            thread["createdAt"] = at
+            thread["sandbox"] = {"conversationId": ident}
+            state["threads"].append(thread)
+        ids.append(ident)
+    return ids
