@@ -28,6 +28,8 @@ def _before(session, *keys: str, number: int | None = None):
         for key in keys:
             await pilot.press(key)
             await settle(pilot, session)
+        for widget in pilot.app.screen.query("Input, TextArea"):
+            widget.cursor_blink = False
         await pilot.pause(0.05)
 
     return run_before
