@@ -141,11 +141,17 @@ class Sandbox:
         return build_state(self.now) if self._seed else empty_state(self.now)
 
     def reset(self) -> None:
-        """Reseed: every change, token and recorded request is forgotten."""
+        """Reseed the help desk: every change is forgotten, sign-ins are kept.
+
+        Issued tokens survive so a running demo or client carries on without signing in
+        again; ``sb.requests`` is kept too (tests slice it by position).
+        """
         with self._lock:
+            auth = self.state.get("auth")
             self.state = self._fresh_state()
+            if auth is not None:
+                self.state["auth"] = auth
             self.api.reindex()
-            self.requests.clear()
             self._save()
 
     def _load(self) -> bool:
