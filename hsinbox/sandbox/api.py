@@ -83,6 +83,7 @@ CONV_QUERY_FIELDS = {
     "attachment",
 }
 CONV_EXACT_FIELDS = frozenset({"number", "id", "customerids", "mailboxid", "status"})
+CONV_RANGE_FIELDS = frozenset({"createdat", "modifiedat"})
 CUSTOMER_QUERY_FIELDS = {"firstname", "lastname", "email", "phone", "organization", "id"}
 EMAIL_TYPES = ("home", "work", "other")
 PHONE_TYPES = ("home", "fax", "mobile", "pager", "work", "other")
@@ -732,7 +733,9 @@ class Api:
         predicate = None
         if q.get("query"):
             try:
-                predicate = compile_query(q["query"], CONV_QUERY_FIELDS, CONV_EXACT_FIELDS)
+                predicate = compile_query(
+                    q["query"], CONV_QUERY_FIELDS, CONV_EXACT_FIELDS, CONV_RANGE_FIELDS
+                )
             except QuerySyntaxError as exc:
                 raise bad_request(
                     FieldProblem("query", str(exc), q["query"], "Invalid", "QUERY")
@@ -1918,6 +1921,10 @@ class _Doc:
         if field == "attachment":
             has = any(t["_embedded"]["attachments"] for t in threads)
             return ["true" if has else "false"]
+        if field == "createdat":
+            return [conv["createdAt"]]
+        if field == "modifiedat":
+            return [conv["sandbox"]["modifiedAt"]]
         if field == "_text":
             return [conv["subject"] or "", conv["preview"] or "", name, pc.get("email") or ""]
         return list(default)

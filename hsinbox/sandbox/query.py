@@ -1,8 +1,9 @@
 """The ``query=`` search language of List Conversations / List Customers.
 
-Terms are ``field:"value"`` or ``field:value`` or bare words, combined with ``AND``, ``OR``,
-``NOT`` and parentheses; two terms side by side mean AND. Matching is case-insensitive
-substring matching, which is close enough to Help Scout's full-text search for a sandbox.
+Terms are ``field:"value"``, ``field:value``, ``field:[low TO high]`` (dates) or bare words,
+combined with ``AND``, ``OR``, ``NOT`` and parentheses; two terms side by side mean AND.
+Matching is case-insensitive substring matching, close enough to Help Scout's full-text
+search for a sandbox.
 A query that does not parse is a 400, like the v3 search endpoint.
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 # A query compiles to a predicate over a "document": field name -> list of searchable strings.
 Document = dict[str, list[str]]
+_DATE_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 Predicate = Callable[[Document], bool]
 
 
@@ -23,15 +25,17 @@ class QuerySyntaxError(ValueError):
 
 @dataclass(frozen=True)
 class _Tok:
-    kind: str  # "term", "and", "or", "not", "(", ")"
+    kind: str  # "term", "range", "and", "or", "not", "(", ")"
     field: str | None = None
     value: str = ""
     exact: bool = False
+    upper: str = ""
 
 
 _TOKEN_RE = re.compile(
     r"""\s*(?:
         (?P<lp>\()|(?P<rp>\))|
+        (?P<rfield>[A-Za-z_][A-Za-z0-9_.]*):\[\s*(?P<lo>[^\s\]]+)\s+TO\s+(?P<hi>[^\s\]]+)\s*\]|
         (?:(?P<field>[A-Za-z_][A-Za-z0-9_.]*):)?
         (?:"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<bare>[^\s()"]+))
     )""",
@@ -57,6 +61,11 @@ def _tokenize(text: str) -> list[_Tok]:
         if m.group("rp"):
             tokens.append(_Tok(")"))
             continue
+        if m.group("rfield"):
+            tokens.append(
+                _Tok("range", m.group("rfield").lower(), m.group("lo"), upper=m.group("hi"))
+            )
+            continue
         field = m.group("field")
         quoted = m.group("quoted")
         if quoted is not None:
@@ -72,11 +81,18 @@ def _tokenize(text: str) -> list[_Tok]:
 
 
 class _Parser:
-    def __init__(self, tokens: list[_Tok], fields: set[str], exact_fields: set[str]) -> None:
+    def __init__(
+        self,
+        tokens: list[_Tok],
+        fields: set[str],
+        exact_fields: set[str],
+        range_fields: set[str],
+    ) -> None:
         self.tokens = tokens
         self.i = 0
         self.fields = fields
         self.exact_fields = exact_fields
+        self.range_fields = range_fields
 
     def peek(self) -> _Tok | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -105,7 +121,13 @@ class _Parser:
 
     def conj(self) -> Predicate:
         parts = [self.unary()]
-        while (tok := self.peek()) is not None and tok.kind in ("and", "not", "term", "("):
+        while (tok := self.peek()) is not None and tok.kind in (
+            "and",
+            "not",
+            "term",
+            "range",
+            "(",
+        ):
             if tok.kind == "and":
                 self.take()
             parts.append(self.unary())
@@ -132,7 +154,28 @@ class _Parser:
         if tok.kind == "term":
             self.take()
             return self.term(tok)
+        if tok.kind == "range":
+            self.take()
+            return self.range(tok)
         raise QuerySyntaxError(f"Unexpected {tok.kind.upper()}")
+
+    def range(self, tok: _Tok) -> Predicate:
+        """``field:[low TO high]`` on ISO dates (``*`` = open end), inclusive."""
+        field = tok.field or ""
+        if field not in self.range_fields:
+            raise QuerySyntaxError(f"Range not supported on field: {tok.field}")
+        low, high = tok.value, tok.upper
+        for bound in (low, high):
+            if bound != "*" and not _DATE_RE.match(bound):
+                raise QuerySyntaxError(f"Malformed date in range: {bound}")
+
+        def match(doc: Document) -> bool:
+            return any(
+                (low == "*" or value >= low) and (high == "*" or value <= high)
+                for value in doc.get(field, ())
+            )
+
+        return match
 
     def term(self, tok: _Tok) -> Predicate:
         field = tok.field or "_text"
@@ -149,11 +192,14 @@ class _Parser:
 
 
 def compile_query(
-    text: str, fields: set[str], exact_fields: frozenset[str] = frozenset()
+    text: str,
+    fields: set[str],
+    exact_fields: frozenset[str] = frozenset(),
+    range_fields: frozenset[str] = frozenset(),
 ) -> Predicate:
     """Compile ``text`` into a predicate; raises QuerySyntaxError when it does not parse.
 
     ``fields`` are the known ``field:`` names; ``exact_fields`` compare whole values (ids,
-    numbers) instead of substrings.
+    numbers) instead of substrings; ``range_fields`` take ``[low TO high]`` date ranges.
     """
-    return _Parser(_tokenize(text), fields, set(exact_fields)).parse()
+    return _Parser(_tokenize(text), fields, set(exact_fields), set(range_fields)).parse()

@@ -6,8 +6,10 @@ import pytest
 
 from hsinbox.sandbox.query import QuerySyntaxError, compile_query
 
-FIELDS = {"subject", "tag", "number"}
+FIELDS = {"subject", "tag", "number", "createdat"}
+RANGES = frozenset({"createdat"})
 DOC = {
+    "createdat": ["2026-11-20T10:00:00Z"],
     "subject": ["Refund for Order 12"],
     "tag": ["vip", "billing"],
     "number": ["123"],
@@ -29,13 +31,28 @@ DOC = {
         ('number:"12"', False),
         ('number:"123"', True),
         ('subject:"say \\"hi\\""', False),
+        ("createdAt:[2026-11-01T00:00:00Z TO *]", True),
+        ("createdAt:[* TO 2026-11-19T00:00:00Z]", False),
+        ('createdAt:[2026-11-20T10:00:00Z TO 2026-11-20T10:00:00Z] AND tag:"vip"', True),
     ],
 )
 def test_matching(query: str, expected: bool) -> None:
-    assert compile_query(query, FIELDS, frozenset({"number"}))(DOC) is expected
+    assert compile_query(query, FIELDS, frozenset({"number"}), RANGES)(DOC) is expected
 
 
-@pytest.mark.parametrize("query", ["(subject:x", "subject:x)", "AND", "NOT", "colour:red", ""])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "(subject:x",
+        "subject:x)",
+        "AND",
+        "NOT",
+        "colour:red",
+        "",
+        "subject:[a TO b]",
+        "createdAt:[2026-11-01 TO *]",
+    ],
+)
 def test_syntax_errors(query: str) -> None:
     with pytest.raises(QuerySyntaxError):
-        compile_query(query, FIELDS)
+        compile_query(query, FIELDS, range_fields=RANGES)

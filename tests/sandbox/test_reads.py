@@ -268,6 +268,17 @@ async def test_search_query(sb: Sandbox, api: httpx.AsyncClient) -> None:
     some = sb.state["conversations"][7]
     assert len(await subjects(f'number:"{some["number"]}"')) == 1
     assert await subjects('subject:"no such subject anywhere"') == []
+    recent = await subjects("createdAt:[2026-11-26T11:00:00Z TO *]")
+    expected = [
+        c["subject"]
+        for c in sb.state["conversations"]
+        if c["createdAt"] >= "2026-11-26T11:00:00Z"
+        and c["status"] in ("active", "pending", "closed", "spam")
+        and c["state"] == "published"
+    ]
+    assert recent and sorted(recent) == sorted(expected)
+    bad = await api.get("/v2/conversations", params={"query": "createdAt:[yesterday TO *]"})
+    assert_vnd_error(bad, 400, "query")
 
 
 async def test_get_conversation_and_threads(sb: Sandbox, api: httpx.AsyncClient) -> None:
