@@ -147,22 +147,23 @@ def test_blocks_to_text_folds_quoted() -> None:
     assert blocks_to_text(blocks, show_quoted=True).plain == "new\n\nold\n\nolder"
 
 
-def test_large_body_is_fast() -> None:
+def test_large_body_is_linear_not_quadratic() -> None:
+    """A generous bound: only a quadratic blow-up (minutes) can trip it, not a busy CI box."""
     para = "<p>Lorem <b>ipsum</b> dolor <a href='https://e.example'>sit</a> amet &amp; co.</p>"
     html = para * (300_000 // len(para))
     assert len(html) >= 290_000
     start = time.perf_counter()
     blocks = html_to_blocks(html)
     blocks_to_text(blocks)
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < 5
     assert len(blocks) == 300_000 // len(para)
 
 
-def test_large_escape_flood_is_fast() -> None:
+def test_large_escape_flood_is_linear_not_quadratic() -> None:
     raw = "\x1b[" * 100_000 + "x"
     start = time.perf_counter()
     out = clean(raw)
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < 5
     assert "\x1b" not in out
 
 
