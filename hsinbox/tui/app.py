@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,14 +10,17 @@ from typing import Any
 
 from textual.app import App
 from textual.binding import Binding, BindingsMap
+from textual.dom import DOMNode
 from textual.message import Message
+from textual.theme import Theme
 
 from hsinbox import paths
 from hsinbox.config import Settings
+from hsinbox.tui.clipboard import clipboard_sequence, has_graphical_browser
 from hsinbox.tui.commands import ActionsProvider
 from hsinbox.tui.compose import ComposerScreen, EditorLauncher, run_external_editor
 from hsinbox.tui.dialogs import HelpScreen, PickerScreen, SignInScreen, StatusPicker, TagsScreen
-from hsinbox.tui.inbox_screen import InboxScreen, read_state, write_state
+from hsinbox.tui.inbox_screen import WRITE_ACTIONS, InboxScreen, read_state, write_state
 from hsinbox.tui.widgets import ConversationTable, Sidebar, ThreadView
 
 
@@ -77,14 +81,21 @@ class HsInboxApp(App[int]):
         self.preview_delay = preview_delay
 
     def on_mount(self) -> None:
-        try:
-            self.theme = self.settings.theme
-        except Exception:
-            self.notify(
-                markup=False, message=f"Unknown theme {self.settings.theme!r}; using the default."
-            )
+        self._apply_theme()
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
+            unknown = sorted(set(self.settings.keymap) - known_binding_ids())
+            if unknown:
+                names = ", ".join(unknown)
+                self.notify(
+                    markup=False,
+                    message=f"[keymap] in config.toml names no key binding: {names}; ignored. "
+                    "The help screen (?) lists the names.",
+                    title="Settings",
+                    severity="warning",
+                    timeout=15,
+                )
         for notice in self.notices:
             self.notify(
                 markup=False, message=notice, title="Settings", severity="warning", timeout=15
@@ -129,6 +140,52 @@ class HsInboxApp(App[int]):
         if screen is not None:
             screen.handle_event(event)
 
+    # --- theme ---------------------------------------------------------------------------
+    def _apply_theme(self) -> None:
+        """The palette's last choice wins until the theme in config.toml is changed."""
+        wanted = self.settings.theme
+        state = self.load_state()
+        chosen = state.get("theme")
+        if (
+            isinstance(chosen, str)
+            and state.get("theme_setting") == wanted
+            and chosen in self.available_themes
+        ):
+            wanted = chosen
+        if wanted not in self.available_themes:
+            self.notify(
+                markup=False,
+                message=f"Unknown theme {wanted!r} in config.toml; using {self.theme}.",
+                title="Settings",
+                severity="warning",
+                timeout=15,
+            )
+            return
+        self.theme = wanted
+
+    def _remember_theme(self, theme: Theme) -> None:
+        state = self.load_state()
+        if state.get("theme") != theme.name or state.get("theme_setting") != self.settings.theme:
+            self.save_state({"theme": theme.name, "theme_setting": self.settings.theme})
+
+    # --- clipboard and browser -----------------------------------------------------------
+    def copy_to_clipboard(self, text: str) -> None:
+        """OSC 52, also wrapped for tmux passthrough, so a copy over SSH reaches this desk."""
+        self._clipboard = text
+        if self._driver is None:
+            return
+        self._driver.write(clipboard_sequence(text, os.environ))
+
+    def open_in_browser(self, url: str) -> bool:
+        """Open ``url`` when a graphical browser can show it here; False when none can."""
+        if not has_graphical_browser(os.environ):
+            return False
+        try:
+            self.open_url(url)
+        except Exception:
+            return False
+        return True
+
     # --- remembered view -----------------------------------------------------------------
     def _state_file(self) -> Path:
         return self.state_path or paths.data_dir() / "state.json"
@@ -137,7 +194,8 @@ class HsInboxApp(App[int]):
         return read_state(self._state_file())
 
     def save_state(self, data: dict[str, Any]) -> None:
-        write_state(self._state_file(), data)
+        """Merge ``data`` into the state file (view and theme live side by side)."""
+        write_state(self._state_file(), {**self.load_state(), **data})
 
     # --- help ----------------------------------------------------------------------------
     def help_rows(self) -> list[tuple[str, str, str, str]]:
@@ -154,8 +212,28 @@ class HsInboxApp(App[int]):
                     entry = grouped.setdefault(group_id, (binding, []))
                     entry[1].append(self.get_key_display(binding.with_key(key)))
             for binding, keys in grouped.values():
-                rows.append((where, " ".join(keys), binding.description, binding.id or ""))
+                description = binding.description
+                if self.read_only and binding.action.removeprefix("screen.") in WRITE_ACTIONS:
+                    description += " (off: read-only)"
+                rows.append((where, " ".join(keys), description, binding.id or ""))
         return rows
 
     def show_help(self) -> None:
         self.push_screen(HelpScreen(self.help_rows()))
+
+
+def known_binding_ids() -> set[str]:
+    """Every binding id of every loaded widget, screen and app class: what [keymap] may name."""
+    ids: set[str] = set()
+    pending: list[type] = [DOMNode]
+    seen: set[type] = set()
+    while pending:
+        cls = pending.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        pending.extend(cls.__subclasses__())
+        for binding in getattr(cls, "BINDINGS", ()):
+            if isinstance(binding, Binding) and binding.id:
+                ids.add(binding.id)
+    return ids

@@ -16,7 +16,7 @@ class ActionsProvider(Provider):
     """Lists the inbox screen's and list's bindings, so the palette teaches the keymap."""
 
     def _action_commands(self) -> list[tuple[str, str, str]]:
-        from hsinbox.tui.inbox_screen import InboxScreen
+        from hsinbox.tui.inbox_screen import WRITE_ACTIONS, InboxScreen
         from hsinbox.tui.widgets import ConversationTable, ThreadView
 
         screen = self.screen
@@ -35,18 +35,31 @@ class ActionsProvider(Provider):
                     entry = found.setdefault(binding.id, (binding, []))
                     entry[1].append(self.app.get_key_display(binding.with_key(key)))
         out = []
+        read_only = getattr(self.app, "read_only", False)
         for binding, keys in found.values():
             action = binding.action.removeprefix("screen.")
-            out.append((binding.description, " ".join(keys), action))
+            description = binding.description
+            if read_only and action in WRITE_ACTIONS:
+                description += " (off: read-only)"
+            out.append((description, " ".join(keys), action))
         return out
 
-    async def _run(self, action: str) -> None:
-        await self.screen.run_action(action)
+    async def _run(self, action: str, description: str = "") -> None:
+        from hsinbox.tui.inbox_screen import WRITE_ACTIONS, InboxScreen
+
+        screen = self.screen
+        if getattr(self.app, "read_only", False) and action in WRITE_ACTIONS:
+            if isinstance(screen, InboxScreen):
+                screen.explain_read_only(description.removesuffix(" (off: read-only)"))
+            return
+        await screen.run_action(action)
 
     async def discover(self) -> Hits:
         for description, keys, action in self._action_commands():
             yield DiscoveryHit(
-                f"{description}  ({keys})", partial(self._run, action), help=f"key: {keys}"
+                f"{description}  ({keys})",
+                partial(self._run, action, description),
+                help=f"key: {keys}",
             )
 
     async def search(self, query: str) -> Hits:
@@ -55,4 +68,9 @@ class ActionsProvider(Provider):
             label = f"{description}  ({keys})"
             score = matcher.match(label)
             if score > 0:
-                yield Hit(score, matcher.highlight(label), partial(self._run, action), help=keys)
+                yield Hit(
+                    score,
+                    matcher.highlight(label),
+                    partial(self._run, action, description),
+                    help=keys,
+                )

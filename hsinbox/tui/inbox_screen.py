@@ -11,7 +11,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -26,6 +26,7 @@ from hsinbox.inbox import events as ev
 from hsinbox.inbox.drafts import Draft
 from hsinbox.inbox.text import clean, markdown_to_html, safe_text
 from hsinbox.inbox.view import View
+from hsinbox.tui.clipboard import web_url
 from hsinbox.tui.compose import (
     Composed,
     ComposerScreen,
@@ -67,8 +68,15 @@ WRITE_ACTIONS = {
     "delete",
     "new_conversation",
     "edit_customer",
+    "take_next",
 }
-NEEDS_CONVERSATION = WRITE_ACTIONS - {"new_conversation"} | {"open", "customer_panel"}
+NEEDS_CONVERSATION = WRITE_ACTIONS - {"new_conversation", "take_next"} | {
+    "open",
+    "customer_panel",
+    "copy_number",
+    "copy_url",
+    "open_web",
+}
 
 
 class InboxScreen(Screen[None]):
@@ -83,6 +91,7 @@ class InboxScreen(Screen[None]):
         Binding("e", "close_next", "Close+next", id="close_next"),
         Binding("a", "assign", "Assign", id="assign"),
         Binding("A", "assign_me", "Assign to me", id="assign_me", show=False),
+        Binding("N", "take_next", "Take next", id="take_next", show=False),
         Binding("v", "move", "Move", id="move", show=False),
         Binding("t", "tags", "Tags", id="tags"),
         Binding("d", "delete", "Delete", id="delete", show=False),
@@ -91,6 +100,9 @@ class InboxScreen(Screen[None]):
         Binding("slash", "filter", "Filter", id="filter", show=False),
         Binding("R", "refresh", "Refresh", id="refresh", show=False),
         Binding("i", "customer_panel", "Customer", id="customer_panel", show=False),
+        Binding("y", "copy_number", "Copy number", id="copy_number", show=False),
+        Binding("Y", "copy_url", "Copy web link", id="copy_url", show=False),
+        Binding("O", "open_web", "Open in browser", id="open_web", show=False),
         Binding("u", "undo", "Undo", id="undo"),
         Binding("tab", "next_pane", "Next pane", id="next_pane", show=False),
         Binding("shift+tab", "previous_pane", "Previous pane", id="previous_pane", show=False),
@@ -358,6 +370,13 @@ class InboxScreen(Screen[None]):
         self.notify(markup=False, message=f"Sorted: {label}.", timeout=2)
         self.update_status()
 
+    def action_sort_waiting(self) -> None:
+        """Longest waiting first; pressed again, back to newest first."""
+        name = "updated" if SORTS[self.table.sort_index][0] == "waiting" else "waiting"
+        label = self.table.sort_by(name)
+        self.notify(markup=False, message=f"Sorted: {label}.", timeout=2)
+        self.update_status()
+
     def action_toggle_mark(self) -> None:
         self.table.toggle_mark()
         self.update_status()
@@ -593,11 +612,31 @@ class InboxScreen(Screen[None]):
             return None
         return True
 
+    @on(events.Key)
+    def _read_only_key(self, event: events.Key) -> None:
+        """A change key in read-only mode says why nothing happens instead of doing nothing."""
+        if not self.inbox_app.read_only or self.app.screen is not self:
+            return
+        active = self.active_bindings.get(event.key)
+        if active is None or active.enabled:
+            return
+        action = active.binding.action.removeprefix("screen.")
+        if action in WRITE_ACTIONS:
+            event.stop()
+            event.prevent_default()
+            self.explain_read_only(active.binding.description)
+
+    def explain_read_only(self, what: str) -> None:
+        self.notify(
+            markup=False,
+            message=f"{what} is off: hsinbox runs read-only (--read-only), nothing is changed.",
+            severity="warning",
+            timeout=4,
+        )
+
     def submit(self, action: act.Action) -> None:
         if self.inbox_app.read_only:
-            self.notify(
-                markup=False, message="Read-only mode: nothing is changed.", severity="warning"
-            )
+            self.explain_read_only(action.describe())
             return
         try:
             self.session.submit(action)
@@ -783,6 +822,84 @@ class InboxScreen(Screen[None]):
             return
         self.submit_each([act.Assign.of(c, me) for c in targets])
 
+    # take next
+    def action_take_next(self) -> None:
+        if self.view is None:
+            return
+        me = self.session.me
+        if me is None:
+            self.notify(markup=False, message="Still signing in; try again in a moment.")
+            return
+        self._take_next(self.view.mailbox_id, me)
+
+    @work(exclusive=True, group="take-next", exit_on_error=False)
+    async def _take_next(self, mailbox_id: int, me: User) -> None:
+        """Ask for the mailbox's active list afresh, so a colleague's take is seen."""
+        try:
+            active = await self.session.load_view(View(mailbox_id))
+        except Exception as exc:
+            self.fail(f"Could not load the mailbox to take the next conversation: {exc}")
+            return
+        chosen = longest_waiting_unassigned(active)
+        if chosen is None:
+            self.notify(
+                markup=False,
+                message="Nothing to take: no unassigned active conversation in this mailbox.",
+                timeout=4,
+            )
+            return
+        self.submit(act.Assign.of(chosen, me))
+        self.open_conversation(self.session.store.get(chosen.id) or chosen)
+
+    def open_conversation(self, conv: Conversation) -> None:
+        """Open a conversation in the thread pane, whether or not the list shows it."""
+        self.table.go_to(conv.id)
+        self.thread.conversation = None
+        if self.table.current is not None and self.table.current.id == conv.id:
+            self.show_current()
+        else:
+            self.thread.show(conv, self.session.store.thread_list(conv.id) or None)
+            self.thread.scroll_home(animate=False)
+            self.load_thread(conv.id)
+        self.add_class("thread-open")
+        self.thread.focus()
+
+    # copy and open
+    def _current_conversation(self) -> Conversation | None:
+        if self.focused is self.thread and self.thread.conversation is not None:
+            return self.thread.conversation
+        return self.table.current or self.thread.conversation
+
+    def action_copy_number(self) -> None:
+        conv = self._current_conversation()
+        if conv is None:
+            return
+        number = str(conv.number or conv.id)
+        self.app.copy_to_clipboard(number)
+        self.notify(markup=False, message=f"Copied #{number} (OSC 52).", timeout=3)
+
+    def action_copy_url(self) -> None:
+        conv = self._current_conversation()
+        if conv is None:
+            return
+        url = web_url(conv.id, conv.number)
+        self.app.copy_to_clipboard(url)
+        self.notify(markup=False, message=f"Copied {url} (OSC 52).", timeout=3)
+
+    def action_open_web(self) -> None:
+        conv = self._current_conversation()
+        if conv is None:
+            return
+        url = web_url(conv.id, conv.number)
+        if self.inbox_app.open_in_browser(url):
+            self.notify(markup=False, message=f"Opened {url}", timeout=3)
+        else:
+            self.notify(
+                markup=False,
+                message=f"No browser here; the conversation is at {url} (Y copies it).",
+                timeout=10,
+            )
+
     # move
     def action_move(self) -> None:
         targets = self.targets()
@@ -949,6 +1066,24 @@ class InboxScreen(Screen[None]):
                 subject = subject[:39] + "…"
             return f"{verb} #{c.number or c.id} {subject}"
         return f"{verb} {len(targets)} marked conversations"
+
+
+def longest_waiting_unassigned(conversations: list[Conversation]) -> Conversation | None:
+    """The active, unassigned conversation whose customer has waited longest.
+
+    One with no waiting time (nobody is waiting on us) comes after every waiting one.
+    """
+    candidates = [c for c in conversations if c.status == "active" and c.assignee is None]
+    if not candidates:
+        return None
+
+    def key(c: Conversation) -> tuple[int, float, int]:
+        since = c.customer_waiting_since.time if c.customer_waiting_since else None
+        if since is not None:
+            return (0, since.timestamp(), c.id)
+        return (1, c.created_at.timestamp() if c.created_at else 0.0, c.id)
+
+    return min(candidates, key=key)
 
 
 def read_state(path: Any) -> dict[str, Any]:

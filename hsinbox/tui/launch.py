@@ -22,6 +22,9 @@ def run(mode: str = "live", read_only: bool = False) -> int:
     from hsinbox.tui.app import HsInboxApp
 
     settings, problems = load_settings()
+    if read_only:
+        # The session refuses writes too, so no path around the screen can change anything.
+        settings = settings.model_copy(update={"read_only": True})
     session = None
     client: Any = None
     sign_in_problem: str | None = None

@@ -105,6 +105,7 @@ class ConversationTable(DataTable[Text]):
         Binding("enter", "screen.open", "Open", id="open", show=False),
         Binding("x,space", "screen.toggle_mark", "Mark", id="mark"),
         Binding("o", "screen.sort", "Sort", id="sort", show=False),
+        Binding("W", "screen.sort_waiting", "Longest waiting first", id="sort_waiting", show=False),
     ]
 
     def __init__(self, *, now: Callable[[], datetime], warn: int, alert: int, **kw) -> None:
@@ -170,7 +171,7 @@ class ConversationTable(DataTable[Text]):
 
             def wait_key(c: Conversation) -> tuple[int, datetime]:
                 t = c.customer_waiting_since.time if c.customer_waiting_since else None
-                return (0, floor) if t is None else (1, t)
+                return (1, floor) if t is None else (0, t)
 
             return wait_key
         if name == "number":
@@ -186,6 +187,11 @@ class ConversationTable(DataTable[Text]):
 
     def cycle_sort(self) -> str:
         self.sort_index = (self.sort_index + 1) % len(SORTS)
+        self._rebuild(keep=self.current_id)
+        return SORTS[self.sort_index][1]
+
+    def sort_by(self, name: str) -> str:
+        self.sort_index = next(i for i, (key, _label) in enumerate(SORTS) if key == name)
         self._rebuild(keep=self.current_id)
         return SORTS[self.sort_index][1]
 
@@ -216,7 +222,7 @@ class ConversationTable(DataTable[Text]):
         if since is not None and conv.status == "active":
             minutes = (now - since).total_seconds() / 60
             if minutes >= self._alert:
-                wait = Text("‼ ", "bold red") + wait
+                wait = Text("!! ", "bold red") + wait
             elif minutes >= self._warn:
                 wait = Text("! ", "bold yellow") + wait
         updated = Text(waiting(conv.modified_at, now), "dim")

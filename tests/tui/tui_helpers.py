@@ -43,6 +43,8 @@ def make_app(
     )
     options: dict[str, Any] = {"undo_delay": 0, "refresh_interval": 0}
     options.update(settings)
+    if read_only:
+        options["read_only"] = True  # as launch.run does: the session refuses writes too
     config = Settings(**options)
     session = InboxSession(client, settings=config, data_dir=tmp / "data", sleep=no_sleep)
     app = HsInboxApp(
