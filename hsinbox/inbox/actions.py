@@ -251,7 +251,9 @@ class _ThreadAction(Action):
         for thread in reversed(threads):
             if thread.id in known_ids or not self._matches(thread):
                 continue
-            if thread.created_at is not None and thread.created_at < cutoff:
+            # The ids known at submit time say exactly what was there before; the clock (which
+            # may be skewed against Help Scout's) decides only when none were known.
+            if not known_ids and thread.created_at is not None and thread.created_at < cutoff:
                 continue
             if normalise_text(thread.body) == wanted:
                 return thread.id

@@ -545,12 +545,15 @@ class InboxSession:
 
         Threads from disk count only while the conversation's thread count still matches.
         """
+        conversation = self.store.get(conversation_id)
         if conversation_id in self.store.threads:
+            loaded = self.store.threads[conversation_id]
+            if conversation is not None and conversation.threads not in (None, len(loaded)):
+                return None
             return self.store.thread_list(conversation_id)
         if self.cache is None:
             return None
         threads = self.cache.get_threads(conversation_id)
-        conversation = self.store.get(conversation_id)
         if threads is None or conversation is None or conversation.threads != len(threads):
             return None
         self.store.set_threads(conversation_id, threads)
@@ -590,6 +593,11 @@ class InboxSession:
             if self._prefetches.get(conversation_id) is asyncio.current_task():
                 del self._prefetches[conversation_id]
 
+    @property
+    def prefetching(self) -> int:
+        """Thread fetches started in the background and not finished yet."""
+        return len(self._prefetches)
+
     async def wait_prefetched(self) -> None:
         """Wait for the background fetches started so far (tests and benchmarks)."""
         while self._prefetches:
@@ -598,16 +606,17 @@ class InboxSession:
     # --- search ----------------------------------------------------------------------
 
     def search_local(
-        self, text: str, *, mailbox_id: int | None = None, limit: int = 500
+        self, text: str, *, mailbox_id: int | None = None, limit: int = 500, phrase: bool = False
     ) -> list[Conversation]:
         """Cached conversations matching every word typed (prefixes), newest first; no request.
 
-        Subject, customer name and email, tags and the text of threads read so far.
+        Subject, customer name and email, tags and the text of threads read so far;
+        ``phrase`` wants the words adjacent (a filter typed letter by letter).
         """
         if not text.strip():
             return []
         if self.cache is not None and self.cache.available:
-            ids = self.cache.search(text, mailbox_id=mailbox_id, limit=limit)
+            ids = self.cache.search(text, mailbox_id=mailbox_id, limit=limit, phrase=phrase)
             missing = [i for i in ids if i not in self.store.conversations]
             found = self.cache.get_conversations(missing) if missing else {}
             out = []
@@ -720,6 +729,31 @@ class InboxSession:
     def resume(self) -> None:
         """Continue sending after the user signed in again."""
         self.worker.resume()
+
+    async def sign_in_again(self) -> None:
+        """Check the sign-in works again; raises ``HelpScoutError`` while it does not.
+
+        A token saved since (``hsinbox auth login`` in another terminal) replaces the one in
+        memory; with app credentials the client mints a fresh token on the next 401.
+        """
+        store = getattr(self.client, "token_store", None)
+        if store is not None:
+            saved = store.load()
+            current = self.client.token
+            stale = current is None or (saved is not None and saved != current)
+            if saved is not None and stale:
+                self.client._token = saved
+        await self._read(self.client.get_me())
+
+    async def load_conversation(self, conversation_id: int) -> Conversation:
+        """One conversation (e.g. a draft's, outside the open view) into the store."""
+        known = self.store.get(conversation_id)
+        if known is not None:
+            return known
+        conversation = await self._read(self.client.get_conversation(conversation_id))
+        self.store.put_many([conversation])
+        self.worker.reapply_pending()
+        return self.store.get(conversation_id) or conversation
 
     @property
     def pending_actions(self) -> list[Action]:
