@@ -211,7 +211,11 @@ class HsInboxApp(App[int]):
                     group_id = binding.id or binding.action
                     entry = grouped.setdefault(group_id, (binding, []))
                     entry[1].append(self.get_key_display(binding.with_key(key)))
-            for binding, keys in grouped.values():
+            order = [b.id or b.action for b in cls.BINDINGS if isinstance(b, Binding)]
+            ranked = sorted(
+                grouped.items(), key=lambda item: order.index(item[0]) if item[0] in order else 999
+            )
+            for _group_id, (binding, keys) in ranked:
                 description = binding.description
                 if self.read_only and binding.action.removeprefix("screen.") in WRITE_ACTIONS:
                     description += " (off: read-only)"

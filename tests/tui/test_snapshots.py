@@ -86,3 +86,17 @@ def test_help_screen(snap_compare, tmp_path: Path) -> None:
     app, session = _app(tmp_path)
     run_before = _before(session, "question_mark")
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+def test_light_theme(snap_compare, tmp_path: Path) -> None:
+    """textual-light with waiting marks, the cursor row and the status line."""
+    app, _sb, session = make_app(tmp_path, theme="textual-light")
+    run_before = _before(session, number=10072)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+def test_help_screen_after_remap(snap_compare, tmp_path: Path) -> None:
+    """The help screen shows the user's keys: reply on ctrl+r, take next on f6."""
+    app, _sb, session = make_app(tmp_path, keymap={"reply": "ctrl+r", "take_next": "f6"})
+    run_before = _before(session, "question_mark")
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
