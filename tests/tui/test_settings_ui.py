@@ -399,3 +399,25 @@ def test_stylesheets_are_package_data() -> None:
         assert any(relative.match(p.removeprefix("**/")) for p in patterns), relative
     resource = importlib.resources.files("hsinbox.tui").joinpath(HsInboxApp.CSS_PATH)
     assert resource.is_file() and "#status-line" in resource.read_text(encoding="utf-8")
+
+
+def test_launch_passes_config_problems_and_read_only_to_app_and_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hsinbox.tui import launch
+
+    config = tmp_path / "config.toml"
+    config.write_text('theme = "nord"\nundo_delay = -3\n', encoding="utf-8")
+    monkeypatch.setenv("HSINBOX_CONFIG", str(config))
+    started: list[HsInboxApp] = []
+
+    def fake_run(self: HsInboxApp) -> int:
+        started.append(self)
+        return 0
+
+    monkeypatch.setattr(HsInboxApp, "run", fake_run)
+    assert launch.run(mode="demo", read_only=True) == 0
+    (app,) = started
+    assert app.read_only and app.session.settings.read_only
+    assert app.settings.theme == "nord" and app.settings.undo_delay == Settings().undo_delay
+    assert len(app.notices) == 1 and app.notices[0].startswith(f"{config}:2: undo_delay: ")
