@@ -202,6 +202,9 @@ class InboxScreen(Screen[None]):
             self.fail(f"Could not load your mailboxes: {exc}")
             return
         self.session.subscribe(self.inbox_app.session_callback)
+        # What start() resumed from the journal was announced before we listened.
+        self.queue_length = self.session.queue_length
+        self.online = self.session.online
         self.fill_sidebar()
         view = self.initial_view()
         if view is not None and painted and view == self.view:

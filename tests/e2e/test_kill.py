@@ -145,7 +145,7 @@ def requests_to(sb: Sandbox, method: str, suffix: str) -> list[Any]:
 
 
 ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[A-Za-z]|\x1b[\]P].*?(?:\x07|\x1b\\\\)")
-VIEW_LOADED = re.compile(r"Support / active \(\d+\)(?P<loading> loading)?")
+VIEW_LOADED = re.compile(r"Support / active \([1-9]\d*\)(?P<loading> loading)?")
 
 
 def screen_text(app: App) -> str:
@@ -167,6 +167,17 @@ def wait_ready(app: App, sb: Sandbox, since: int) -> None:
     time.sleep(0.3)
 
 
+def open_composer(app: App, key: str, title: str) -> None:
+    """Press ``key`` and wait until the composer is on screen, so typing goes into it."""
+    mark = len(app.output)
+    app.keys(key)
+    wait_for(
+        lambda: title in ANSI.sub(b"", bytes(app.output[mark:])).decode(errors="replace"),
+        f"the {key!r} composer to open",
+    )
+    time.sleep(0.2)
+
+
 def threads_with(sb: Sandbox, conversation_id: int, text: str, kind: str) -> list[Any]:
     return [
         t
@@ -183,7 +194,7 @@ def test_sigkill_with_a_composed_reply_keeps_the_text(
     drafts = data_dir(tmp_path) / "drafts"
     with running(env) as app:
         wait_ready(app, sb, 0)
-        app.keys("r")
+        open_composer(app, "r", "REPLY to customer")
         app.type(text)
         draft_file = wait_for(
             lambda: next(
@@ -200,7 +211,8 @@ def test_sigkill_with_a_composed_reply_keeps_the_text(
     since = len(sb.requests)
     with running(env) as app:
         wait_ready(app, sb, since)
-        app.keys("r")  # the same conversation, first in the remembered view
+        # The same conversation, first in the remembered view.
+        open_composer(app, "r", "REPLY to customer")
         app.keys(b"\x13")  # ctrl+s: send what the composer restored
         wait_for(lambda: not draft_file.exists(), "the draft to go once the send is confirmed")
         assert len(threads_with(sb, conversation_id, text, "message")) == 1
@@ -229,7 +241,7 @@ def test_sigkill_with_queued_actions_sends_each_once_in_order(
         # The note reaches Help Scout but its answer is lost, then the link dies completely.
         sb.faults.drop(times=1, method="POST", path=r"/notes$", after_apply=True)
         sb.faults.drop(times=100_000)
-        app.keys("n")
+        open_composer(app, "n", "NOTE (team only)")
         app.type(note)
         app.keys(b"\x13")  # ctrl+s
         applied = wait_for(
@@ -248,9 +260,11 @@ def test_sigkill_with_queued_actions_sends_each_once_in_order(
         )
         app.kill()
     assert sb.conversation(conversation_id)["status"] != "closed"
-    for path in data_dir(tmp_path).rglob("*"):
-        if path.is_file():
-            assert path.stat().st_mode & 0o077 == 0, path
+    # Drafts, the journal and the cache hold customer data: owner-only, even after a kill.
+    private = [p for d in ("data", "cache") for p in (tmp_path / d).rglob("*") if p.is_file()]
+    assert any(p.name == "outbox.jsonl" for p in private)
+    for path in private:
+        assert path.stat().st_mode & 0o077 == 0, path
 
     sb.faults.clear()  # the network is back
     since = len(sb.requests)
