@@ -321,6 +321,22 @@ class HelpScoutClient:
         self._token = token
         return token
 
+    def reload_token(self) -> bool:
+        """Pick up a sign-in saved since (``hsinbox auth login`` in another terminal).
+
+        Returns whether the token in memory changed.
+        """
+        if self.token_store is None:
+            return False
+        saved = self.token_store.load()
+        if saved is None or saved == self._token:
+            return False
+        self._token = saved
+        self._token_loaded = True
+        if self.credentials is None:
+            self.credentials = self.token_store.load_credentials()
+        return True
+
     async def _access_token(self, *, stale: Token | None = None) -> Token:
         """The token to send; ``stale`` is one the server just refused with a 401."""
         async with self._token_lock:

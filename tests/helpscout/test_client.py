@@ -207,6 +207,19 @@ async def test_from_env_uses_stored_token_and_credentials() -> None:
         await client.aclose()
 
 
+async def test_reload_token_picks_up_a_sign_in_saved_elsewhere() -> None:
+    store = MemoryTokenStore()
+    api = MockApi().on("GET", "/v2/users/me", me_ok())
+    async with make_client(api, token=token("old"), credentials=None, token_store=store) as client:
+        assert client.reload_token() is False  # nothing saved yet: keep what we have
+        store.save(token("fresh"), AppCredentials("sid", "ssecret"))
+        assert client.reload_token() is True
+        assert client.credentials == AppCredentials("sid", "ssecret")
+        await client.get_me()
+        assert client.reload_token() is False
+    assert api.requests[-1].headers["Authorization"] == "Bearer fresh"
+
+
 def test_from_env_without_anything_says_how_to_sign_in() -> None:
     with pytest.raises(NotSignedIn) as err:
         HelpScoutClient.from_env(MemoryTokenStore())
