@@ -381,6 +381,29 @@ async def test_journal_survives_a_new_session(make_session: Any, sb: Any, data_d
     assert second.worker.journal.pending() == []
 
 
+async def test_read_only_start_leaves_the_journal_unsent_but_kept(
+    make_session: Any, sb: Any, data_dir: Any
+) -> None:
+    first, _ = await make_session()
+    (conv,) = await active(first)
+    await first.close()
+    journal = Journal(data_dir)
+    action = SetStatus.of(conv, "pending")
+    journal.submit(action, 0.0)
+    journal.close()
+
+    before = len(sb.requests)
+    shadow, _ = await make_session(read_only=True)
+    await shadow.drain()
+    assert writes(sb, before) == []
+    assert raw(sb, conv.id)["status"] != "pending"
+    await shadow.close()
+
+    normal, _ = await make_session()
+    await normal.drain()
+    assert [r.json["value"] for r in writes(sb, before)] == ["pending"]
+
+
 async def test_crash_after_reply_was_sent_is_not_sent_twice(
     make_session: Any, sb: Any, data_dir: Any
 ) -> None:
