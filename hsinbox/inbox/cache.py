@@ -92,11 +92,17 @@ def strip_html(body: str | None) -> str:
     return _SPACE.sub(" ", clean(text)).strip()
 
 
-def fts_query(text: str) -> str | None:
-    """Every word the user typed as a prefix term, all required; None when nothing to match."""
+def fts_query(text: str, *, phrase: bool = False) -> str | None:
+    """Every word the user typed as a prefix term, all required; None when nothing to match.
+
+    ``phrase`` asks for the words next to each other, the last one a prefix: what a filter
+    typed letter by letter means.
+    """
     words = _WORD.findall(text.lower())
     if not words:
         return None
+    if phrase:
+        return '"' + " ".join(words) + '" *'
     return " ".join(f'"{w}"*' for w in words)
 
 
@@ -407,9 +413,11 @@ class Cache:
     # --- search ------------------------------------------------------------------------
 
     @_guarded(list)
-    def search(self, text: str, *, mailbox_id: int | None = None, limit: int = 500) -> list[int]:
+    def search(
+        self, text: str, *, mailbox_id: int | None = None, limit: int = 500, phrase: bool = False
+    ) -> list[int]:
         """Ids of cached conversations matching every word typed (as prefixes), newest first."""
-        query = fts_query(text)
+        query = fts_query(text, phrase=phrase)
         if query is None:
             return []
         sql = (

@@ -113,6 +113,7 @@ class InboxSession:
         self._view_states: dict[str, ViewState] = {}
         self._prefetches: dict[int, asyncio.Task[None]] = {}
         self._prefetch_gate: asyncio.Semaphore | None = None
+        self._loading_threads: dict[int, int] = {}
         self._unsaved: set[int] = set()
         self.restored = False
         self.drafts = DraftStore(self.data_dir)
@@ -241,7 +242,10 @@ class InboxSession:
         )
         self._started = True
         self._bind_cache()
-        self.worker.resume_journal()
+        if not self.settings.read_only:
+            # Read-only sends nothing; what a previous run left waits in the journal for
+            # the next normal start instead of being sent or dropped.
+            self.worker.resume_journal()
 
     # --- the local cache -------------------------------------------------------------
 
@@ -531,7 +535,13 @@ class InboxSession:
             await asyncio.shield(running)
             if conversation_id in self.store.threads:
                 return self.store.thread_list(conversation_id)
-        threads = await self._read(self.client.list_threads(conversation_id))
+        self._loading_threads[conversation_id] = self._loading_threads.get(conversation_id, 0) + 1
+        try:
+            threads = await self._read(self.client.list_threads(conversation_id))
+        finally:
+            left = self._loading_threads.pop(conversation_id) - 1
+            if left:
+                self._loading_threads[conversation_id] = left
         self._keep_threads(conversation_id, threads)
         return self.store.thread_list(conversation_id)
 
@@ -559,31 +569,36 @@ class InboxSession:
         self.store.set_threads(conversation_id, threads)
         return self.store.thread_list(conversation_id)
 
-    def prefetch_threads(self, conversation_ids: Iterable[int]) -> None:
+    def prefetch_threads(self, conversation_ids: Iterable[int]) -> list[asyncio.Task[None]]:
         """Fetch these conversations' threads in the background, a few at a time.
 
         Ones already known or on their way are skipped; when the agent scrolls faster than
         the fetches, the oldest waiting ones are dropped so the newest neighbours win.
+        Returns the fetches started now (to await, e.g. to refresh a rate-limit display).
         """
+        started: list[asyncio.Task[None]] = []
         loop = asyncio.get_running_loop()
         if self._prefetch_gate is None:
             self._prefetch_gate = asyncio.Semaphore(PREFETCH_CONCURRENCY)
         for ident in conversation_ids:
-            if ident <= 0 or ident in self._prefetches:
+            if ident <= 0 or ident in self._prefetches or ident in self._loading_threads:
                 continue
             if self.cached_threads(ident) is not None:
                 continue
             task = loop.create_task(self._prefetch(ident))
             self._prefetches[ident] = task
+            started.append(task)
         while len(self._prefetches) > PREFETCH_QUEUE:
             oldest = next(iter(self._prefetches))
             self._prefetches.pop(oldest).cancel()
+        return started
 
     async def _prefetch(self, conversation_id: int) -> None:
         assert self._prefetch_gate is not None
         try:
             async with self._prefetch_gate:
-                if conversation_id in self.store.threads:
+                busy = conversation_id in self._loading_threads
+                if busy or conversation_id in self.store.threads:
                     return
                 threads = await self._read(self.client.list_threads(conversation_id))
                 self._keep_threads(conversation_id, threads)
@@ -736,13 +751,7 @@ class InboxSession:
         A token saved since (``hsinbox auth login`` in another terminal) replaces the one in
         memory; with app credentials the client mints a fresh token on the next 401.
         """
-        store = getattr(self.client, "token_store", None)
-        if store is not None:
-            saved = store.load()
-            current = self.client.token
-            stale = current is None or (saved is not None and saved != current)
-            if saved is not None and stale:
-                self.client._token = saved
+        self.client.reload_token()
         await self._read(self.client.get_me())
 
     async def load_conversation(self, conversation_id: int) -> Conversation:

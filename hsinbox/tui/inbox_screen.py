@@ -7,6 +7,7 @@ whenever the write path reports an event, so optimistic changes and roll-backs s
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
@@ -453,7 +454,15 @@ class InboxScreen(Screen[None]):
                 key = table.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value
                 if key is not None:
                     ids.append(int(key))
-        prefetch(ids)
+        started = prefetch(ids)
+        if started:
+            self._after_prefetch(started)
+
+    @work(group="prefetch", exit_on_error=False)
+    async def _after_prefetch(self, tasks: list[Any]) -> None:
+        """The rate budget on the status line counts the background fetches too."""
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.update_status()
 
     def _show_rested(self) -> None:
         self._show_timer = None

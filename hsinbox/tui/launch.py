@@ -10,10 +10,10 @@ from hsinbox import paths
 from hsinbox.config import Settings, load_settings
 
 
-def build_session(client: Any, settings: Settings, data_dir: Any) -> Any:
+def build_session(client: Any, settings: Settings, data_dir: Any, cache_path: Any = None) -> Any:
     from hsinbox.inbox.session import InboxSession
 
-    return InboxSession(client, settings=settings, data_dir=data_dir)
+    return InboxSession(client, settings=settings, data_dir=data_dir, cache_path=cache_path)
 
 
 def run(mode: str = "live", read_only: bool = False) -> int:
@@ -39,7 +39,10 @@ def run(mode: str = "live", read_only: bool = False) -> int:
             credentials=AppCredentials(sandbox.app_id, sandbox.app_secret),
             transport=sandbox.transport(),
         )
-        session = build_session(client, settings, paths.data_dir() / "demo")
+        # The demo speaks to api.helpscout.net's address in-process: its cache stays apart.
+        session = build_session(
+            client, settings, paths.data_dir() / "demo", paths.cache_dir() / "demo-cache.sqlite3"
+        )
     else:
         from hsinbox.helpscout.client import HelpScoutClient
 

@@ -116,6 +116,7 @@ class ConversationTable(DataTable[Text]):
         self.conversations: dict[int, Conversation] = {}
         self.marked: set[int] = set()
         self.filter_text = ""
+        self.match_ids: set[int] = set()  # found by the session's search (thread text too)
         self.sort_index = 0
 
     def on_mount(self) -> None:
@@ -148,7 +149,7 @@ class ConversationTable(DataTable[Text]):
         items = list(self.conversations.values())
         needle = self.filter_text.casefold().strip()
         if needle:
-            items = [c for c in items if needle in self._haystack(c)]
+            items = [c for c in items if c.id in self.match_ids or needle in self._haystack(c)]
         return sorted(items, key=self._sort_key(), reverse=self._sort_reverse())
 
     def _haystack(self, conv: Conversation) -> str:

@@ -126,3 +126,12 @@ async def test_search_without_a_cache_filters_memory(make_session: Any) -> None:
     email = target.primary_customer.email
     hits = session.search_local(email.split("@")[0][:4])
     assert target.id in {c.id for c in hits}
+
+
+def test_phrase_search_wants_adjacent_words(tmp_path: Path) -> None:
+    assert fts_query("dark mo", phrase=True) == '"dark mo" *'
+    cache = Cache(tmp_path / "c.sqlite3")
+    cache.bind("https://api.example", 1)
+    cache.put_conversations([conv(1, "Dark mode is broken"), conv(2, "Mode of payment: dark")])
+    assert sorted(cache.search("dark mo")) == [1, 2]
+    assert cache.search("dark mo", phrase=True) == [1]

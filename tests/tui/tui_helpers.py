@@ -67,7 +67,9 @@ async def settle(pilot: Pilot, session: InboxSession | None = None, rounds: int 
         await pilot.pause()
         busy = any(w.is_running for w in app.workers)
         queued = session is not None and session.queue_length > 0
-        if not busy and not queued:
+        # Background thread prefetches count as work: screenshots show the rate budget.
+        fetching = session is not None and session.prefetching > 0
+        if not busy and not queued and not fetching:
             await pilot.pause()
             return
         await asyncio.sleep(0.005)
