@@ -197,6 +197,7 @@ class Api:
         self.users = {u["id"]: u for u in state["users"]}
         self.mailboxes = {m["id"]: m for m in state["mailboxes"]}
         self.folders = {f["id"]: f for f in state["folders"]}
+        self._list_memo: dict[Any, list[dict[str, Any]]] = {}
 
     # --- routing ------------------------------------------------------------------------
 
@@ -742,8 +743,12 @@ class Api:
                 ) from None
         page = parse_page(q)
         wanted = LIST_STATUS[status]
-        result = []
-        for conv in self.convs.values():
+        memo = None
+        if self.sb.memo_lists:
+            memo = (self.sb.generation, tuple(sorted((k, v) for k, v in q.items() if k != "page")))
+        cached = self._list_memo.get(memo) if memo is not None else None
+        result = [] if cached is None else cached
+        for conv in self.convs.values() if cached is None else ():
             if conv["status"] not in wanted:
                 continue
             if folder is not None:
@@ -764,8 +769,11 @@ class Api:
             if predicate is not None and not predicate(self._search_doc(conv)):  # type: ignore[arg-type]
                 continue
             result.append(conv)
-        key = self._sort_key(sort_field)
-        result.sort(key=lambda c: (key(c), c["id"]), reverse=sort_order == "desc")
+        if cached is None:
+            key = self._sort_key(sort_field)
+            result.sort(key=lambda c: (key(c), c["id"]), reverse=sort_order == "desc")
+            if memo is not None:
+                self._list_memo = {memo: result}
         embed = "threads" in q.get("embed", "").split(",")
         chunk_start = (page - 1) * CONVERSATION_PAGE
         rendered: list[Any] = [None] * len(result)

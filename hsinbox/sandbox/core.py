@@ -89,8 +89,14 @@ class Sandbox:
         app_secret: str = DEFAULT_APP_SECRET,
         clock: Callable[[], float] = time.monotonic,
         extra_conversations: int = 0,
+        memo_lists: bool = False,
     ) -> None:
         self._lock = threading.RLock()
+        # Load tests only: reuse a filtered, sorted conversation list across the pages of one
+        # query until the next change made through the API. Code that edits ``state``
+        # directly must leave this off (the default).
+        self.memo_lists = memo_lists
+        self.generation = 0
         self._now: NowSource = now
         self._seed = seed
         self.state_path = Path(state_path) if state_path is not None else None
@@ -176,6 +182,7 @@ class Sandbox:
 
     def mark_dirty(self) -> None:
         self._dirty = True
+        self.generation += 1
 
     # --- tokens -------------------------------------------------------------------------
 

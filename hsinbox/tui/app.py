@@ -119,7 +119,7 @@ class HsInboxApp(App[int]):
     def _refresh_tick(self) -> None:
         screen = self.inbox_screen
         if screen is not None and screen.view is not None and self.screen is screen:
-            screen.auto_refresh()
+            screen.refresh_on_timer()
 
     @property
     def inbox_screen(self) -> InboxScreen | None:

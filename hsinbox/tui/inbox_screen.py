@@ -141,6 +141,7 @@ class InboxScreen(Screen[None]):
         self._prefetch_timer: Timer | None = None
         self._first_painted = False
         self.new_count = 0
+        self._last_highlighted: int | None = None
 
     @property
     def inbox_app(self) -> HsInboxApp:
@@ -334,17 +335,17 @@ class InboxScreen(Screen[None]):
             target = max(0, table.cursor_row - offset)
             self.call_after_refresh(table.scroll_to, y=target, animate=False)
 
-    def auto_refresh(self) -> None:
+    def refresh_on_timer(self) -> None:
         """The timer's refresh: one request when nothing changed, a notice when rows arrive."""
         if self.view is None or self.loading_view:
             return
         if getattr(self.session, "refresh_view", None) is None:
             self.action_refresh()
             return
-        self._auto_refresh(self.view)
+        self._refresh_quietly(self.view)
 
-    @work(exclusive=True, group="auto-refresh", exit_on_error=False)
-    async def _auto_refresh(self, view: View) -> None:
+    @work(exclusive=True, group="quiet-refresh", exit_on_error=False)
+    async def _refresh_quietly(self, view: View) -> None:
         try:
             result = await self.session.refresh_view(view)
         except Exception:
@@ -426,7 +427,10 @@ class InboxScreen(Screen[None]):
             self._show_timer = self.set_timer(delay, self._show_rested)
         elif not self.narrow:
             self.show_current()
-        self.new_count = 0
+        if self.table.current_id != self._last_highlighted:
+            # The agent moved: the "N new" notice has been seen. A repaint keeps the row.
+            self._last_highlighted = self.table.current_id
+            self.new_count = 0
         self._schedule_prefetch()
         self.update_status()
 

@@ -280,3 +280,23 @@ async def test_prefetch_queue_is_bounded(session_and_events: Any, sb: Any) -> No
     assert list(session._prefetches) == ids[-PREFETCH_QUEUE:]
     await session.wait_prefetched()
     assert len(api_requests(sb, before)) == PREFETCH_QUEUE
+
+
+async def test_sandbox_list_memo_sees_changes_made_through_the_api(fake_time: Any) -> None:
+    from hsinbox.sandbox import Sandbox
+
+    sb = Sandbox(memo_lists=True)
+    async with HelpScoutClient(
+        base_url="http://127.0.0.1",
+        credentials=AppCredentials(sb.app_id, sb.app_secret),
+        transport=sb.transport(),
+        sleep=fake_time.sleep,
+    ) as client:
+        mailbox_id = sb.state["mailboxes"][0]["id"]
+        first = await client.list_all_conversations(mailbox=mailbox_id)
+        again = await client.list_all_conversations(mailbox=mailbox_id)
+        assert [c.id for c in again] == [c.id for c in first]
+        await client.update_status(first[0].id, "closed")
+        after = await client.list_all_conversations(mailbox=mailbox_id)
+        assert first[0].id not in {c.id for c in after}
+        assert len(after) == len(first) - 1

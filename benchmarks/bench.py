@@ -1,0 +1,669 @@
+"""hsinbox benchmarks: the figures of issue 5, measured against the sandbox over loopback.
+
+    .venv/bin/python benchmarks/bench.py            # every figure, medians of 5 runs
+    .venv/bin/python benchmarks/bench.py --quick    # fewer runs and a smaller sync
+
+The sandbox runs in its own process (``--serve``, used internally) and is reached over real
+HTTP on 127.0.0.1 with injected latency, so client and server never share a GIL. Prints a
+Markdown table: figure, target, measured (median), and hit or MISS with the reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import fcntl
+import json
+import os
+import platform
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import textwrap
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+# Help Scout answers requests concurrently; one sandbox process answers one at a time, so the
+# sync figure runs several identical sandbox workers on one port.
+SYNC_WORKERS = 4
+PYTHON = sys.executable
+SIZE = (120, 40)
+
+
+@dataclass
+class Row:
+    figure: str
+    target: str
+    measured: str
+    hit: bool
+    reason: str = ""
+
+
+# --- the sandbox in its own process -------------------------------------------------------
+
+
+SHARED_TOKEN = "bench-shared-access-token"
+FIXED_NOW = "2026-03-02T12:00:00+00:00"
+
+
+def serve_forever(extra: int, port: int, latency: float) -> None:
+    """``--serve``: one sandbox process; print its address and credentials, serve until EOF.
+
+    Every worker builds the same state (fixed clock, seeded synthetic conversations) and
+    accepts one shared access token, so several workers on one port (SO_REUSEPORT) behave as
+    one Help Scout whose servers answer concurrently.
+    """
+    from datetime import datetime
+
+    from hsinbox.sandbox import Sandbox
+    from hsinbox.sandbox.seed import add_synthetic_conversations
+    from hsinbox.sandbox.server import _Handler, _Server
+
+    sb = Sandbox(now=datetime.fromisoformat(FIXED_NOW), memo_lists=True)
+    mailbox_id = sb.state["mailboxes"][0]["id"]
+    have = sum(1 for c in sb.state["conversations"] if c["mailboxId"] == mailbox_id)
+    if extra > have:
+        add_synthetic_conversations(sb.state, extra - have, mailbox_id=mailbox_id)
+        sb.api.reindex()
+    sb.state["auth"]["access"][SHARED_TOKEN] = {
+        "userId": sb.me_id,
+        "expiresAt": "2099-01-01T00:00:00Z",
+        "grant": "client_credentials",
+    }
+    sb.faults.latency = latency
+
+    class Server(_Server):
+        allow_reuse_port = True
+
+    server = Server(("127.0.0.1", port), sb)
+    assert server.RequestHandlerClass is _Handler
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.daemon = True
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    print(json.dumps({"url": url, "id": sb.app_id, "secret": sb.app_secret}), flush=True)
+    sys.stdin.read()
+    server.shutdown()
+    server.server_close()
+
+
+@contextlib.contextmanager
+def served(
+    conversations: int = 0, *, workers: int = 1, latency: float = 0.0
+) -> Iterator[dict[str, Any]]:
+    """Sandbox worker processes sharing one loopback port."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    procs = [
+        subprocess.Popen(
+            [PYTHON, __file__, "--serve", str(conversations), str(port), str(latency)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        for _ in range(workers)
+    ]
+    try:
+        infos = []
+        for proc in procs:
+            assert proc.stdout is not None
+            infos.append(json.loads(proc.stdout.readline()))
+        yield infos[0]
+    finally:
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.close()
+        for proc in procs:
+            proc.wait(timeout=10)
+
+
+def set_latency(info: dict[str, Any], seconds: float) -> None:
+    httpx.post(f"{info['url']}/_sandbox/faults", json={"latency": seconds}, timeout=10)
+
+
+def client_for(info: dict[str, Any], *, shared_token: bool = False) -> Any:
+    """A client of the served sandbox; ``shared_token`` for several workers on one port."""
+    from hsinbox.helpscout.auth import AppCredentials
+    from hsinbox.helpscout.client import HelpScoutClient
+    from hsinbox.helpscout.models import Token
+
+    if shared_token:
+        token = Token(access_token=SHARED_TOKEN, grant="client_credentials")
+        return HelpScoutClient(info["url"], token=token)
+    return HelpScoutClient(info["url"], credentials=AppCredentials(info["id"], info["secret"]))
+
+
+# --- whole-process start in a pty ---------------------------------------------------------
+
+BARE_APP = textwrap.dedent(
+    """
+    import os, time
+    from textual.app import App
+    from textual.widgets import Static
+
+    class Bare(App):
+        def compose(self):
+            yield Static("hello")
+
+        def on_mount(self):
+            self.call_after_refresh(self.mark)
+
+        def mark(self):
+            with open(os.environ["HSINBOX_BENCH_MARKER"], "w") as f:
+                f.write(f"{time.time():.6f}\\n")
+
+    Bare().run()
+    """
+)
+
+
+def time_to_marker(argv: list[str], env: dict[str, str], timeout: float = 60.0) -> float:
+    """Seconds from spawning ``argv`` in a pty until it writes its paint marker."""
+    marker = Path(tempfile.mkdtemp()) / "painted"
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
+    full_env = {**os.environ, **env, "HSINBOX_BENCH_MARKER": str(marker), "TERM": "xterm-256color"}
+    started = time.time()
+    proc = subprocess.Popen(
+        argv,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=full_env,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    os.close(slave)
+    stop = threading.Event()
+
+    def drain() -> None:
+        while not stop.is_set():
+            try:
+                if not os.read(master, 65536):
+                    return
+            except OSError:
+                return
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        while not marker.exists() or not marker.read_text().strip():
+            if time.time() - started > timeout or proc.poll() is not None:
+                raise RuntimeError(f"{argv[-1]} never painted (exit {proc.poll()})")
+            time.sleep(0.002)
+        return float(marker.read_text()) - started
+    finally:
+        stop.set()
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+
+
+def app_env(info: dict[str, Any], home: Path) -> dict[str, str]:
+    return {
+        "HSINBOX_API_URL": info["url"],
+        "HSINBOX_APP_ID": info["id"],
+        "HSINBOX_APP_SECRET": info["secret"],
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_DATA_HOME": str(home / "data"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "XDG_STATE_HOME": str(home / "state"),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    }
+
+
+def bench_start(runs: int) -> list[Row]:
+    hsinbox = [PYTHON, "-m", "hsinbox"]
+    bare_script = Path(tempfile.mkdtemp()) / "bare.py"
+    bare_script.write_text(BARE_APP)
+    cold: list[float] = []
+    bare: list[float] = []
+    warm: list[float] = []
+    with served() as info:
+        for _ in range(runs):
+            home = Path(tempfile.mkdtemp())
+            bare.append(time_to_marker([PYTHON, str(bare_script)], {}))
+            cold.append(time_to_marker(hsinbox, app_env(info, home)))
+            # The cache now holds the view; every answer now takes 2 s.
+            set_latency(info, 2.0)
+            try:
+                warm.append(time_to_marker(hsinbox, app_env(info, home)))
+            finally:
+                set_latency(info, 0.0)
+    ratio = statistics.median(cold) / statistics.median(bare)
+    warm_s = statistics.median(warm)
+    return [
+        Row(
+            "cold start to first list, whole process",
+            "≤ 1.3x a bare Textual app",
+            f"{statistics.median(cold) * 1000:.0f} ms vs bare {statistics.median(bare) * 1000:.0f}"
+            f" ms = {ratio:.2f}x",
+            ratio <= 1.3,
+            ""
+            if ratio <= 1.3
+            else "about 0.4 s of imports beyond Textual's (pydantic models, httpx, the app) and "
+            "two rounds of start-up requests (account, then the list) before the first paint",
+        ),
+        Row(
+            "warm start (cache) with 2 s server latency",
+            "list painted before the server answers",
+            f"painted at {warm_s * 1000:.0f} ms (first answer ≥ 2000 ms)",
+            warm_s < 2.0,
+            "" if warm_s < 2.0 else "the cached list painted after the first answer",
+        ),
+    ]
+
+
+# --- in-process UI figures ----------------------------------------------------------------
+
+
+def many_conversations(seed: list[Any], count: int) -> list[Any]:
+    out = []
+    for i in range(count):
+        base = seed[i % len(seed)]
+        out.append(base.model_copy(update={"id": 5_000_000_000 + i, "number": 900_000 + i}))
+    return out
+
+
+async def until(condition: Callable[[], bool], limit: float = 5.0) -> None:
+    """Yield to the event loop until ``condition`` holds (the app's handlers run meanwhile)."""
+    deadline = time.perf_counter() + limit
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise RuntimeError("the app did not react in time")
+        await asyncio.sleep(0)
+
+
+async def ui_figures(runs: int) -> tuple[list[float], list[float], list[float], float]:
+    """Key-to-highlight at 10,000 rows, open prefetched, open not prefetched (ms).
+
+    Timed inside the app's event loop: from the key event being posted to the cursor having
+    moved (Textual paints the change in its next frame), and from "open" to the thread pane
+    holding the conversation's messages.
+    """
+    from textual import events
+    from textual.coordinate import Coordinate
+
+    from hsinbox.config import Settings
+    from hsinbox.helpscout.auth import AppCredentials
+    from hsinbox.helpscout.client import HelpScoutClient
+    from hsinbox.inbox.session import InboxSession
+    from hsinbox.sandbox import Sandbox
+    from hsinbox.tui.app import HsInboxApp
+
+    home = Path(tempfile.mkdtemp())
+    os.environ["XDG_CACHE_HOME"] = str(home / "cache")
+    sb = Sandbox()
+    sb.faults.latency = 0.05
+    client = HelpScoutClient(
+        "https://api.helpscout.net",
+        credentials=AppCredentials(sb.app_id, sb.app_secret),
+        transport=sb.transport(),
+    )
+    settings = Settings(undo_delay=0, refresh_interval=0)
+    session = InboxSession(client, settings=settings, data_dir=home / "data")
+    app = HsInboxApp(session, settings, state_path=home / "state.json")
+    keys: list[float] = []
+    prefetched: list[float] = []
+    fetched: list[float] = []
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.inbox_screen
+        assert screen is not None
+        table = screen.table
+        await until(lambda: bool(table.row_count) and not screen.loading_view, 30)
+        seeded = list(table.conversations.values())
+
+        def row_id(row: int) -> int:
+            return int(table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value or 0)
+
+        def opened(ident: int) -> bool:
+            conv = screen.thread.conversation
+            return conv is not None and conv.id == ident and ident in session.store.threads
+
+        for _ in range(runs):
+            # Rest on a row: its neighbours are prefetched in the background.
+            await pilot.pause(0.3)
+            await session.wait_prefetched()
+            ident = row_id(table.cursor_row + 1)
+            table.move_cursor(row=table.cursor_row + 1)
+            started = time.perf_counter()
+            screen.action_open()
+            await until(lambda ident=ident: opened(ident))
+            prefetched.append((time.perf_counter() - started) * 1000)
+            await pilot.press("q")
+        for _ in range(runs):
+            await pilot.pause(0.3)
+            await session.wait_prefetched()
+            row = table.cursor_row + 1
+            ident = row_id(row)
+            session.store.threads.pop(ident, None)
+            if session.cache is not None:
+                session.cache.db.execute("DELETE FROM threads WHERE conversation_id = ?", (ident,))
+            table.move_cursor(row=row)
+            started = time.perf_counter()
+            screen.action_open()
+            await until(lambda ident=ident: opened(ident))
+            fetched.append((time.perf_counter() - started) * 1000)
+            await pilot.press("q")
+
+        big = many_conversations(seeded, 10_000)
+        view = screen.view
+        assert view is not None
+        session.store.set_view(view, big)
+        started = time.perf_counter()
+        table.set_conversations(session.store.view_conversations(view))
+        fill = (time.perf_counter() - started) * 1000
+        await pilot.pause()
+        table.move_cursor(row=5000)
+        table.focus()
+        await pilot.pause(0.3)
+        for _ in range(max(runs * 4, 20)):
+            before = table.cursor_row
+            started = time.perf_counter()
+            app.post_message(events.Key("j", "j"))
+            await until(lambda before=before: table.cursor_row == before + 1)
+            keys.append((time.perf_counter() - started) * 1000)
+            await pilot.pause(0.02)
+        await session.wait_prefetched()
+    await client.aclose()
+    return keys, prefetched, fetched, fill
+
+
+def bench_ui(runs: int) -> list[Row]:
+    keys, prefetched, fetched, fill = asyncio.run(ui_figures(runs))
+    key_ms = statistics.median(keys)
+    open_ms = statistics.median(prefetched)
+    return [
+        Row(
+            "keypress to highlight moved, 10,000 rows",
+            "< 16 ms",
+            f"{key_ms:.1f} ms (filling the 10,000 rows once: {fill / 1000:.1f} s)",
+            key_ms < 16,
+            "" if key_ms < 16 else "Textual's row cursor work grows with the table",
+        ),
+        Row(
+            "open a prefetched conversation",
+            "< 50 ms",
+            f"{open_ms:.1f} ms (not prefetched, 50 ms latency: "
+            f"{statistics.median(fetched):.0f} ms)",
+            open_ms < 50,
+            "" if open_ms < 50 else "laying out the thread pane took longer than the budget",
+        ),
+    ]
+
+
+# --- request counts -----------------------------------------------------------------------
+
+
+async def request_counts() -> tuple[dict[str, int], int, int]:
+    from hsinbox.config import Settings
+    from hsinbox.helpscout.auth import AppCredentials
+    from hsinbox.helpscout.client import HelpScoutClient
+    from hsinbox.inbox import actions as act
+    from hsinbox.inbox.session import InboxSession
+    from hsinbox.inbox.view import View
+    from hsinbox.sandbox import Sandbox
+
+    home = Path(tempfile.mkdtemp())
+    os.environ["XDG_CACHE_HOME"] = str(home / "cache")
+    sb = Sandbox()
+    client = HelpScoutClient(
+        "https://api.helpscout.net",
+        credentials=AppCredentials(sb.app_id, sb.app_secret),
+        transport=sb.transport(),
+    )
+    session = InboxSession(client, settings=Settings(undo_delay=0), data_dir=home / "data")
+    await session.start()
+    mailbox = session.mailboxes[0]
+    other = session.mailboxes[1]
+    view = View(mailbox.id)
+    rows = await session.load_view(view)
+    for conversation in rows[:8]:
+        await session.load_threads(conversation.id)
+
+    def api() -> int:
+        return sum(1 for r in sb.requests if not r.path.startswith("/v2/oauth2"))
+
+    user = next(u for u in session.users_for_mailbox(mailbox.id) if u.id != session.me.id)
+    c = rows
+    actions: dict[str, act.Action] = {
+        "reply": session.reply_action(c[0], "<p>Thanks!</p>"),
+        "note": act.Note(c[1].id, "<p>noted</p>", number=c[1].number),
+        "status": act.SetStatus(c[2].id, "pending", number=c[2].number),
+        "assign": act.Assign(c[3].id, user.id, number=c[3].number),
+        "move": act.Move(c[4].id, other.id, number=c[4].number),
+        "tags": act.SetTags(c[5].id, ("vip", "billing"), number=c[5].number),
+        "delete": act.Delete(c[6].id, number=c[6].number),
+    }
+    counts: dict[str, int] = {}
+    for name, action in actions.items():
+        before = api()
+        session.submit(action)
+        await session.drain()
+        counts[name] = api() - before
+    before = api()
+    await session.refresh_view(view)
+    refresh = api() - before
+    folder = next(f for f in session.folders[mailbox.id] if f.type == "mine")
+    folder_view = View(mailbox.id, folder.id)
+    await session.load_view(folder_view)
+    await session.refresh_view(folder_view)
+    before = api()
+    await session.refresh_view(folder_view)
+    folder_refresh = api() - before
+    await session.close()
+    await client.aclose()
+    return counts, refresh, folder_refresh
+
+
+def bench_requests() -> list[Row]:
+    counts, refresh, folder_refresh = asyncio.run(request_counts())
+    exact = all(v == 1 for v in counts.values())
+    return [
+        Row(
+            "API requests per triage action",
+            "exactly 1",
+            ", ".join(f"{k} {v}" for k, v in counts.items()),
+            exact,
+            "" if exact else "an action sent more than one request",
+        ),
+        Row(
+            "refresh with nothing new",
+            "1 request per view",
+            f"mailbox view {refresh}, folder view {folder_refresh}",
+            refresh == 1 and folder_refresh == 1,
+            "" if refresh == folder_refresh == 1 else "a quiet refresh sent more than one request",
+        ),
+    ]
+
+
+# --- full sync ----------------------------------------------------------------------------
+
+
+async def sync_once(info: dict[str, Any], concurrency: int) -> tuple[float, int]:
+    from hsinbox.config import Settings
+    from hsinbox.inbox.session import InboxSession
+
+    home = Path(tempfile.mkdtemp())
+    async with client_for(info, shared_token=True) as client:
+        session = InboxSession(client, settings=Settings(cache=False), data_dir=home)
+        mailboxes = await client.list_mailboxes()
+        started = time.perf_counter()
+        synced = await session.sync_mailbox(mailboxes[0].id, concurrency=concurrency)
+        elapsed = time.perf_counter() - started
+        await session.close()
+    return elapsed, len(synced)
+
+
+def bench_sync(runs: int, count: int) -> list[Row]:
+    serial: list[float] = []
+    parallel: list[float] = []
+    synced = 0
+    with served(count, workers=SYNC_WORKERS, latency=0.05) as info:
+        for _ in range(runs):
+            seconds, synced = asyncio.run(sync_once(info, 1))
+            serial.append(seconds)
+            seconds, synced = asyncio.run(sync_once(info, 8))
+            parallel.append(seconds)
+    speedup = statistics.median(serial) / statistics.median(parallel)
+    return [
+        Row(
+            f"full sync of {synced:,} conversations at 50 ms latency",
+            "≥ 4x faster than one page at a time",
+            f"{statistics.median(parallel):.2f} s vs {statistics.median(serial):.2f} s "
+            f"one page at a time = {speedup:.1f}x",
+            speedup >= 4,
+            ""
+            if speedup >= 4
+            else "the client and the sandbox workers share the machine's cores: CPU, not "
+            "the 50 ms latency, sets the pace (a 1,000-conversation sync reaches 4.2x)",
+        )
+    ]
+
+
+# --- memory -------------------------------------------------------------------------------
+
+RSS_CHILD = textwrap.dedent(
+    """
+    import asyncio, os, resource, sys, tempfile
+    from pathlib import Path
+    sys.path.insert(0, os.environ["BENCH_DIR"])
+    import bench
+
+    async def main():
+        from hsinbox.config import Settings
+        from hsinbox.inbox.session import InboxSession
+        from hsinbox.tui.app import HsInboxApp
+
+        info = {"url": sys.argv[1], "id": sys.argv[2], "secret": sys.argv[3]}
+        home = Path(tempfile.mkdtemp())
+        os.environ["XDG_CACHE_HOME"] = str(home / "cache")
+        client = bench.client_for(info)
+        settings = Settings(undo_delay=0, refresh_interval=0)
+        session = InboxSession(client, settings=settings, data_dir=home / "data")
+        app = HsInboxApp(session, settings, state_path=home / "s.json", preview_delay=0.0)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = app.inbox_screen
+            for _ in range(1000):
+                await pilot.pause(0.01)
+                if screen.table.row_count and not screen.loading_view:
+                    break
+            mailbox = session.mailboxes[0].id
+            await session.sync_mailbox(mailbox)
+            rows = [c for c in session.store.conversations.values() if c.mailbox_id == mailbox]
+            session.store.set_view(screen.view, rows)
+            screen.table.set_conversations(rows)
+            await pilot.pause()
+            for _ in range(20):
+                await pilot.press("j")
+            print(len(rows), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        await client.aclose()
+
+    asyncio.run(main())
+    """
+)
+
+
+def bench_rss() -> list[Row]:
+    with served(10_000) as info:
+        out = subprocess.run(
+            [PYTHON, "-c", RSS_CHILD, info["url"], info["id"], info["secret"]],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "BENCH_DIR": str(Path(__file__).parent)},
+            timeout=600,
+            check=True,
+        ).stdout.split()
+    rows, kib = int(out[-2]), int(out[-1])
+    mb = kib / 1024
+    return [
+        Row(
+            f"peak RSS with {rows:,} conversations",
+            "< 200 MB",
+            f"{mb:.0f} MB (list, store, cache and search index of one mailbox)",
+            mb < 200,
+            ""
+            if mb < 200
+            else "every conversation is kept as a pydantic model in the store, and each row "
+            "as rich Text cells in the list",
+        )
+    ]
+
+
+# --- report -------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return (
+        f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}"
+    )
+
+
+def table(rows: list[Row]) -> str:
+    lines = ["| figure | target | measured (median) | result |", "|---|---|---|---|"]
+    for row in rows:
+        result = "hit" if row.hit else f"**MISS**: {row.reason}"
+        lines.append(f"| {row.figure} | {row.target} | {row.measured} | {result} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs, smaller sync")
+    parser.add_argument("--runs", type=int, default=None, help="runs per figure (default 5)")
+    parser.add_argument("--only", default="", help="comma list: start,ui,requests,sync,rss")
+    parser.add_argument("--serve", nargs=3, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve is not None:
+        count, port, latency = args.serve
+        serve_forever(int(count), int(port), float(latency))
+        return 0
+    runs = args.runs or (3 if args.quick else 5)
+    only = {s.strip() for s in args.only.split(",") if s.strip()}
+    steps: list[tuple[str, Callable[[], list[Row]]]] = [
+        ("start", lambda: bench_start(runs)),
+        ("ui", lambda: bench_ui(runs)),
+        ("requests", bench_requests),
+        ("sync", lambda: bench_sync(runs, 1_000 if args.quick else 5_000)),
+        ("rss", bench_rss),
+    ]
+    rows: list[Row] = []
+    for name, step in steps:
+        if only and name not in only:
+            continue
+        print(f"measuring {name}…", file=sys.stderr, flush=True)
+        rows += step()
+    print(table(rows))
+    print(f"\nMachine: {machine()}; {runs} runs per figure.")
+    return 0 if all(r.hit for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""The UI over the cache: paint before the network, quiet refreshes, prefetch, FTS filter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tui_helpers import conv, make_app, settle
+
+from hsinbox.sandbox import Sandbox
+from hsinbox.tui.inbox_screen import InboxScreen
+
+
+def screen_of(app: Any) -> InboxScreen:
+    screen = app.inbox_screen
+    assert screen is not None
+    return screen
+
+
+def api_requests(sb: Sandbox, since: int = 0) -> list[Any]:
+    return [r for r in sb.requests[since:] if "oauth2" not in r.path]
+
+
+async def test_second_launch_paints_the_cached_list_while_offline(tmp_path: Path) -> None:
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        first = list(screen_of(app).table.conversations)
+    assert first
+
+    sb.faults.drop(times=1000, method="GET")  # Help Scout is unreachable now
+    again, _sb, session2 = make_app(tmp_path, sandbox=sb)
+    async with again.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session2)
+        screen = screen_of(again)
+        assert list(screen.table.conversations) == first
+        assert screen.view_label.startswith("Support")
+
+
+async def test_auto_refresh_is_one_request_and_keeps_the_cursor(tmp_path: Path) -> None:
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        table = screen.table
+        table.move_cursor(row=3)
+        await settle(pilot, session)
+        highlighted = table.current_id
+        before = len(sb.requests)
+        screen.refresh_on_timer()
+        await settle(pilot, session)
+        assert len(api_requests(sb, before)) == 1
+        assert table.current_id == highlighted
+
+        closed = next(
+            c
+            for c in sb.state["conversations"]
+            if c["mailboxId"] == screen.view.mailbox_id
+            and c["status"] == "closed"
+            and c["state"] == "published"
+        )
+        await session.client.update_status(closed["id"], "active")
+        screen.refresh_on_timer()
+        await settle(pilot, session)
+        assert closed["id"] in table.conversations
+        assert table.current_id == highlighted, "the highlighted row stays under the cursor"
+        assert screen.new_count == 1
+        assert any("1 new conversation" in n.message for n in app._notifications)
+
+
+async def test_neighbours_are_prefetched_and_open_without_a_request(tmp_path: Path) -> None:
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        table = screen_of(app).table
+        below = list(table.visible())[1].id
+        assert below in session.store.threads, "the row below the cursor was prefetched"
+        before = len(sb.requests)
+        await pilot.press("j", "enter")
+        await settle(pilot, session)
+        assert screen_of(app).thread.conversation.id == below
+        assert f"/v2/conversations/{below}/threads" not in {
+            r.path for r in api_requests(sb, before)
+        }
+
+
+async def test_filter_finds_thread_text_and_enter_asks_help_scout(tmp_path: Path) -> None:
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        table = screen.table
+        target = table.visible()[0]
+        await session.client.add_note(target.id, "<p>Serial quokka-5521 confirmed</p>")
+        await session.load_threads(target.id)
+        await pilot.press("slash", *"quokka-55")
+        await pilot.pause()
+        assert [c.id for c in table.visible()] == [target.id]
+
+        await pilot.press("escape")
+        closed = conv(sb, 10021)  # any subject: find one only the server knows
+        hidden = next(
+            c
+            for c in sb.state["conversations"]
+            if c["mailboxId"] == closed["mailboxId"]
+            and c["status"] == "closed"
+            and c["state"] == "published"
+        )
+        word = hidden["subject"].split()[0]
+        assert hidden["id"] not in table.conversations
+        before = len(sb.requests)
+        await pilot.press("slash", *word, "enter")
+        await settle(pilot, session)
+        searches = [r for r in api_requests(sb, before) if "query" in r.query]
+        assert searches and all(r.path == "/v2/conversations" for r in searches)
+        assert hidden["id"] in {c.id for c in table.visible()}
+        await pilot.press("slash", "escape")
+        await pilot.pause()
+        assert hidden["id"] not in table.conversations, "search results leave with the filter"
