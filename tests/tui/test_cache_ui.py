@@ -86,6 +86,9 @@ async def test_neighbours_are_prefetched_and_open_without_a_request(tmp_path: Pa
 
 async def test_filter_finds_thread_text_and_enter_asks_help_scout(tmp_path: Path) -> None:
     app, sb, session = make_app(tmp_path)
+    for thread in sb.state["threads"]:  # the sandbox's full-text search reads every body
+        if len(thread.get("body") or "") > 5000:
+            thread["body"] = "<p>A long log, shortened for this test.</p>"
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, session)
         screen = screen_of(app)
@@ -93,7 +96,9 @@ async def test_filter_finds_thread_text_and_enter_asks_help_scout(tmp_path: Path
         target = table.visible()[0]
         await session.client.add_note(target.id, "<p>Serial quokka-5521 confirmed</p>")
         await session.load_threads(target.id)
-        await pilot.press("slash", *"quokka-55")
+        await pilot.press("slash")
+        box = screen.query_one("#filter")
+        box.value = "quokka-55"  # one change event instead of one per key: the same path
         await pilot.pause()
         assert [c.id for c in table.visible()] == [target.id]
 
@@ -109,7 +114,9 @@ async def test_filter_finds_thread_text_and_enter_asks_help_scout(tmp_path: Path
         word = hidden["subject"].split()[0]
         assert hidden["id"] not in table.conversations
         before = len(sb.requests)
-        await pilot.press("slash", *word, "enter")
+        await pilot.press("slash")
+        box.value = word
+        await pilot.press("enter")
         await settle(pilot, session)
         searches = [r for r in api_requests(sb, before) if "query" in r.query]
         assert searches and all(r.path == "/v2/conversations" for r in searches)
