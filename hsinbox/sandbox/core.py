@@ -12,7 +12,6 @@ import contextlib
 import copy
 import json
 import math
-import re
 import threading
 import time
 import uuid
@@ -24,8 +23,9 @@ from typing import Any
 
 import httpx
 
-from hsinbox.sandbox import api
 from hsinbox.sandbox.faults import Fault, Faults
+from hsinbox.sandbox.routes.control import control
+from hsinbox.sandbox.routes.router import Api
 from hsinbox.sandbox.seed import (
     STATE_VERSION,
     add_synthetic_conversations,
@@ -116,7 +116,7 @@ class Sandbox:
             if extra_conversations:
                 add_synthetic_conversations(self.state, extra_conversations)
             self._save()
-        self.api = api.Api(self)
+        self.api = Api(self)
 
     def __repr__(self) -> str:
         count = len(self.state.get("conversations", []))
@@ -275,7 +275,7 @@ class Sandbox:
     def _respond(self, request: httpx.Request, body: bytes) -> httpx.Response:
         path = request.url.path
         if path.startswith("/_sandbox/"):
-            response = self._control(request, body)
+            response = control(self, request, body)
             with self._lock:
                 response.headers.update(self._rate(0)[1])
             return response
@@ -379,46 +379,6 @@ class Sandbox:
         with serve(self, host, port) as base_url:
             yield base_url
 
-    # --- /_sandbox control endpoints ----------------------------------------------------
-
-    def _control(self, request: httpx.Request, body: bytes) -> httpx.Response:
-        path = request.url.path
-        method = request.method
-        if path == "/_sandbox/state" and method == "GET":
-            with self._lock:
-                dump = {k: v for k, v in self.state.items() if k != "auth"}
-                text = json.dumps(dump, ensure_ascii=False)
-            return httpx.Response(200, headers={"Content-Type": PLAIN_JSON}, content=text.encode())
-        if path == "/_sandbox/reset" and method == "POST":
-            self.reset()
-            return httpx.Response(204)
-        if path == "/_sandbox/faults" and method == "GET":
-            return json_response(
-                200,
-                {
-                    "faults": [f.to_json() for f in self.faults.pending],
-                    "latency": self.faults.latency,
-                },
-                PLAIN_JSON,
-            )
-        if path == "/_sandbox/faults" and method == "POST":
-            try:
-                spec = json.loads(body or b"{}")
-                if not isinstance(spec, dict):
-                    raise ValueError("not an object")
-                self.faults.configure(spec)
-            except (ValueError, TypeError, re.error) as exc:
-                return json_response(400, {"message": f"Bad fault: {exc}"}, PLAIN_JSON)
-            return json_response(
-                200,
-                {
-                    "faults": [f.to_json() for f in self.faults.pending],
-                    "latency": self.faults.latency,
-                },
-                PLAIN_JSON,
-            )
-        return json_response(404, error_body(404, "Not found", []), VND_ERROR)
-
     # --- convenience for tests ----------------------------------------------------------
 
     def conversation(self, conversation_id: int) -> dict[str, Any]:
@@ -431,6 +391,12 @@ class Sandbox:
 
     def customer(self, customer_id: int) -> dict[str, Any]:
         return self.api.customers[customer_id]
+
+    def state_dump(self) -> str:
+        """The state as JSON, as ``/_sandbox/state`` shows it: tokens and codes left out."""
+        with self._lock:
+            dump = {k: v for k, v in self.state.items() if k != "auth"}
+            return json.dumps(dump, ensure_ascii=False)
 
     def snapshot(self) -> dict[str, Any]:
         """A deep copy of the state, safe to compare later."""

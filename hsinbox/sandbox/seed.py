@@ -12,6 +12,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
+from hsinbox.sandbox.refs import customer_ref, user_ref
 from hsinbox.sandbox.util import html_to_preview, iso, slugify
 
 STATE_VERSION = 1
@@ -587,25 +588,7 @@ class _Builder:
         return next(u for u in self.state["users"] if u["id"] == uid)
 
     def user_ref(self, uid: int) -> dict[str, Any]:
-        u = self.user(uid)
-        return {
-            "id": uid,
-            "type": "user",
-            "first": u["firstName"],
-            "last": u["lastName"],
-            "email": u["email"],
-        }
-
-    @staticmethod
-    def customer_ref(c: dict[str, Any]) -> dict[str, Any]:
-        emails = c["_embedded"]["emails"]
-        return {
-            "id": c["id"],
-            "type": "customer",
-            "first": c["firstName"],
-            "last": c["lastName"],
-            "email": emails[0]["value"] if emails else None,
-        }
+        return user_ref(self.user(uid))
 
     def tag_ref(self, name: str) -> dict[str, Any]:
         tag = next(t for t in self.state["tags"] if t["name"] == name)
@@ -632,7 +615,7 @@ class _Builder:
             status = "active"  # the customer's first message opened the conversation
         cust = customer or self._conv_customer(conv)
         author: dict[str, Any]
-        author = self.user_ref(user) if user is not None else self.customer_ref(cust)
+        author = self.user_ref(user) if user is not None else customer_ref(cust)
         thread: dict[str, Any] = {
             "id": self.next_thread,
             "type": type_,
@@ -645,7 +628,7 @@ class _Builder:
             },
             "body": body,
             "source": {"type": conv["source"]["type"], "via": "user" if user else "customer"},
-            "customer": {k: v for k, v in self.customer_ref(cust).items() if k != "type"},
+            "customer": {k: v for k, v in customer_ref(cust).items() if k != "type"},
             "createdBy": author,
             "assignedTo": conv.get("assignee"),
             "savedReplyId": 0,
@@ -708,7 +691,7 @@ class _Builder:
             "createdBy": {
                 "id": customer["id"],
                 "type": "customer",
-                "email": self.customer_ref(customer)["email"],
+                "email": customer_ref(customer)["email"],
             },
             "createdAt": iso(created),
             "userUpdatedAt": iso(created),
@@ -720,7 +703,7 @@ class _Builder:
             "tags": [self.tag_ref(t) for t in tags],
             "cc": [],
             "bcc": [],
-            "primaryCustomer": self.customer_ref(customer),
+            "primaryCustomer": customer_ref(customer),
             "customFields": [],
             "sandbox": {"modifiedAt": iso(created), "needsAttention": False},
         }

@@ -16,7 +16,7 @@ from .conftest import an_active
 
 def test_sandbox_imports_only_paths_from_hsinbox() -> None:
     root = Path(hsinbox.sandbox.__file__).parent
-    for source in root.glob("*.py"):
+    for source in root.rglob("*.py"):
         for node in ast.walk(ast.parse(source.read_text())):
             names: list[str] = []
             if isinstance(node, ast.ImportFrom) and node.module:
