@@ -25,6 +25,31 @@ class HSModel(BaseModel):
         extra="allow",
     )
 
+    def model_post_init(self, context: Any, /) -> None:
+        """Share the bookkeeping sets between instances of one shape.
+
+        Pydantic gives every instance (and every nested person, tag, source…) its own set of
+        the field names it was given and its own dict of extras; for a list of thousands of
+        conversations those sets weigh more than the data. Equal sets are shared and treated as
+        read-only: ``model_copy`` copies them and ``__setattr__`` unshares before a change.
+        """
+        fields_set = self.__pydantic_fields_set__
+        shared = _FIELD_SETS.setdefault(frozenset(fields_set), fields_set)
+        object.__setattr__(self, "__pydantic_fields_set__", shared)
+        if not self.__pydantic_extra__:
+            object.__setattr__(self, "__pydantic_extra__", _NO_EXTRAS)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, "__pydantic_fields_set__", set(self.__pydantic_fields_set__))
+        if self.__pydantic_extra__ is _NO_EXTRAS:
+            object.__setattr__(self, "__pydantic_extra__", {})
+        super().__setattr__(name, value)
+
+
+# Shared, never mutated: see HSModel.model_post_init.
+_FIELD_SETS: dict[frozenset[str], set[str]] = {}
+_NO_EXTRAS: dict[str, Any] = {}
+
 
 def _embedded(data: Any, key: str) -> list[Any]:
     if not isinstance(data, dict):
@@ -182,6 +207,10 @@ class Conversation(HSModel):
         threads = _embedded(data, "threads")
         if threads:
             fixed["embeddedThreads"] = threads
+        # HAL plumbing nothing reads: kept as extras it costs ~2 KB per conversation in a list
+        # of thousands (seven link objects), and the embedded threads live in embedded_threads.
+        fixed.pop("_links", None)
+        fixed.pop("_embedded", None)
         for key in ("tags", "cc", "bcc", "customFields"):
             if key in fixed and fixed[key] is None:
                 fixed[key] = []

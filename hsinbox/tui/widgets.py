@@ -96,7 +96,34 @@ COLUMNS: list[tuple[str, str]] = [
 STATUS_STYLE = {"active": "bold", "pending": "italic", "closed": "dim", "spam": "dim strike"}
 
 
-class ConversationTable(DataTable[Text]):
+class Cell:
+    """One list cell kept as its string and style; the ``Text`` is rebuilt when painted.
+
+    A mailbox of 10,000 conversations is 90,000 cells: held as ``Text`` (with their lists of
+    segments and spans) they weighed tens of megabytes, while only one screen of rows is ever
+    drawn (and DataTable caches the drawn lines).
+    """
+
+    __slots__ = ("end", "plain", "spans", "style")
+
+    def __init__(self, text: Text) -> None:
+        self.plain = text.plain
+        self.style = text.style
+        self.end = text.end
+        self.spans = tuple(text.spans) if text.spans else None
+
+    def __rich__(self) -> Text:
+        spans = list(self.spans) if self.spans else None
+        return Text(self.plain, self.style, end=self.end, spans=spans)
+
+    def __str__(self) -> str:
+        return self.plain
+
+    def __repr__(self) -> str:
+        return f"Cell({self.plain!r})"
+
+
+class ConversationTable(DataTable[Cell]):
     """One row per conversation, keyed by conversation id (no widget per row)."""
 
     BINDINGS = [
@@ -204,7 +231,7 @@ class ConversationTable(DataTable[Text]):
         if keep is not None and str(keep) in {k.value for k in self.rows}:
             self.move_cursor(row=self.get_row_index(str(keep)), animate=False)
 
-    def _cells(self, conv: Conversation) -> dict[str, Text]:
+    def _cells(self, conv: Conversation) -> dict[str, Cell]:
         now = self._now()
         mark = Text("●" if conv.id in self.marked else " ", "bold cyan")
         number = Text(str(conv.number or ""), "dim")
@@ -228,15 +255,15 @@ class ConversationTable(DataTable[Text]):
                 wait = Text("! ", "bold yellow") + wait
         updated = Text(waiting(conv.modified_at, now), "dim")
         return {
-            "mark": mark,
-            "number": number,
-            "customer": who,
-            "subject": subject,
-            "status": status,
-            "assignee": assignee,
-            "tags": tags,
-            "waiting": wait,
-            "updated": updated,
+            "mark": Cell(mark),
+            "number": Cell(number),
+            "customer": Cell(who),
+            "subject": Cell(subject),
+            "status": Cell(status),
+            "assignee": Cell(assignee),
+            "tags": Cell(tags),
+            "waiting": Cell(wait),
+            "updated": Cell(updated),
         }
 
     # marks and cursor -----------------------------------------------------------------------
