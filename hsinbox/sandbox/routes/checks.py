@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from hsinbox.sandbox.query import Predicate, QuerySyntaxError, compile_query
 from hsinbox.sandbox.routes.request import Req
-from hsinbox.sandbox.util import FieldProblem, bad_request, iso, parse_strict_date
+from hsinbox.sandbox.util import ApiError, FieldProblem, bad_request, iso, parse_strict_date
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 STATUS_VALUES = ("active", "pending", "closed", "spam")
 STATUS_MESSAGE = "Expected one of these: 'active', 'spam', 'open', 'closed', 'pending'"
 SORT_ORDERS = ("asc", "desc")
 PATCH_OPS = ("add", "move", "remove", "replace")
+
+T = TypeVar("T")
+
+
+def found(table: Mapping[int, T], key: int, what: str) -> T:
+    """``table[key]``, or the 404 "<what> not found"."""
+    item = table.get(key)
+    if item is None:
+        raise ApiError(404, f"{what} not found")
+    return item
 
 
 def is_int(value: Any) -> bool:

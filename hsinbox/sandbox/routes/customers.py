@@ -15,6 +15,7 @@ from hsinbox.sandbox.refs import customer_ref
 from hsinbox.sandbox.routes.checks import (
     EMAIL_RE,
     enum_param_problem,
+    found,
     is_int,
     modified_since_param,
     query_param,
@@ -29,7 +30,7 @@ from hsinbox.sandbox.routes.customer_changes import (
 )
 from hsinbox.sandbox.routes.request import Req, Route
 from hsinbox.sandbox.routes.responses import created, page_response
-from hsinbox.sandbox.util import ApiError, FieldProblem, bad_request, empty_response, json_response
+from hsinbox.sandbox.util import FieldProblem, bad_request, empty_response, json_response
 
 if TYPE_CHECKING:
     from hsinbox.sandbox.routes.router import Api
@@ -165,10 +166,7 @@ def _search_doc(cust: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def _customer(api: Api, req: Req) -> dict[str, Any]:
-    cust = api.customers.get(req.params["id"])
-    if cust is None:
-        raise ApiError(404, "Customer not found")
-    return cust
+    return found(api.customers, req.params["id"], "Customer")
 
 
 def get_customer(api: Api, req: Req) -> httpx.Response:

@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from hsinbox.sandbox.routes.checks import found
 from hsinbox.sandbox.routes.request import Req, Route
 from hsinbox.sandbox.routes.responses import page_response
-from hsinbox.sandbox.util import ApiError, json_response
+from hsinbox.sandbox.util import json_response
 
 if TYPE_CHECKING:
     from hsinbox.sandbox.routes.router import Api
@@ -27,10 +28,7 @@ def render_mailbox(req: Req, mbox: dict[str, Any]) -> dict[str, Any]:
 
 
 def _mailbox(api: Api, req: Req) -> dict[str, Any]:
-    mbox = api.mailboxes.get(req.params["id"])
-    if mbox is None:
-        raise ApiError(404, "Mailbox not found")
-    return mbox
+    return found(api.mailboxes, req.params["id"], "Mailbox")
 
 
 def list_mailboxes(api: Api, req: Req) -> httpx.Response:

@@ -17,6 +17,7 @@ from hsinbox.sandbox.routes import (
     threads,
     users,
 )
+from hsinbox.sandbox.routes.checks import found
 from hsinbox.sandbox.routes.request import Req
 from hsinbox.sandbox.util import ApiError, iso
 
@@ -120,10 +121,7 @@ class Api:
 
     def conversation(self, req: Req) -> dict[str, Any]:
         """The conversation the path names; 404 when there is none."""
-        conv = self.convs.get(req.params["id"])
-        if conv is None:
-            raise ApiError(404, "Conversation not found")
-        return conv
+        return found(self.convs, req.params["id"], "Conversation")
 
     def touch(self, conv: dict[str, Any]) -> None:
         """Record that the conversation changed (what ``modifiedSince`` compares)."""

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from hsinbox.sandbox.routes.checks import int_param
+from hsinbox.sandbox.routes.checks import found, int_param
 from hsinbox.sandbox.routes.request import Req, Route
 from hsinbox.sandbox.routes.responses import page_response
-from hsinbox.sandbox.util import ApiError, json_response
+from hsinbox.sandbox.util import json_response
 
 if TYPE_CHECKING:
     from hsinbox.sandbox.routes.router import Api
@@ -36,9 +36,7 @@ def get_me(api: Api, req: Req) -> httpx.Response:
 
 
 def get_user(api: Api, req: Req) -> httpx.Response:
-    user = api.users.get(req.params["id"])
-    if user is None:
-        raise ApiError(404, "User not found")
+    user = found(api.users, req.params["id"], "User")
     return json_response(200, render_user(req, user))
 
 
