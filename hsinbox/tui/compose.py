@@ -1,7 +1,7 @@
 """Writing: the reply/note composer, the new-conversation form and the customer editor.
 
-The composer keeps what you type: every change is saved to the draft store after a short
-pause, and leaving with escape keeps the draft for next time.
+The composer and the new-conversation form keep what you type: every change is saved to the
+draft store after a short pause, and leaving with escape keeps the draft for next time.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import shlex
 import subprocess
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -25,6 +25,7 @@ from textual.timer import Timer
 from textual.widgets import Checkbox, Footer, Input, Label, Select, Static, TextArea
 
 from hsinbox.helpscout.models import Customer, Mailbox, User
+from hsinbox.inbox.drafts import Draft
 from hsinbox.inbox.text import safe_text
 
 if TYPE_CHECKING:
@@ -224,12 +225,81 @@ class NewConversationForm:
     status: str
 
 
+CONVERSATION_TYPES = [("Email", "email"), ("Chat", "chat"), ("Phone", "phone")]
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+@dataclass(frozen=True)
+class NewConversationFields:
+    """The new-conversation form as typed, complete or not: what its draft holds."""
+
+    mailbox_id: int | None = None
+    customer_email: str = ""
+    subject: str = ""
+    type: str = "email"
+    body: str = ""
+    tags: str = ""  # as typed, comma separated
+    assignee_id: int | None = None
+    status: str = "active"
+
+    @property
+    def empty(self) -> bool:
+        """Nothing typed: choices alone are not worth a draft."""
+        return not any(
+            part.strip() for part in (self.customer_email, self.subject, self.body, self.tags)
+        )
+
+    def to_draft(self) -> Draft:
+        return Draft(
+            conversation_id=None,
+            kind="new",
+            text=self.body,
+            status=self.status,
+            fields={
+                "mailbox_id": self.mailbox_id,
+                "customer_email": self.customer_email,
+                "subject": self.subject,
+                "type": self.type,
+                "tags": self.tags,
+                "assignee_id": self.assignee_id,
+            },
+        )
+
+    @classmethod
+    def from_draft(cls, draft: Draft) -> NewConversationFields:
+        """Read a saved draft back, dropping whatever a hand-edited file got wrong."""
+        fields = draft.fields
+        kind = _str(fields.get("type"))
+        status = draft.status if isinstance(draft.status, str) else ""
+        return cls(
+            mailbox_id=_int_or_none(fields.get("mailbox_id")),
+            customer_email=_str(fields.get("customer_email")),
+            subject=_str(fields.get("subject")),
+            type=kind if kind in {v for _, v in CONVERSATION_TYPES} else "email",
+            body=draft.text,
+            tags=_str(fields.get("tags")),
+            assignee_id=_int_or_none(fields.get("assignee_id")),
+            status=status if status in {v for _, v in STATUS_OPTIONS} else "active",
+        )
+
+
 class NewConversationScreen(ModalScreen[NewConversationForm | None]):
-    """Start a conversation: mailbox, customer, subject, type, body, tags, assignee."""
+    """Start a conversation: mailbox, customer, subject, type, body, tags, assignee.
+
+    Like the composer it saves the form as the "new" draft while you type (after a short
+    pause) and when you leave with escape; reopening it restores the draft.
+    """
 
     BINDINGS = [
         Binding("ctrl+s", "create", "Create", id="new.create", priority=True),
-        Binding("escape", "cancel", "Cancel", id="new.cancel", priority=True),
+        Binding("escape", "cancel", "Leave (keep draft)", id="new.cancel", priority=True),
     ]
 
     def __init__(
@@ -239,57 +309,112 @@ class NewConversationScreen(ModalScreen[NewConversationForm | None]):
         *,
         mailbox_id: int | None,
         me_id: int | None,
+        initial: NewConversationFields | None = None,
+        save_draft: Callable[[NewConversationFields], None] | None = None,
+        debounce: float = 0.5,
     ) -> None:
         super().__init__(classes="dialog-screen")
         self.mailboxes = mailboxes
         self.users = users
-        self.mailbox_id = mailbox_id
         self.me_id = me_id
+        start = initial or NewConversationFields()
+        known = {m.id for m in mailboxes}
+        if start.mailbox_id not in known:
+            # The draft's mailbox is gone (or none was chosen): the view's, as for a new form.
+            start = replace(start, mailbox_id=mailbox_id if mailbox_id in known else None)
+        if start.assignee_id not in {value for _, value in self._people()}:
+            start = replace(start, assignee_id=None)
+        self.initial = start
+        self.mailbox_id = start.mailbox_id
+        self._save_draft = save_draft
+        self._debounce = debounce
+        self._timer: Timer | None = None
+        self._saved = start
+
+    def _people(self) -> list[tuple[str, int]]:
+        people = [("me", self.me_id)] if self.me_id is not None else []
+        people += [(safe_text(u.name).plain, u.id) for u in self.users if u.id != self.me_id]
+        return people
 
     def compose(self) -> ComposeResult:
+        start = self.initial
         with VerticalScroll(classes="dialog form"):
             yield Label("New conversation", classes="dialog-title")
             boxes = [(safe_text(m.name or str(m.id)).plain, m.id) for m in self.mailboxes]
             yield Label("Mailbox")
             yield Select(
                 boxes,
-                value=self.mailbox_id if self.mailbox_id is not None else Select.BLANK,
+                value=start.mailbox_id if start.mailbox_id is not None else Select.NULL,
                 allow_blank=not boxes,
                 id="new-mailbox",
             )
             yield Label("Customer email")
-            yield Input(placeholder="customer@example.com", id="new-email")
+            yield Input(start.customer_email, placeholder="customer@example.com", id="new-email")
             yield Label("Subject")
-            yield Input(id="new-subject")
+            yield Input(start.subject, id="new-subject")
             yield Label("Type")
-            yield Select(
-                [("Email", "email"), ("Chat", "chat"), ("Phone", "phone")],
-                value="email",
-                allow_blank=False,
-                id="new-type",
-            )
+            yield Select(CONVERSATION_TYPES, value=start.type, allow_blank=False, id="new-type")
             yield Label("Message (Markdown)")
-            yield TextArea(id="new-body", soft_wrap=True)
+            yield TextArea(start.body, id="new-body", soft_wrap=True)
             yield Label("Tags (comma separated)")
-            yield Input(id="new-tags")
+            yield Input(start.tags, id="new-tags")
             yield Label("Assignee")
-            people = [("me", self.me_id)] if self.me_id is not None else []
-            people += [(safe_text(u.name).plain, u.id) for u in self.users if u.id != self.me_id]
-            yield Select(people, id="new-assignee", prompt="unassigned")
+            yield Select(
+                self._people(),
+                value=start.assignee_id if start.assignee_id is not None else Select.NULL,
+                id="new-assignee",
+                prompt="unassigned",
+            )
             yield Label("Status")
-            yield Select(STATUS_OPTIONS, value="active", allow_blank=False, id="new-status")
+            yield Select(STATUS_OPTIONS, value=start.status, allow_blank=False, id="new-status")
             yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#new-email", Input).focus()
 
-    def action_create(self) -> None:
+    @property
+    def fields(self) -> NewConversationFields:
+        """What the form holds right now."""
         mailbox = self.query_one("#new-mailbox", Select).value
-        email = self.query_one("#new-email", Input).value.strip()
-        subject = self.query_one("#new-subject", Input).value.strip()
-        body = self.query_one("#new-body", TextArea).text.strip()
+        assignee = self.query_one("#new-assignee", Select).value
+        return NewConversationFields(
+            mailbox_id=mailbox if isinstance(mailbox, int) else None,
+            customer_email=self.query_one("#new-email", Input).value,
+            subject=self.query_one("#new-subject", Input).value,
+            type=str(self.query_one("#new-type", Select).value),
+            body=self.query_one("#new-body", TextArea).text,
+            tags=self.query_one("#new-tags", Input).value,
+            assignee_id=assignee if isinstance(assignee, int) else None,
+            status=str(self.query_one("#new-status", Select).value),
+        )
+
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    @on(Select.Changed)
+    def _changed(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(self._debounce, self._save_now)
+
+    def _save_now(self) -> None:
+        """Save when something changed: mounting the widgets alone must not touch the file."""
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = None
+        fields = self.fields
+        if self._save_draft is None or fields == self._saved:
+            return
+        self._save_draft(fields)
+        self._saved = fields
+
+    def action_create(self) -> None:
+        self._save_now()
+        current = self.fields
+        email = current.customer_email.strip()
+        subject = current.subject.strip()
+        body = current.body.strip()
         problems = []
-        if not isinstance(mailbox, int):
+        if current.mailbox_id is None:
             problems.append("choose a mailbox")
         if "@" not in email:
             problems.append("enter the customer's email")
@@ -297,31 +422,28 @@ class NewConversationScreen(ModalScreen[NewConversationForm | None]):
             problems.append("enter a subject")
         if not body:
             problems.append("write a message")
-        if problems:
+        if problems or current.mailbox_id is None:
             self.notify(
                 markup=False,
                 message="To create it, " + ", ".join(problems) + ".",
                 severity="warning",
             )
             return
-        assignee = self.query_one("#new-assignee", Select).value
-        kind = self.query_one("#new-type", Select).value
-        status = self.query_one("#new-status", Select).value
-        assert isinstance(mailbox, int)
         self.dismiss(
             NewConversationForm(
-                mailbox_id=mailbox,
+                mailbox_id=current.mailbox_id,
                 customer_email=email,
                 subject=subject,
-                type=str(kind),
+                type=current.type,
                 body=body,
-                tags=tuple(split_list(self.query_one("#new-tags", Input).value)),
-                assignee_id=assignee if isinstance(assignee, int) else None,
-                status=str(status),
+                tags=tuple(split_list(current.tags)),
+                assignee_id=current.assignee_id,
+                status=current.status,
             )
         )
 
     def action_cancel(self) -> None:
+        self._save_now()
         self.dismiss(None)
 
 

@@ -33,6 +33,14 @@ def first_line(text: str, width: int = 60) -> str:
     return ""
 
 
+def summary(draft: Draft) -> str:
+    """What identifies a draft in the list: a new conversation's subject, else its text."""
+    subject = draft.fields.get("subject") if draft.kind == "new" else None
+    if isinstance(subject, str) and subject.strip():
+        return first_line(subject)
+    return first_line(draft.text)
+
+
 def age(seconds: float) -> str:
     """``"just now"``, ``"5 min"``, ``"3 h"``, ``"2 d"``: how long ago a draft was saved."""
     seconds = max(seconds, 0.0)
@@ -115,7 +123,7 @@ class DraftsScreen(ModalScreen[Draft | None]):
             table.add_row(
                 where,
                 KIND_LABELS.get(draft.kind, draft.kind),
-                safe_text(first_line(draft.text)),
+                safe_text(summary(draft)),
                 age(now - draft.updated_at),
                 key=draft.key,
             )
@@ -144,7 +152,7 @@ class DraftsScreen(ModalScreen[Draft | None]):
         if draft is None:
             return
         question = Text("Discard this draft for good?\n", end="")
-        question.append(safe_text(first_line(draft.text) or "(empty)", "italic"))
+        question.append(safe_text(summary(draft) or "(empty)", "italic"))
 
         def done(yes: bool | None) -> None:
             if yes:

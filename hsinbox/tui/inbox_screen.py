@@ -38,6 +38,7 @@ from hsinbox.tui.compose import (
     ComposerScreen,
     CustomerEditScreen,
     CustomerForm,
+    NewConversationFields,
     NewConversationForm,
     NewConversationScreen,
 )
@@ -846,14 +847,12 @@ class InboxScreen(Screen[None]):
 
     @work(group="resume-draft", exit_on_error=False)
     async def resume_draft(self, draft: Draft) -> None:
-        """Open the composer the draft was written in, its text restored."""
+        """Open the composer or form the draft was written in, its text restored."""
         if draft.conversation_id is None:
-            self.notify(
-                markup=False,
-                message="The new-conversation form cannot reopen drafts; the draft stays "
-                "in this list until you discard it.",
-                severity="warning",
-            )
+            if self.inbox_app.read_only:
+                self.explain_read_only("New conversation")
+            else:
+                self.action_new_conversation()
             return
         try:
             conv = await self.session.load_conversation(draft.conversation_id)
@@ -1307,8 +1306,22 @@ class InboxScreen(Screen[None]):
 
     # new conversation
     def action_new_conversation(self) -> None:
-        mailbox_id = self.view.mailbox_id if self.view else None
+        """The form, restored from the "new" draft when one was left (escape, a crash)."""
+        drafts = self._drafts()
+        saved = drafts.load(None, "new")
+        initial = NewConversationFields.from_draft(saved) if saved is not None else None
+        view_mailbox = self.view.mailbox_id if self.view else None
+        known = {m.id for m in self.session.mailboxes}
+        mailbox_id = view_mailbox
+        if initial is not None and initial.mailbox_id in known:
+            mailbox_id = initial.mailbox_id
         me = self.session.me
+
+        def save(fields: NewConversationFields) -> None:
+            if fields.empty:
+                drafts.delete(None, "new")
+            else:
+                drafts.save(fields.to_draft())
 
         def done(form: NewConversationForm | None) -> None:
             if form is None:
@@ -1329,7 +1342,8 @@ class InboxScreen(Screen[None]):
                 tags=list(form.tags) or None,
                 assign_to=form.assignee_id,
             )
-            self.submit(act.CreateConversation(new))
+            # The draft stays on disk until Help Scout confirmed the conversation.
+            self.submit(act.CreateConversation(new, draft_key=Draft(None, "new").key))
 
         self.app.push_screen(
             NewConversationScreen(
@@ -1337,6 +1351,9 @@ class InboxScreen(Screen[None]):
                 self.users_for(mailbox_id),
                 mailbox_id=mailbox_id,
                 me_id=me.id if me else None,
+                initial=initial,
+                save_draft=save,
+                debounce=self.inbox_app.draft_debounce,
             ),
             done,
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from rich.text import Text
 from textual.binding import Binding
@@ -149,6 +150,20 @@ class ConversationTable(DataTable[Cell]):
     def on_mount(self) -> None:
         for key, label in COLUMNS:
             self.add_column(label, key=key)
+
+    def _update_dimensions(self, new_rows: Iterable[Any]) -> None:
+        """Column widths grow on idle, after a frame may already have cached the rows.
+
+        DataTable keys its line caches without the column widths, so rows painted between
+        ``add_row`` and the next idle kept the header-wide columns until something else
+        invalidated them (intermittently squeezed columns). Drop those caches when a width
+        changes.
+        """
+        before = [c.content_width for c in self.ordered_columns]
+        super()._update_dimensions(new_rows)
+        if [c.content_width for c in self.ordered_columns] != before:
+            self._clear_caches()
+            self.refresh()
 
     # data ---------------------------------------------------------------------------------
     def set_conversations(self, conversations: Iterable[Conversation]) -> None:

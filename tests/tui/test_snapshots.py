@@ -12,9 +12,22 @@ from hsinbox.helpscout.models import Thread
 THREAD_KINDS = 10063  # customer, activity, reply, note threads
 
 
-def _app(tmp_path: Path):
-    app, _sb, session = make_app(tmp_path)
-    return app, session
+def _steady_budget(session) -> None:
+    """Pin the status line's rate budget for the whole run, not just at the end.
+
+    Concurrent requests answer in any order and the client keeps the last header it saw, so
+    the count varies by run; a late answer would overwrite a value set once.
+    """
+    client = session.client
+    pinned = {"rate_limit_remaining": property(lambda _self: 380, lambda _self, _value: None)}
+    client.__class__ = type(type(client).__name__, (type(client),), pinned)
+
+
+def _app(tmp_path: Path, **settings):
+    """The app over a fresh sandbox, its budget pinned before the first request."""
+    app, sb, session = make_app(tmp_path, **settings)
+    _steady_budget(session)
+    return app, sb, session
 
 
 def _before(session, *keys: str, number: int | None = None):
@@ -30,23 +43,20 @@ def _before(session, *keys: str, number: int | None = None):
             await settle(pilot, session)
         for widget in pilot.app.screen.query("Input, TextArea"):
             widget.cursor_blink = False
-        # Background prefetches finish in any order: pin the status line's rate budget.
-        pilot.app.inbox_screen.session.client.rate_limit_remaining = 380
-        pilot.app.inbox_screen.update_status()
-        await pilot.pause(0.05)
+        await settle(pilot, session)
 
     return run_before
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 def test_main_screen(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
-    app, session = _app(tmp_path)
+    app, _sb, session = _app(tmp_path)
     assert snap_compare(app, terminal_size=size, run_before=_before(session))
 
 
 def test_thread_with_every_kind(snap_compare, tmp_path: Path) -> None:
     """One thread of each kind the sandbox seeds, a draft, and a type nobody documented."""
-    app, sb, session = make_app(tmp_path)
+    app, sb, session = _app(tmp_path)
     seen: dict[str, Thread] = {}
     for raw in sb.state["threads"]:
         kind = raw["type"] + ("/draft" if raw.get("state") == "draft" else "")
@@ -59,56 +69,47 @@ def test_thread_with_every_kind(snap_compare, tmp_path: Path) -> None:
         await _before(session, "enter", number=THREAD_KINDS)(pilot)
         screen = pilot.app.inbox_screen
         screen.thread.show(screen.thread.conversation, threads)
-        await pilot.pause(0.05)
+        await settle(pilot, session)
 
     assert snap_compare(app, terminal_size=(120, 60), run_before=run_before)
 
 
 def test_composer(snap_compare, tmp_path: Path) -> None:
-    app, session = _app(tmp_path)
+    app, _sb, session = _app(tmp_path)
     run_before = _before(session, "r", number=10021)
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
 
 
 @pytest.mark.parametrize("key", ["s", "a", "v", "t"])
 def test_pickers(snap_compare, tmp_path: Path, key: str) -> None:
-    app, session = _app(tmp_path)
+    app, _sb, session = _app(tmp_path)
     assert snap_compare(
         app, terminal_size=(100, 30), run_before=_before(session, key, number=10021)
     )
 
 
 def test_delete_dialog(snap_compare, tmp_path: Path) -> None:
-    app, session = _app(tmp_path)
+    app, _sb, session = _app(tmp_path)
     assert snap_compare(
         app, terminal_size=(100, 30), run_before=_before(session, "d", number=10021)
     )
 
 
 def test_help_screen(snap_compare, tmp_path: Path) -> None:
-    app, session = _app(tmp_path)
+    app, _sb, session = _app(tmp_path)
     run_before = _before(session, "question_mark")
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
 
 
-def _steady_budget(session) -> None:
-    """Pin the status line's rate budget: background prefetches make its count vary by run."""
-    client = session.client
-    pinned = {"rate_limit_remaining": property(lambda _self: 380, lambda _self, _value: None)}
-    client.__class__ = type(type(client).__name__, (type(client),), pinned)
-
-
 def test_light_theme(snap_compare, tmp_path: Path) -> None:
     """textual-light with waiting marks, the cursor row and the status line."""
-    app, _sb, session = make_app(tmp_path, theme="textual-light")
-    _steady_budget(session)
+    app, _sb, session = _app(tmp_path, theme="textual-light")
     run_before = _before(session, number=10072)
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
 
 
 def test_help_screen_after_remap(snap_compare, tmp_path: Path) -> None:
     """The help screen shows the user's keys: reply on ctrl+r, take next on f6."""
-    app, _sb, session = make_app(tmp_path, keymap={"reply": "ctrl+r", "take_next": "f6"})
-    _steady_budget(session)
+    app, _sb, session = _app(tmp_path, keymap={"reply": "ctrl+r", "take_next": "f6"})
     run_before = _before(session, "question_mark")
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)

@@ -60,19 +60,50 @@ def make_app(
     return app, sb, session
 
 
-async def settle(pilot: Pilot, session: InboxSession | None = None, rounds: int = 200) -> None:
-    """Wait until no worker runs and the outbox is empty (bounded)."""
+def pending_timers(app: Any) -> list[Any]:
+    """One-shot timers of the open screens (preview, prefetch, draft debounce) not yet fired.
+
+    Screen-level only: a toast's expiry timer lives on the toast and must not hold a test up.
+    """
+    found = []
+    for screen in app.screen_stack:
+        for timer in list(screen._timers):
+            task = timer._task
+            if timer._repeat == 0 and task is not None and not task.done():
+                found.append(timer)
+    return found
+
+
+def busy_reasons(pilot: Pilot, session: InboxSession | None = None) -> list[str]:
+    """What still runs: workers (pending ones too), screen timers, the outbox, prefetches."""
     app = pilot.app
+    reasons = [f"worker {w.name or w.group}" for w in app.workers if not w.is_finished]
+    reasons += [f"timer {t.name}" for t in pending_timers(app)]
+    if session is not None:
+        if session.queue_length > 0:
+            reasons.append("outbox")
+        # Background prefetches count as work: they move the rate budget and the cache.
+        if session.prefetching > 0:
+            reasons.append("prefetch")
+    return reasons
+
+
+async def settle(pilot: Pilot, session: InboxSession | None = None, rounds: int = 400) -> None:
+    """Wait until the app is quiescent: nothing above for two message-queue rounds in a row.
+
+    Two quiet rounds, because a message handled in the first (a row highlight, a session
+    event) may start the next worker or timer. Bounded, so a stuck test still ends.
+    """
+    quiet = 0
     for _ in range(rounds):
         await pilot.pause()
-        busy = any(w.is_running for w in app.workers)
-        queued = session is not None and session.queue_length > 0
-        # Background thread prefetches count as work: screenshots show the rate budget.
-        fetching = session is not None and session.prefetching > 0
-        if not busy and not queued and not fetching:
-            await pilot.pause()
+        if busy_reasons(pilot, session):
+            quiet = 0
+            await asyncio.sleep(0.005)
+            continue
+        quiet += 1
+        if quiet >= 2:
             return
-        await asyncio.sleep(0.005)
 
 
 def writes(sb: Sandbox) -> list[tuple[str, str, Any]]:
