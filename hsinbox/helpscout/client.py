@@ -10,10 +10,13 @@ Rules that keep a user's work safe:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import inspect
 import json
 import logging
 import os
+import ssl
+import threading
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -216,6 +219,38 @@ def _csv(value: int | str | Iterable[int | str] | None) -> str | None:
     return ",".join(str(v) for v in value)
 
 
+_tls: concurrent.futures.Future[ssl.SSLContext] | None = None
+_tls_lock = threading.Lock()
+
+
+def prepare_tls() -> None:
+    """Start building the TLS context in a thread, so it overlaps with start-up work.
+
+    Loading the CA certificates takes ~0.1 s, mostly in OpenSSL without the GIL; the first
+    client made afterwards picks the context up instead of building its own.
+    """
+    global _tls
+    with _tls_lock:
+        if _tls is None:
+            _tls = concurrent.futures.Future()
+            threading.Thread(target=_build_tls, args=(_tls,), daemon=True).start()
+
+
+def _build_tls(future: concurrent.futures.Future[ssl.SSLContext]) -> None:
+    try:
+        future.set_result(httpx.create_ssl_context())
+    except BaseException as exc:  # handed to the client, which raises it where httpx would
+        future.set_exception(exc)
+
+
+def _prepared_tls() -> ssl.SSLContext | bool:
+    """The context prepare_tls() built (used once), else True: httpx builds its own."""
+    global _tls
+    with _tls_lock:
+        future, _tls = _tls, None
+    return future.result() if future is not None else True
+
+
 class HelpScoutClient:
     """Talks to one Help Scout account. Use ``async with`` or ``await aclose()``."""
 
@@ -251,6 +286,7 @@ class HelpScoutClient:
         self._token_lock = asyncio.Lock()
         self._http = httpx.AsyncClient(
             transport=transport,
+            verify=_prepared_tls(),
             timeout=timeout,
             headers={"User-Agent": USER_AGENT, "Accept": "application/hal+json, application/json"},
         )

@@ -18,6 +18,10 @@ def build_session(client: Any, settings: Settings, data_dir: Any, cache_path: An
 
 def run(mode: str = "live", read_only: bool = False) -> int:
     """Run the TUI until the user quits; returns the process exit code."""
+    from hsinbox.helpscout.client import prepare_tls
+
+    if mode != "demo":
+        prepare_tls()  # loads CA certificates while the app's modules import
     from hsinbox.helpscout.errors import HelpScoutError, NotSignedIn
     from hsinbox.tui.app import HsInboxApp
 
