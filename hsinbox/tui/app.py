@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingsMap
 from textual.dom import DOMNode
@@ -65,6 +66,7 @@ class HsInboxApp(App[int]):
         draft_debounce: float = 0.5,
         notices: list[str] | None = None,
         preview_delay: float = 0.12,
+        cursor_blink: bool = True,
     ) -> None:
         super().__init__()
         self.session = session
@@ -79,6 +81,7 @@ class HsInboxApp(App[int]):
         self.draft_debounce = draft_debounce
         self.notices = notices or []
         self.preview_delay = preview_delay
+        self.cursor_blink = cursor_blink
 
     def on_mount(self) -> None:
         self._apply_theme()
@@ -107,6 +110,11 @@ class HsInboxApp(App[int]):
             interval = self.settings.refresh_interval
             if interval:
                 self.set_interval(interval, self._refresh_tick)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """``cursor_blink=False`` keeps text cursors steady: a blink timer changes pictures."""
+        if not self.cursor_blink and hasattr(event.widget, "cursor_blink"):
+            event.widget.cursor_blink = False  # type: ignore[attr-defined]
 
     async def on_unmount(self) -> None:
         close = getattr(self.session, "close", None)

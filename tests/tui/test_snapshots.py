@@ -41,9 +41,6 @@ def _before(session, *keys: str, number: int | None = None):
         for key in keys:
             await pilot.press(key)
             await settle(pilot, session)
-        for widget in pilot.app.screen.query("Input, TextArea"):
-            widget.cursor_blink = False
-        await settle(pilot, session)
 
     return run_before
 

@@ -56,6 +56,7 @@ def make_app(
         read_only=read_only,
         draft_debounce=0.01,
         preview_delay=0.0,
+        cursor_blink=False,
     )
     return app, sb, session
 
