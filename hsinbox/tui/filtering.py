@@ -1,0 +1,80 @@
+"""The list's filter box, Help Scout search, sort order and marks."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.widgets import Input
+
+from hsinbox.tui.widgets import SORTS
+
+
+class FilterAndSort:
+    """Mixed into ``InboxScreen``: narrows and orders the list without changing any conversation."""
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def local_matches(self, text: str) -> set[int]:
+        """Conversations of this mailbox whose cached text (threads too) holds the phrase."""
+        search = getattr(self.session, "search_local", None)
+        if search is None or self.view is None or not text.strip():
+            return set()
+        found = search(text, mailbox_id=self.view.mailbox_id, phrase=True)
+        return {c.id for c in found}
+
+    @work(exclusive=True, group="search", exit_on_error=False)
+    async def search_server(self, text: str) -> None:
+        """Enter: Help Scout's search for what the cache lacks, merged into the list."""
+        view = self.view
+        if view is None:
+            return
+        self.update_status("Searching Help Scout…")
+        try:
+            found = await self.session.search_server(text, mailbox_id=view.mailbox_id)
+        except Exception as exc:
+            self.fail(f"Search failed: {exc}")
+            return
+        if self.view != view or self.table.filter_text != text:
+            return
+        rows = dict(self.table.conversations)
+        extra = [c for c in found if c.id not in rows]
+        rows.update({c.id: c for c in extra})
+        self.table.match_ids = self.table.match_ids | {c.id for c in found}
+        self.table.set_conversations(list(rows.values()))
+        noun = "conversation" if len(extra) == 1 else "conversations"
+        self.notify(markup=False, message=f"Help Scout found {len(extra)} more {noun}.", timeout=3)
+        self.update_status()
+
+    def clear_filter(self) -> bool:
+        box = self.query_one("#filter", Input)
+        if not box.display and not box.value:
+            return False
+        box.value = ""
+        box.display = False
+        self.table.filter_text = ""
+        self.table.match_ids = set()
+        if self.view is not None:
+            # Search results from other views leave with the filter.
+            self.table.set_conversations(self.session.store.view_conversations(self.view))
+        else:
+            self.table.set_conversations(list(self.table.conversations.values()))
+        self.table.focus()
+        return True
+
+    def action_sort(self) -> None:
+        label = self.table.cycle_sort()
+        self.notify(markup=False, message=f"Sorted: {label}.", timeout=2)
+        self.update_status()
+
+    def action_sort_waiting(self) -> None:
+        """Longest waiting first; pressed again, back to newest first."""
+        name = "updated" if SORTS[self.table.sort_index][0] == "waiting" else "waiting"
+        label = self.table.sort_by(name)
+        self.notify(markup=False, message=f"Sorted: {label}.", timeout=2)
+        self.update_status()
+
+    def action_toggle_mark(self) -> None:
+        self.table.toggle_mark()
+        self.update_status()

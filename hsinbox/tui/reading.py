@@ -1,0 +1,133 @@
+"""The thread pane and the customer panel: what the agent reads, prefetched around the cursor."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.coordinate import Coordinate
+from textual.widgets import Static
+
+from hsinbox.helpscout.models import Conversation, Customer
+from hsinbox.tui.widgets import render_customer
+
+
+class Reading:
+    """Mixed into ``InboxScreen``.
+
+    Shows the highlighted conversation and loads its threads and customer.
+    """
+
+    def show_current(self) -> None:
+        conv = self.table.current
+        if conv is None:
+            self.thread.show(None)
+            return
+        if self.thread.conversation is None or self.thread.conversation.id != conv.id:
+            known = getattr(self.session, "cached_threads", lambda _id: None)(conv.id)
+            if known is not None:
+                # Prefetched (or read before) and unchanged since: no request at all.
+                self.thread.show(conv, known)
+                self.thread.scroll_home(animate=False)
+            else:
+                cached = self.session.store.thread_list(conv.id)
+                self.thread.show(conv, cached or None)
+                self.thread.scroll_home(animate=False)
+                self.load_thread(conv.id)
+        if self.query_one("#customer").display:
+            self.load_customer_panel()
+
+    @work(exclusive=True, group="thread", exit_on_error=False)
+    async def load_thread(self, conversation_id: int) -> None:
+        try:
+            threads = await self.session.load_threads(conversation_id)
+        except Exception as exc:
+            if self.thread.conversation and self.thread.conversation.id == conversation_id:
+                self.thread.show(self.thread.conversation, [])
+            self.fail(f"Could not load the conversation's messages: {exc}")
+            return
+        current = self.thread.conversation
+        if current is not None and current.id == conversation_id:
+            fresh = self.session.store.get(conversation_id) or current
+            self.thread.show(fresh, list(threads))
+
+    def _schedule_prefetch(self) -> None:
+        if self._prefetch_timer is not None:
+            self._prefetch_timer.stop()
+            self._prefetch_timer = None
+        delay = self.inbox_app.preview_delay
+        if delay > 0:
+            self._prefetch_timer = self.set_timer(delay, self.prefetch_neighbours)
+        else:
+            self.prefetch_neighbours()
+
+    def prefetch_neighbours(self) -> None:
+        """The rows around the cursor load in the background, so j/k then enter is instant."""
+        self._prefetch_timer = None
+        prefetch = getattr(self.session, "prefetch_threads", None)
+        table = self.table
+        if prefetch is None or not table.row_count:
+            return
+        row = table.cursor_row
+        ids: list[int] = []
+        for index in (row, row + 1, row - 1):
+            if 0 <= index < table.row_count:
+                key = table.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value
+                if key is not None:
+                    ids.append(int(key))
+        started = prefetch(ids)
+        if started:
+            self._after_prefetch(started)
+
+    @work(group="prefetch", exit_on_error=False)
+    async def _after_prefetch(self, tasks: list[Any]) -> None:
+        """The rate budget on the status line counts the background fetches too."""
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.update_status()
+
+    def _show_rested(self) -> None:
+        self._show_timer = None
+        self.show_current()
+
+    def open_conversation(self, conv: Conversation) -> None:
+        """Open a conversation in the thread pane, whether or not the list shows it."""
+        self.table.go_to(conv.id)
+        self.thread.conversation = None
+        if self.table.current is not None and self.table.current.id == conv.id:
+            self.show_current()
+        else:
+            self.thread.show(conv, self.session.store.thread_list(conv.id) or None)
+            self.thread.scroll_home(animate=False)
+            self.load_thread(conv.id)
+        self.add_class("thread-open")
+        self.thread.focus()
+
+    def action_customer_panel(self) -> None:
+        panel = self.query_one("#customer", Static)
+        panel.display = not panel.display
+        if panel.display:
+            self.load_customer_panel()
+
+    def load_customer_panel(self) -> None:
+        conv = self.table.current or self.thread.conversation
+        panel = self.query_one("#customer", Static)
+        if conv is None or conv.primary_customer is None or conv.primary_customer.id is None:
+            panel.update(Text("No customer on this conversation.", "dim"))
+            return
+        cached = self.session.store.customers.get(conv.primary_customer.id)
+        panel.update(render_customer(cached))
+        self.customer = cached
+        self.load_customer(conv.primary_customer.id)
+
+    @work(exclusive=True, group="customer", exit_on_error=False)
+    async def load_customer(self, customer_id: int) -> Customer | None:
+        try:
+            customer = await self.session.load_customer(customer_id)
+        except Exception as exc:
+            self.fail(f"Could not load the customer: {exc}")
+            return None
+        self.customer = customer
+        self.query_one("#customer", Static).update(render_customer(customer))
+        return customer

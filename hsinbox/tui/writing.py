@@ -1,0 +1,291 @@
+"""Writing keys: reply, note, new conversation, customer edit, and resuming drafts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.text import Text
+from textual import work
+
+from hsinbox.helpscout.models import Conversation, NewConversation, NewThread
+from hsinbox.inbox import actions as act
+from hsinbox.inbox.drafts import Draft
+from hsinbox.inbox.text import clean, markdown_to_html, safe_text
+from hsinbox.tui.collision import EDIT, SEND, CollisionScreen, unseen_threads
+from hsinbox.tui.compose import (
+    Composed,
+    ComposerScreen,
+    CustomerEditScreen,
+    CustomerForm,
+    NewConversationFields,
+    NewConversationForm,
+    NewConversationScreen,
+)
+from hsinbox.tui.drafts_screen import DraftsScreen
+
+
+class Writing:
+    """Mixed into ``InboxScreen``: the text is kept as a draft until Help Scout has it."""
+
+    def _drafts(self) -> Any:
+        return self.session.drafts
+
+    def action_reply(self) -> None:
+        self._open_composer("reply")
+
+    def action_note(self) -> None:
+        self._open_composer("note")
+
+    def _open_composer(
+        self,
+        kind: str,
+        conversation: Conversation | None = None,
+        seen: frozenset[int] | None = None,
+    ) -> None:
+        conv = conversation or self.table.current or self.thread.conversation
+        if conv is None:
+            return
+        # What the agent has seen when they start writing: the send-time check compares.
+        opened_at = datetime.now(UTC)
+        known = self.session.store.threads.get(conv.id)
+        if known is not None:
+            seen = (seen or frozenset()) | frozenset(t.id for t in known)
+        if kind == "reply" and (conv.primary_customer is None or conv.primary_customer.id is None):
+            self.notify(
+                markup=False,
+                message="This conversation has no customer to reply to.",
+                severity="warning",
+            )
+            return
+        drafts = self._drafts()
+        saved = drafts.load(conv.id, kind)
+        initial = saved.text if saved else ""
+        if not saved and kind == "reply" and self.inbox_app.settings.signature:
+            initial = "\n\n" + self.inbox_app.settings.signature
+        settings = self.inbox_app.settings
+        default_status = settings.status_after_reply if kind == "reply" else conv.status
+        if default_status not in ("active", "pending", "closed"):
+            default_status = "active"
+
+        def save(text: str) -> None:
+            if text.strip():
+                drafts.save(Draft(conversation_id=conv.id, kind=kind, text=text))
+            else:
+                drafts.delete(conv.id, kind)
+
+        def done(result: Composed | None) -> None:
+            if result is None:
+                return
+            save(result.body)
+            key = drafts.load(conv.id, kind)
+            draft_key = key.key if key else None
+            html = markdown_to_html(result.body)
+            fresh = self.session.store.get(conv.id) or conv
+            try:
+                if result.kind == "reply":
+                    action: act.Action = act.Reply.of(
+                        fresh,
+                        html,
+                        cc=result.cc,
+                        bcc=result.bcc,
+                        status=result.status,
+                        draft=result.draft,
+                        draft_key=draft_key,
+                    )
+                else:
+                    status = result.status if result.status != fresh.status else None
+                    action = act.Note(
+                        fresh.id, html, status, number=fresh.number, draft_key=draft_key
+                    )
+            except ValueError as exc:
+                self.fail(str(exc))
+                return
+            self.check_and_send(action, kind, conv.id, seen, opened_at)
+
+        self.app.push_screen(
+            ComposerScreen(
+                kind,
+                conv,
+                initial=initial,
+                default_status=default_status,
+                save_draft=save,
+                editor=self.inbox_app.editor,
+                debounce=self.inbox_app.draft_debounce,
+            ),
+            done,
+        )
+
+    @work(group="collision", exit_on_error=False)
+    async def check_and_send(
+        self,
+        action: act.Action,
+        kind: str,
+        conversation_id: int,
+        seen: frozenset[int] | None,
+        opened_at: datetime,
+    ) -> None:
+        """Hold a reply or note back when someone else wrote in the conversation meanwhile.
+
+        The text is already in its draft; a failed check sends anyway (the outbox queues it
+        while Help Scout is unreachable) rather than losing or sitting on it.
+        """
+        try:
+            threads = await self.session.new_threads_since(conversation_id, seen or frozenset())
+        except Exception as exc:
+            self.notify(
+                markup=False,
+                message=clean(f"Could not check for new messages ({exc}); sending anyway."),
+                severity="warning",
+            )
+            self.submit(action)
+            return
+        me = self.session.me
+        unseen = unseen_threads(
+            threads, seen, me_id=me.id if me is not None else None, opened_at=opened_at
+        )
+        if not unseen:
+            self.submit(action)
+            return
+        self.refresh_from_store()
+        choice = await self.app.push_screen_wait(CollisionScreen(kind, unseen))
+        if choice == SEND:
+            self.submit(action)
+        elif choice == EDIT:
+            conv = self.session.store.get(conversation_id)
+            if conv is not None:
+                known = frozenset(t.id for t in threads) | (seen or frozenset())
+                self._open_composer(kind, conv, known)
+        else:
+            self.notify(markup=False, message="Not sent; your text is kept as a draft.", timeout=4)
+
+    def action_new_conversation(self) -> None:
+        """The form, restored from the "new" draft when one was left (escape, a crash)."""
+        drafts = self._drafts()
+        saved = drafts.load(None, "new")
+        initial = NewConversationFields.from_draft(saved) if saved is not None else None
+        view_mailbox = self.view.mailbox_id if self.view else None
+        known = {m.id for m in self.session.mailboxes}
+        mailbox_id = view_mailbox
+        if initial is not None and initial.mailbox_id in known:
+            mailbox_id = initial.mailbox_id
+        me = self.session.me
+
+        def save(fields: NewConversationFields) -> None:
+            if fields.empty:
+                drafts.delete(None, "new")
+            else:
+                drafts.save(fields.to_draft())
+
+        def done(form: NewConversationForm | None) -> None:
+            if form is None:
+                return
+            new = NewConversation(
+                subject=form.subject,
+                type=form.type,
+                mailbox_id=form.mailbox_id,
+                status=form.status,
+                customer={"email": form.customer_email},
+                threads=[
+                    NewThread(
+                        type="customer" if form.type == "email" else form.type,
+                        text=markdown_to_html(form.body),
+                        customer={"email": form.customer_email},
+                    )
+                ],
+                tags=list(form.tags) or None,
+                assign_to=form.assignee_id,
+            )
+            # The draft stays on disk until Help Scout confirmed the conversation.
+            self.submit(act.CreateConversation(new, draft_key=Draft(None, "new").key))
+
+        self.app.push_screen(
+            NewConversationScreen(
+                list(self.session.mailboxes),
+                self.users_for(mailbox_id),
+                mailbox_id=mailbox_id,
+                me_id=me.id if me else None,
+                initial=initial,
+                save_draft=save,
+                debounce=self.inbox_app.draft_debounce,
+            ),
+            done,
+        )
+
+    def action_edit_customer(self) -> None:
+        conv = self.table.current or self.thread.conversation
+        if conv is None or conv.primary_customer is None or conv.primary_customer.id is None:
+            self.notify(
+                markup=False, message="This conversation has no customer.", severity="warning"
+            )
+            return
+        self._edit_customer(conv.primary_customer.id, conv)
+
+    @work(exclusive=True, group="customer-edit", exit_on_error=False)
+    async def _edit_customer(self, customer_id: int, conv: Conversation) -> None:
+        try:
+            customer = await self.session.load_customer(customer_id)
+        except Exception as exc:
+            self.fail(f"Could not load the customer: {exc}")
+            return
+
+        def done(form: CustomerForm | None) -> None:
+            if form is None:
+                return
+            changes: dict[str, Any] = {}
+            pairs = [
+                ("first_name", form.first_name, customer.first_name),
+                ("last_name", form.last_name, customer.last_name),
+                ("organization", form.organization, customer.organization),
+                ("job_title", form.job_title, customer.job_title),
+            ]
+            for key, new, old in pairs:
+                if (new or None) != (old or None):
+                    changes[key] = new or None
+            if list(form.emails) != [e.value for e in customer.emails]:
+                changes["emails"] = list(form.emails)
+            if list(form.phones) != [p.value for p in customer.phones]:
+                changes["phones"] = list(form.phones)
+            if not changes:
+                self.notify(markup=False, message="No changes to the customer.", timeout=2)
+                return
+            self.submit(act.UpdateCustomer.of(customer, **changes))
+
+        self.app.push_screen(CustomerEditScreen(customer), done)
+
+    def action_drafts(self) -> None:
+        store = self.session.drafts
+
+        def describe(conversation_id: int) -> Text:
+            conv = self.session.store.get(conversation_id)
+            if conv is None:
+                return Text(f"conversation {conversation_id}", "dim")
+            label = Text(f"#{conv.number or conv.id} ", end="")
+            subject = safe_text(conv.subject or "(no subject)")
+            subject.truncate(40, overflow="ellipsis")
+            label.append(subject)
+            return label
+
+        def done(draft: Draft | None) -> None:
+            if draft is not None:
+                self.resume_draft(draft)
+
+        self.app.push_screen(DraftsScreen(store, describe), done)
+
+    @work(group="resume-draft", exit_on_error=False)
+    async def resume_draft(self, draft: Draft) -> None:
+        """Open the composer or form the draft was written in, its text restored."""
+        if draft.conversation_id is None:
+            if self.inbox_app.read_only:
+                self.explain_read_only("New conversation")
+            else:
+                self.action_new_conversation()
+            return
+        try:
+            conv = await self.session.load_conversation(draft.conversation_id)
+        except Exception as exc:
+            self.fail(f"Could not open the draft's conversation: {exc}")
+            return
+        if conv.id in self.table.conversations:
+            self.table.go_to(conv.id)
+        self._open_composer(draft.kind, conv)
