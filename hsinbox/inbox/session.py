@@ -71,6 +71,28 @@ class RefreshResult:
     full: bool = False
 
 
+@dataclass(frozen=True)
+class _Account:
+    """What ``start()`` asks Help Scout for, before it is applied to the session."""
+
+    me: User
+    mailboxes: list[Mailbox]
+    folders: dict[int, list[Folder]]
+    mailbox_users: dict[int, list[User]]
+    users: list[User]
+    tags: list[TagInfo]
+
+
+# Which view the screen opens first, given the mailboxes (None: not known yet).
+FirstView = Callable[[list[Mailbox]], View | None]
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    """A background request nobody awaited (the app quit first) must not warn at exit."""
+    if not task.cancelled():
+        task.exception()
+
+
 def fingerprint(conversation: Conversation) -> str:
     """The content of a conversation, minus text the server derives from the clock."""
     exclude: Any = {"customer_waiting_since": {"friendly"}}
@@ -139,6 +161,8 @@ class InboxSession:
             client.on_rate_limit = self._on_rate_limit
         self._started = False
         self._closed = False
+        self._account_fetch: asyncio.Task[_Account] | None = None
+        self._first_lists: dict[str, tuple[dict[str, Any], asyncio.Task[list[Conversation]]]] = {}
 
     # --- events ----------------------------------------------------------------------
 
@@ -215,28 +239,91 @@ class InboxSession:
                 self.worker.mark_online()
         return result
 
-    async def start(self) -> None:
-        """Load me, mailboxes (with folders and users), users and tags at once; resume."""
+    def prefetch_start(self, first_view: FirstView | None = None) -> None:
+        """Send ``start()``'s requests now, while the screen is still being built.
 
-        async def mailboxes_and_folders() -> list[Mailbox]:
+        ``start()`` then only waits for (and applies) these answers. ``first_view`` names the
+        view the screen will open, given the mailboxes; when nothing is cached for this API
+        its list is asked for as soon as the mailboxes are known, in the same round as the
+        folders, and the first ``load_view`` of that view takes it instead of asking again.
+        Needs a running event loop.
+        """
+        if self._started or self._closed or self._account_fetch is not None:
+            return
+        self._account_fetch = asyncio.get_running_loop().create_task(
+            self._fetch_account(first_view)
+        )
+        self._account_fetch.add_done_callback(_retrieve)
+
+    async def _fetch_account(self, first_view: FirstView | None) -> _Account:
+        async def mailboxes_and_folders() -> tuple[list[Mailbox], dict[int, Any], dict[int, Any]]:
             mailboxes = await self.client.list_mailboxes()
+            self._fetch_first_list(first_view, mailboxes)
             folder_lists, user_lists = await asyncio.gather(
                 asyncio.gather(*(self.client.list_folders(m.id) for m in mailboxes)),
                 asyncio.gather(*(self.client.list_users(m.id) for m in mailboxes)),
             )
-            self.folders = {m.id: f for m, f in zip(mailboxes, folder_lists, strict=True)}
-            self.mailbox_users = {m.id: u for m, u in zip(mailboxes, user_lists, strict=True)}
-            return mailboxes
+            folders = {m.id: f for m, f in zip(mailboxes, folder_lists, strict=True)}
+            users = {m.id: u for m, u in zip(mailboxes, user_lists, strict=True)}
+            return mailboxes, folders, users
 
-        me, mailboxes, users, tags = await self._read(
-            asyncio.gather(
-                self.client.get_me(),
-                mailboxes_and_folders(),
-                self.client.list_users(),
-                self.client.list_tags(),
-            )
+        me, (mailboxes, folders, mailbox_users), users, tags = await asyncio.gather(
+            self.client.get_me(),
+            mailboxes_and_folders(),
+            self.client.list_users(),
+            self.client.list_tags(),
         )
-        self.me, self.mailboxes, self.users, self.tags = me, mailboxes, users, tags
+        return _Account(me, mailboxes, folders, mailbox_users, users, tags)
+
+    def _fetch_first_list(self, first_view: FirstView | None, mailboxes: list[Mailbox]) -> None:
+        """Ask for the first view's list now, unless the cache will paint it (then only what
+        changed since is asked, later)."""
+        if first_view is None or self._closed:
+            return
+        cache = self.cache
+        if cache is not None and cache.available and cache.last_user(self.client.base_url):
+            return
+        try:
+            view = first_view(list(mailboxes))
+        except Exception:
+            log.exception("choosing the first view failed")
+            return
+        if view is None:
+            return
+        params = view.list_params()
+        task = asyncio.get_running_loop().create_task(self.client.list_all_conversations(**params))
+        task.add_done_callback(_retrieve)
+        self._first_lists[view.key] = (params, task)
+
+    def _take_first_list(self, view: View) -> asyncio.Task[list[Conversation]] | None:
+        """The list asked for at start for this view (used once); any other is dropped."""
+        early = self._first_lists.pop(view.key, None)
+        self._drop_first_lists()
+        if early is None or early[0] != view.list_params():
+            if early is not None:
+                early[1].cancel()
+            return None
+        return early[1]
+
+    def _drop_first_lists(self) -> None:
+        for _params, task in self._first_lists.values():
+            task.cancel()
+        self._first_lists.clear()
+
+    async def start(self, first_view: FirstView | None = None) -> None:
+        """Load me, mailboxes (with folders and users), users and tags at once; resume.
+
+        Takes the answers ``prefetch_start()`` already asked for, if it ran.
+        """
+        fetch = self._account_fetch
+        self._account_fetch = None
+        if fetch is None:
+            fetch = asyncio.ensure_future(self._fetch_account(first_view))
+        account: _Account = await self._read(fetch)
+        me = account.me
+        self.folders, self.mailbox_users = account.folders, account.mailbox_users
+        self.me, self.mailboxes = me, account.mailboxes
+        self.users, self.tags = account.users, account.tags
         self.store.me = PersonRef(
             id=me.id, type="user", first=me.first_name, last=me.last_name, email=me.email
         )
@@ -246,6 +333,10 @@ class InboxSession:
             # Read-only sends nothing; what a previous run left waits in the journal for
             # the next normal start instead of being sent or dropped.
             self.worker.resume_journal()
+            if self.worker.queue_length:
+                # The outbox is sending what the journal held: a list asked for before it
+                # may already be out of date.
+                self._drop_first_lists()
 
     # --- the local cache -------------------------------------------------------------
 
@@ -382,7 +473,13 @@ class InboxSession:
 
     async def load_view(self, view: View) -> list[Conversation]:
         """Every page of the view; unsent local changes are shown on top of it."""
-        conversations = await self._read(self.client.list_all_conversations(**view.list_params()))
+        early = self._take_first_list(view)
+        if early is not None:
+            conversations = await self._read(early)
+        else:
+            conversations = await self._read(
+                self.client.list_all_conversations(**view.list_params())
+            )
         self.store.set_view(view, conversations)
         stamps = [c.modified_at for c in conversations if c.modified_at is not None]
         newest = max(stamps) if stamps else None
@@ -399,6 +496,8 @@ class InboxSession:
         so a conversation that left the view (closed, moved to another folder) is seen too;
         a folder view asks once more, only when something changed, which of those it holds.
         """
+        if view.key not in self._first_lists:
+            self._drop_first_lists()
         state = self._view_states.get(view.key)
         if state is not None and view.key not in self.store.views:
             self.cached_view(view)
@@ -784,6 +883,10 @@ class InboxSession:
         if self._closed:
             return
         self._closed = True
+        if self._account_fetch is not None:
+            self._account_fetch.cancel()
+            self._account_fetch = None
+        self._drop_first_lists()
         for task in list(self._prefetches.values()):
             task.cancel()
         self._prefetches.clear()
