@@ -291,9 +291,43 @@ class InboxSession:
         if view is None:
             return
         params = view.list_params()
-        task = asyncio.get_running_loop().create_task(self.client.list_all_conversations(**params))
+        task = asyncio.get_running_loop().create_task(self._first_list_pages(params))
         task.add_done_callback(_retrieve)
         self._first_lists[view.key] = (params, task)
+
+    async def _first_list_pages(self, params: dict[str, Any]) -> list[Conversation]:
+        """Every page of a list, pages 1 and 2 asked together (one request wasted when it
+        fits one page, one round saved when it does not); the first copy of an id wins."""
+
+        async def page_two() -> Any:
+            try:
+                return await self.client.list_conversations(page=2, **params)
+            except HelpScoutError:
+                return None  # asked again below if the list has a second page after all
+
+        first, second = await asyncio.gather(
+            self.client.list_conversations(page=1, **params), page_two()
+        )
+        last = max(first.info.total_pages, 1)
+        pages = [first]
+        if last > 1:
+            pages.append(second or await self.client.list_conversations(page=2, **params))
+        if last > 2:
+            gate = asyncio.Semaphore(4)
+
+            async def fetch(number: int) -> Any:
+                async with gate:
+                    return await self.client.list_conversations(page=number, **params)
+
+            pages += await asyncio.gather(*(fetch(n) for n in range(3, last + 1)))
+        seen: set[int] = set()
+        conversations: list[Conversation] = []
+        for page in pages:
+            for conversation in page.items:
+                if conversation.id not in seen:
+                    seen.add(conversation.id)
+                    conversations.append(conversation)
+        return conversations
 
     def _take_first_list(self, view: View) -> asyncio.Task[list[Conversation]] | None:
         """The list asked for at start for this view (used once); any other is dropped."""

@@ -148,3 +148,30 @@ async def test_start_without_prefetch_asks_in_order(sb: Any, tmp_path: Any) -> N
     finally:
         await session.close()
         await client.aclose()
+
+
+async def test_first_list_asks_its_first_two_pages_together(sb: Any, tmp_path: Any) -> None:
+    from hsinbox.sandbox.seed import add_synthetic_conversations
+
+    mailbox_id = sb.state["mailboxes"][0]["id"]
+    add_synthetic_conversations(sb.state, 120, mailbox_id=mailbox_id)
+    sb.api.reindex()
+    client, session, transport = await started(sb, tmp_path, lambda mbs: View(mbs[0].id))
+    try:
+        start = asyncio.ensure_future(session.start())
+        await until(lambda: len(conversation_requests(sb)) >= 2)
+        # Both pages went out in the folders' round, before any folders answer.
+        assert [r.query.get("page") for r in conversation_requests(sb)] == ["1", "2"]
+        assert not any(r.path.endswith("/folders") for r in sb.requests)
+        transport.release.set()
+        await start
+        early = await session.load_view(View(mailbox_id))
+        pages = sorted(int(r.query.get("page", "1")) for r in conversation_requests(sb))
+        total = (await client.list_conversations(**View(mailbox_id).list_params())).info
+        assert total.total_pages >= 3
+        assert pages == list(range(1, total.total_pages + 1))
+        fresh = await client.list_all_conversations(**View(mailbox_id).list_params())
+        assert [c.id for c in early] == [c.id for c in fresh]
+    finally:
+        await session.close()
+        await client.aclose()
