@@ -320,13 +320,7 @@ class InboxSession:
                     return await self.client.list_conversations(page=number, **params)
 
             pages += await asyncio.gather(*(fetch(n) for n in range(3, last + 1)))
-        seen: set[int] = set()
-        conversations: list[Conversation] = []
-        for page in pages:
-            for conversation in page.items:
-                if conversation.id not in seen:
-                    seen.add(conversation.id)
-                    conversations.append(conversation)
+        conversations = _unique(pages)
         return conversations
 
     def _take_first_list(self, view: View) -> asyncio.Task[list[Conversation]] | None:
@@ -591,13 +585,7 @@ class InboxSession:
             pages += await self._read(
                 asyncio.gather(*(fetch(n) for n in range(2, first.info.total_pages + 1)))
             )
-        seen: set[int] = set()
-        conversations: list[Conversation] = []
-        for page in pages:
-            for conversation in page.items:
-                if conversation.id not in seen:
-                    seen.add(conversation.id)
-                    conversations.append(conversation)
+        conversations = _unique(pages)
         return conversations, len(pages)
 
     async def sync_mailbox(
@@ -646,13 +634,7 @@ class InboxSession:
         pages = [first]
         if total > 1:
             pages += await self._read(asyncio.gather(*(fetch(n) for n in range(2, total + 1))))
-        seen: set[int] = set()
-        conversations: list[Conversation] = []
-        for page in pages:
-            for conversation in page.items:
-                if conversation.id not in seen:
-                    seen.add(conversation.id)
-                    conversations.append(conversation)
+        conversations = _unique(pages)
         self.store.put_many(conversations)
         self.worker.reapply_pending()
         if self.cache is not None:
@@ -940,3 +922,15 @@ class InboxSession:
                 self.cache.put_view(key, state)
         known = self.store.conversations
         self.cache.put_conversations([known[i] for i in self._unsaved if i in known])
+
+
+def _unique(pages: list[Any]) -> list[Conversation]:
+    """Conversations of several pages in order, each once (a row can shift between pages)."""
+    seen: set[int] = set()
+    conversations: list[Conversation] = []
+    for page in pages:
+        for conversation in page.items:
+            if conversation.id not in seen:
+                seen.add(conversation.id)
+                conversations.append(conversation)
+    return conversations
