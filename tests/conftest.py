@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
+
+# Help Scout's public example payloads, vendored so a fresh clone needs nothing beside it.
+API_EXAMPLES = Path(__file__).resolve().parent / "fixtures" / "helpscout-api"
 
 
 class MemoryKeyring(KeyringBackend):
@@ -46,3 +54,16 @@ def _hermetic(tmp_path, monkeypatch):
 @pytest.fixture
 def memory_keyring(_hermetic) -> MemoryKeyring:
     return _hermetic
+
+
+def read_api_example(name: str) -> Any:
+    """One example payload (``"docs/users-me.json"``); a missing file fails, never skips."""
+    path = API_EXAMPLES / name
+    assert path.is_file(), f"vendored fixture {path} is missing"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def api_example() -> Callable[[str], Any]:
+    """``api_example("docs/customer-get.json")``: a Help Scout example from tests/fixtures."""
+    return read_api_example

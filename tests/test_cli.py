@@ -13,6 +13,7 @@ from hsinbox import __version__, cli, paths
 from hsinbox.helpscout.auth import AppCredentials
 from hsinbox.helpscout.models import Token
 from hsinbox.helpscout.tokens import default_token_store
+from hsinbox.sandbox import Sandbox
 
 
 def _lines(text: str) -> list[str]:
@@ -209,10 +210,7 @@ def test_unexpected_error_is_one_line(monkeypatch, capsys) -> None:
 
 @pytest.fixture
 def served(monkeypatch):
-    sandbox_mod = pytest.importorskip("hsinbox.sandbox")
-    if not hasattr(sandbox_mod, "Sandbox"):
-        pytest.skip("hsinbox.sandbox.Sandbox is not built yet")
-    sb = sandbox_mod.Sandbox()
+    sb = Sandbox()
     with sb.serve() as url:
         monkeypatch.setenv("HSINBOX_API_URL", url)
         yield sb

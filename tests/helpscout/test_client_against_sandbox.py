@@ -27,13 +27,9 @@ from hsinbox.helpscout import (
 from hsinbox.helpscout.auth import authorization_code_grant, authorize_url
 from hsinbox.helpscout.client import customer_patch
 from hsinbox.helpscout.models import NewConversation, NewThread
+from hsinbox.sandbox import Sandbox
 
 from .mockapi import FakeSleep
-
-sandbox = pytest.importorskip("hsinbox.sandbox")
-if not hasattr(sandbox, "Sandbox"):
-    pytest.skip("hsinbox.sandbox.Sandbox is not built yet", allow_module_level=True)
-Sandbox = sandbox.Sandbox
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
-"""Every example payload under shared/fixtures/helpscout-api parses with the right model.
+"""Every example payload under tests/fixtures/helpscout-api parses with the right model.
 
-A fixture file without a mapping here fails the test: new examples must be looked at.
+A fixture file without a mapping here fails the test: new examples must be looked at. A mapped
+fixture that is missing fails too (they are vendored, so a fresh clone has every one).
 """
 
 from __future__ import annotations
@@ -28,19 +29,7 @@ from hsinbox.helpscout.models import (
     User,
 )
 
-
-def _find_fixtures() -> Path | None:
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "fixtures" / "helpscout-api"
-        if candidate.is_dir():
-            return candidate
-    return None
-
-
-FIXTURES = _find_fixtures()
-pytestmark = pytest.mark.skipif(
-    FIXTURES is None, reason="shared/fixtures/helpscout-api is not next to this checkout"
-)
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "helpscout-api"
 
 
 def page_of(key: str, model: type) -> Callable[[Any], None]:
@@ -158,28 +147,32 @@ MAPPING: dict[str, Callable[[Any], None]] = {
 
 
 def _all_json() -> list[str]:
-    if FIXTURES is None:
-        return []
     return sorted(p.relative_to(FIXTURES).as_posix() for p in FIXTURES.rglob("*.json"))
 
 
 def test_every_fixture_has_a_mapping() -> None:
+    assert FIXTURES.is_dir(), f"{FIXTURES} is missing"
     unmapped = sorted(set(_all_json()) - set(MAPPING))
     assert not unmapped, f"fixtures without a model mapping: {unmapped}"
     missing = sorted(set(MAPPING) - set(_all_json()))
     assert not missing, f"mapped fixtures that no longer exist: {missing}"
 
 
-@pytest.mark.parametrize("name", _all_json())
+def test_every_fixture_has_its_source_noted() -> None:
+    """The provenance note travels with the files: each one is named in SOURCES.md."""
+    sources = (FIXTURES / "SOURCES.md").read_text(encoding="utf-8")
+    unnoted = [name for name in MAPPING if Path(name).name not in sources]
+    assert not unnoted, f"fixtures not in SOURCES.md: {unnoted}"
+
+
+@pytest.mark.parametrize("name", sorted(MAPPING))
 def test_fixture_parses(name: str) -> None:
-    assert FIXTURES is not None
     check = MAPPING.get(name)
     assert check is not None, f"{name} has no mapping"
     check(json.loads((FIXTURES / name).read_text(encoding="utf-8")))
 
 
 def test_embedded_threads_and_people_are_read() -> None:
-    assert FIXTURES is not None
     data = json.loads((FIXTURES / "sdk-php/conversation-with-embedded-threads.json").read_text())
     conv = Conversation.model_validate(data)
     assert conv.embedded_threads
