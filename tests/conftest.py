@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
-
-# Help Scout's public example payloads, vendored so a fresh clone needs nothing beside it.
-API_EXAMPLES = Path(__file__).resolve().parent / "fixtures" / "helpscout-api"
+from testdata import read_api_example
 
 
 class MemoryKeyring(KeyringBackend):
@@ -54,13 +50,6 @@ def _hermetic(tmp_path, monkeypatch):
 @pytest.fixture
 def memory_keyring(_hermetic) -> MemoryKeyring:
     return _hermetic
-
-
-def read_api_example(name: str) -> Any:
-    """One example payload (``"docs/users-me.json"``); a missing file fails, never skips."""
-    path = API_EXAMPLES / name
-    assert path.is_file(), f"vendored fixture {path} is missing"
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 @pytest.fixture

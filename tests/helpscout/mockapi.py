@@ -6,18 +6,18 @@ import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
+from testdata import NOW
 
 from hsinbox.helpscout import HelpScoutClient
 from hsinbox.helpscout.auth import AppCredentials
 from hsinbox.helpscout.models import Token
 
 BASE = "https://api.test"
-NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
 
 Answer = httpx.Response | Exception | Callable[[httpx.Request], Any]
 

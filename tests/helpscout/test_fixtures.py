@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from testdata import API_EXAMPLES
 
 from hsinbox.helpscout.auth import token_from_payload
 from hsinbox.helpscout.client import parse_page
@@ -29,7 +30,7 @@ from hsinbox.helpscout.models import (
     User,
 )
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "helpscout-api"
+FIXTURES = API_EXAMPLES
 
 
 def page_of(key: str, model: type) -> Callable[[Any], None]:

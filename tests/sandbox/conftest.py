@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+from testdata import NOW, SUPPORT
 
 from hsinbox.sandbox import Sandbox
 
-NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
-SUPPORT = 8401
+__all__ = ["NOW", "SUPPORT", "an_active", "assert_vnd_error", "sign_in"]
 
 
 @pytest.fixture

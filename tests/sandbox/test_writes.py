@@ -34,7 +34,7 @@ async def test_create_conversation(sb: Sandbox, api: httpx.AsyncClient) -> None:
     assert conv["subject"] == "Printer on fire" and conv["threads"] == 1
     assert conv["primaryCustomer"]["first"] == "Fi" and conv["preview"] == "Help!"
     assert [t["tag"] for t in conv["tags"]] == ["urgent", "brand new"]
-    assert conv["state"] == "published" and conv["createdAt"] == "2026-11-26T12:00:00Z"
+    assert conv["state"] == "published" and conv["createdAt"] == "2026-03-02T12:00:00Z"
     # the same email again reuses the customer
     again = await api.post("/v2/conversations", json=NEW)
     again_conv = sb.conversation(int(again.headers["Resource-ID"]))
@@ -132,7 +132,7 @@ async def test_reply(sb: Sandbox, api: httpx.AsyncClient) -> None:
     conv = sb.conversation(cid)
     assert conv["status"] == "active"  # a reply without status reactivates
     assert conv["preview"] == "Fixed now"
-    assert conv["userUpdatedAt"] == "2026-11-26T12:05:00Z"
+    assert conv["userUpdatedAt"] == "2026-03-02T12:05:00Z"
     assert conv["customerWaitingSince"]["latestReplyFrom"] == "user"
     shown = (await api.get(f"/v2/conversations/{cid}")).json()
     assert shown["threads"] == count + 1
@@ -209,7 +209,7 @@ async def test_note_and_customer_thread(sb: Sandbox, api: httpx.AsyncClient) -> 
     conv = sb.conversation(cid)
     assert conv["status"] == "active" and conv["preview"] == "me again"
     assert conv["customerWaitingSince"] == {
-        "time": "2026-11-26T14:00:00Z",
+        "time": "2026-03-02T14:00:00Z",
         "latestReplyFrom": "customer",
     }
     assert sb.threads_of(cid)[-1]["createdBy"]["type"] == "customer"
@@ -331,19 +331,19 @@ async def test_tags_snooze_delete(sb: Sandbox, api: httpx.AsyncClient) -> None:
 
     r = await api.put(
         f"/v2/conversations/{cid}/snooze",
-        json={"snoozedUntil": "2026-11-27T09:00:00Z", "unsnoozeOnCustomerReply": True},
+        json={"snoozedUntil": "2026-03-03T09:00:00Z", "unsnoozeOnCustomerReply": True},
     )
     assert r.status_code == 204
     shown = (await api.get(f"/v2/conversations/{cid}")).json()
     assert shown["snooze"] == {
         "snoozedBy": sb.me_id,
-        "snoozedUntil": "2026-11-27T09:00:00Z",
+        "snoozedUntil": "2026-03-03T09:00:00Z",
         "unsnoozeOnCustomerReply": True,
     }
     assert shown["nextEvent"]["eventType"] == "snooze"
     assert_vnd_error(
         await api.put(
-            f"/v2/conversations/{cid}/snooze", json={"snoozedUntil": "2026-11-27T09:00:00.000Z"}
+            f"/v2/conversations/{cid}/snooze", json={"snoozedUntil": "2026-03-03T09:00:00.000Z"}
         ),
         400,
     )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from testdata import BILLING, NOW, SUPPORT
 from textual.pilot import Pilot
 
 from hsinbox.config import Settings
@@ -17,9 +17,7 @@ from hsinbox.inbox.session import InboxSession
 from hsinbox.sandbox import Sandbox
 from hsinbox.tui.app import HsInboxApp
 
-NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-SUPPORT = 8401
-BILLING = 8402
+__all__ = ["BILLING", "NOW", "SUPPORT", "make_app", "settle"]
 
 
 async def no_sleep(_seconds: float) -> None:
