@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
-from testdata import read_api_example
+from testdata import new_sandbox_client, read_api_example
+
+from hsinbox.helpscout.client import HelpScoutClient
 
 
 class MemoryKeyring(KeyringBackend):
@@ -56,3 +58,20 @@ def memory_keyring(_hermetic) -> MemoryKeyring:
 def api_example() -> Callable[[str], Any]:
     """``api_example("docs/customer-get.json")``: a Help Scout example from tests/fixtures."""
     return read_api_example
+
+
+@pytest.fixture
+async def sandbox_client() -> AsyncIterator[Callable[..., HelpScoutClient]]:
+    """``sandbox_client(sb, transport=…, url=…, sleep=…)``: a real client signed in to a
+    Sandbox with its app credentials, closed when the test ends (see testdata.new_sandbox_client).
+    """
+    clients: list[HelpScoutClient] = []
+
+    def make(sb: Any, **options: Any) -> HelpScoutClient:
+        client = new_sandbox_client(sb, **options)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()

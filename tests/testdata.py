@@ -1,15 +1,27 @@
-"""What every test layer pins: the one "now", the seeded mailboxes, the vendored API examples.
+"""What every test layer shares: the one "now", the seeded mailboxes, the vendored API
+examples and the one way a real client reaches an in-process Sandbox.
 
 A plain module on ``sys.path`` (pytest puts ``tests/`` there for the root conftest), so the
-sandbox, client, session and UI tests agree on one clock instead of keeping their own.
+sandbox, client, session and UI tests agree instead of keeping their own copies. Tests take
+the client through the ``sandbox_client`` fixture (tests/conftest.py), which closes it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from hsinbox.helpscout.auth import AppCredentials
+from hsinbox.helpscout.client import HelpScoutClient
+
+if TYPE_CHECKING:
+    from hsinbox.sandbox import Sandbox
 
 # The same instant as benchmarks/bench.py's FIXED_NOW; the sandbox seeds relative to it.
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -25,3 +37,31 @@ def read_api_example(name: str) -> Any:
     path = API_EXAMPLES / name
     assert path.is_file(), f"vendored fixture {path} is missing"
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+async def no_sleep(_seconds: float) -> None:
+    """A sleep that only yields: no test waits for real on a retry or a timer."""
+    await asyncio.sleep(0)
+
+
+def new_sandbox_client(
+    sb: Sandbox,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    url: str | None = None,
+    sleep: Callable[[float], Awaitable[None]] = no_sleep,
+    **options: Any,
+) -> HelpScoutClient:
+    """A real client with the sandbox's app credentials: in-process through ``sb.transport()``
+    (or a ``transport`` wrapping it), or over loopback HTTP when ``url`` comes from
+    ``sb.serve()``. The caller closes it; tests use the ``sandbox_client`` fixture instead.
+    """
+    if url is not None:
+        assert transport is None, "a served sandbox is reached over HTTP, not a transport"
+    return HelpScoutClient(
+        url or "https://api.helpscout.net",
+        credentials=AppCredentials(sb.app_id, sb.app_secret),
+        transport=None if url is not None else transport or sb.transport(),
+        sleep=sleep,
+        **options,
+    )

@@ -38,15 +38,8 @@ def sb() -> Any:
 
 
 @pytest.fixture
-async def client(sb):
-    c = HelpScoutClient(
-        "https://api.helpscout.net",
-        credentials=AppCredentials(sb.app_id, sb.app_secret),
-        transport=sb.transport(),
-        sleep=FakeSleep(),
-    )
-    yield c
-    await c.aclose()
+def client(sb, sandbox_client) -> HelpScoutClient:
+    return sandbox_client(sb, sleep=FakeSleep())
 
 
 def conv_state(sb: Any, conversation_id: int) -> dict[str, Any]:
@@ -259,11 +252,9 @@ async def test_expired_tokens_are_reminted(sb, client) -> None:
 # --- over real loopback HTTP ---------------------------------------------------------
 
 
-async def test_over_http_read_write_and_faults(sb) -> None:
+async def test_over_http_read_write_and_faults(sb, sandbox_client) -> None:
     with sb.serve() as url:
-        async with HelpScoutClient(
-            url, credentials=AppCredentials(sb.app_id, sb.app_secret), sleep=FakeSleep()
-        ) as client:
+        async with sandbox_client(sb, url=url, sleep=FakeSleep()) as client:
             assert (await client.get_me()).id == sb.me_id
             convs = await client.list_all_conversations(status="all", max_pages=2)
             assert convs
@@ -278,7 +269,7 @@ async def test_over_http_read_write_and_faults(sb) -> None:
             assert conv_state(sb, conv["id"])["status"] == "active"
 
 
-async def test_code_flow_with_callback_and_refresh(sb) -> None:
+async def test_code_flow_with_callback_and_refresh(sb, sandbox_client) -> None:
     store = MemoryTokenStore()
     creds = AppCredentials(sb.app_id, sb.app_secret)
     with sb.serve() as url, CallbackServer(port=0, timeout=5) as callback:
@@ -299,7 +290,7 @@ async def test_code_flow_with_callback_and_refresh(sb) -> None:
         assert token.refresh_token and token.grant == "authorization_code"
         store.save(token, creds)
 
-        async with HelpScoutClient(url, credentials=creds, token_store=store) as client:
+        async with sandbox_client(sb, url=url, token_store=store) as client:
             assert (await client.get_me()).id == sb.me_id
             sb.faults.expire_tokens()
             await client.get_me()

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from hsinbox.config import Settings
-from hsinbox.helpscout.auth import AppCredentials
 from hsinbox.helpscout.client import HelpScoutClient
 from hsinbox.inbox.events import Event
 from hsinbox.inbox.session import InboxSession
@@ -50,15 +49,8 @@ def sb() -> Sandbox:
 
 
 @pytest.fixture
-async def client(sb: Sandbox, fake_time: FakeTime) -> Any:
-    c = HelpScoutClient(
-        base_url="http://127.0.0.1",
-        credentials=AppCredentials(sb.app_id, sb.app_secret),
-        transport=sb.transport(),
-        sleep=fake_time.sleep,
-    )
-    yield c
-    await c.aclose()
+def client(sb: Sandbox, fake_time: FakeTime, sandbox_client: Any) -> HelpScoutClient:
+    return sandbox_client(sb, sleep=fake_time.sleep)
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ from typing import Any
 
 import httpx
 
-from hsinbox.helpscout.auth import AppCredentials
-from hsinbox.helpscout.client import HelpScoutClient
 from hsinbox.inbox.view import View
 
 ISO_SECONDS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -167,7 +165,7 @@ class Counting(httpx.AsyncBaseTransport):
 
 
 async def test_sync_reads_every_page_concurrently_within_a_bound(
-    tmp_path: Any, fake_time: Any
+    tmp_path: Any, fake_time: Any, sandbox_client: Any
 ) -> None:
     from hsinbox.sandbox import Sandbox
     from hsinbox.sandbox.seed import add_synthetic_conversations
@@ -177,12 +175,7 @@ async def test_sync_reads_every_page_concurrently_within_a_bound(
     add_synthetic_conversations(sb.state, 160, mailbox_id=mailbox_id)
     sb.api.reindex()
     transport = Counting(sb.transport())
-    async with HelpScoutClient(
-        base_url="http://127.0.0.1",
-        credentials=AppCredentials(sb.app_id, sb.app_secret),
-        transport=transport,
-        sleep=fake_time.sleep,
-    ) as client:
+    async with sandbox_client(sb, transport=transport, sleep=fake_time.sleep) as client:
         from hsinbox.config import Settings
         from hsinbox.inbox.session import InboxSession
 
@@ -282,16 +275,13 @@ async def test_prefetch_queue_is_bounded(session_and_events: Any, sb: Any) -> No
     assert len(api_requests(sb, before)) == PREFETCH_QUEUE
 
 
-async def test_sandbox_list_memo_sees_changes_made_through_the_api(fake_time: Any) -> None:
+async def test_sandbox_list_memo_sees_changes_made_through_the_api(
+    fake_time: Any, sandbox_client: Any
+) -> None:
     from hsinbox.sandbox import Sandbox
 
     sb = Sandbox(memo_lists=True)
-    async with HelpScoutClient(
-        base_url="http://127.0.0.1",
-        credentials=AppCredentials(sb.app_id, sb.app_secret),
-        transport=sb.transport(),
-        sleep=fake_time.sleep,
-    ) as client:
+    async with sandbox_client(sb, sleep=fake_time.sleep) as client:
         mailbox_id = sb.state["mailboxes"][0]["id"]
         first = await client.list_all_conversations(mailbox=mailbox_id)
         again = await client.list_all_conversations(mailbox=mailbox_id)

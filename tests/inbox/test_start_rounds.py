@@ -6,9 +6,8 @@ import asyncio
 from typing import Any
 
 import httpx
+from testdata import new_sandbox_client
 
-from hsinbox.helpscout.auth import AppCredentials
-from hsinbox.helpscout.client import HelpScoutClient
 from hsinbox.inbox.session import InboxSession
 from hsinbox.inbox.view import View
 
@@ -42,11 +41,7 @@ async def until(condition: Any) -> None:
 
 async def started(sb: Any, tmp_path: Any, first_view: Any, *, cache: bool = True) -> Any:
     transport = HeldFolders(sb.transport())
-    client = HelpScoutClient(
-        "http://127.0.0.1",
-        credentials=AppCredentials(sb.app_id, sb.app_secret),
-        transport=transport,
-    )
+    client = new_sandbox_client(sb, transport=transport)
     session = InboxSession(client, data_dir=tmp_path / "data", cache_path=tmp_path / "c.db")
     if not cache:
         session.cache = None
@@ -132,12 +127,10 @@ async def test_known_account_asks_only_at_load(sb: Any, tmp_path: Any) -> None:
         await client.aclose()
 
 
-async def test_start_without_prefetch_asks_in_order(sb: Any, tmp_path: Any) -> None:
-    client = HelpScoutClient(
-        "http://127.0.0.1",
-        credentials=AppCredentials(sb.app_id, sb.app_secret),
-        transport=sb.transport(),
-    )
+async def test_start_without_prefetch_asks_in_order(
+    sb: Any, tmp_path: Any, sandbox_client: Any
+) -> None:
+    client = sandbox_client(sb)
     session = InboxSession(client, data_dir=tmp_path / "data", cache_path=tmp_path / "c.db")
     try:
         await session.start()

@@ -13,11 +13,8 @@ from typing import Any
 
 import httpx
 from textual.widgets import DataTable, TextArea
-from tui_helpers import NOW, conv, settle
+from tui_helpers import conv, make_app, settle
 
-from hsinbox.config import Settings
-from hsinbox.helpscout.auth import AppCredentials
-from hsinbox.helpscout.client import HelpScoutClient
 from hsinbox.inbox import actions as act
 from hsinbox.inbox.drafts import Draft
 from hsinbox.inbox.session import InboxSession
@@ -64,26 +61,14 @@ class Waits:
 def build(
     tmp: Path, sb: Sandbox | None = None, **settings: Any
 ) -> tuple[HsInboxApp, Sandbox, InboxSession, Gate, Waits]:
-    sb = sb or Sandbox(now=NOW)
-    client_waits = Waits()
-    client = HelpScoutClient(
-        "https://api.helpscout.net",
-        credentials=AppCredentials(sb.app_id, sb.app_secret),
-        transport=sb.transport(),
-        sleep=client_waits,
-    )
-    options: dict[str, Any] = {"undo_delay": 0, "refresh_interval": 0, "cache": False}
-    options.update(settings)
-    config = Settings(**options)
-    gate = Gate()
-    session = InboxSession(client, settings=config, data_dir=tmp / "data", sleep=gate)
-    app = HsInboxApp(
-        session,
-        config,
-        now=lambda: NOW,
-        state_path=tmp / "state.json",
-        draft_debounce=0.01,
-        preview_delay=0.0,
+    """``make_app`` without the cache, its session's waits held by a gate the test opens."""
+    gate, client_waits = Gate(), Waits()
+    app, sb, session = make_app(
+        tmp,
+        sandbox=sb,
+        session_sleep=gate,
+        client_sleep=client_waits,
+        **{"cache": False, **settings},
     )
     return app, sb, session, gate, client_waits
 

@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from testdata import BILLING, NOW, SUPPORT
+from testdata import BILLING, NOW, SUPPORT, new_sandbox_client, no_sleep
 from textual.pilot import Pilot
 
 from hsinbox.config import Settings
-from hsinbox.helpscout.auth import AppCredentials
-from hsinbox.helpscout.client import HelpScoutClient
 from hsinbox.inbox.session import InboxSession
 from hsinbox.sandbox import Sandbox
 from hsinbox.tui.app import HsInboxApp
 
-__all__ = ["BILLING", "NOW", "SUPPORT", "make_app", "settle"]
+__all__ = [
+    "BILLING",
+    "NOW",
+    "SUPPORT",
+    "busy_reasons",
+    "conv",
+    "make_app",
+    "no_sleep",
+    "pending_timers",
+    "settle",
+    "writes",
+]
 
 
-async def no_sleep(_seconds: float) -> None:
-    await asyncio.sleep(0)
+Sleep = Callable[[float], Awaitable[None]]
 
 
 def make_app(
@@ -30,21 +38,23 @@ def make_app(
     sandbox: Sandbox | None = None,
     editor: Callable[[Any, str], str | None] | None = None,
     read_only: bool = False,
+    session_sleep: Sleep = no_sleep,
+    client_sleep: Sleep = no_sleep,
     **settings: Any,
 ) -> tuple[HsInboxApp, Sandbox, InboxSession]:
+    """The one app builder for UI tests: the real session and client over a Sandbox at NOW.
+
+    ``session_sleep`` / ``client_sleep`` replace the session's waits (undo, retry back-off,
+    refresh) and the client's (429 back-off): a test that must hold them passes a gate.
+    """
     sb = sandbox or Sandbox(now=NOW)
-    client = HelpScoutClient(
-        "https://api.helpscout.net",
-        credentials=AppCredentials(sb.app_id, sb.app_secret),
-        transport=sb.transport(),
-        sleep=no_sleep,
-    )
+    client = new_sandbox_client(sb, sleep=client_sleep)
     options: dict[str, Any] = {"undo_delay": 0, "refresh_interval": 0}
     options.update(settings)
     if read_only:
         options["read_only"] = True  # as launch.run does: the session refuses writes too
     config = Settings(**options)
-    session = InboxSession(client, settings=config, data_dir=tmp / "data", sleep=no_sleep)
+    session = InboxSession(client, settings=config, data_dir=tmp / "data", sleep=session_sleep)
     app = HsInboxApp(
         session,
         config,
