@@ -65,3 +65,17 @@ def new_sandbox_client(
         sleep=sleep,
         **options,
     )
+
+
+async def until(condition: Callable[[], Any], what: str, rounds: int = 2000) -> Any:
+    """Let the loop run until ``condition()`` holds and return its value; fail naming ``what``.
+
+    For the in-process sandbox and fake clocks: every step is a loop turn, so a condition
+    that holds at all holds within a few hundred turns; ``rounds`` only bounds a broken test.
+    """
+    for _ in range(rounds):
+        value = condition()
+        if value:
+            return value
+        await asyncio.sleep(0)
+    raise AssertionError(f"never happened: {what}")

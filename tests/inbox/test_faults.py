@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import time
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from testdata import until
 
 from hsinbox.config import Settings
 from hsinbox.helpscout.errors import AuthError, InvalidResponse
@@ -130,10 +130,7 @@ async def test_revoked_sign_in_pauses_then_sign_in_again_resumes(
     sb.app_secret = "revoked"
     sb.faults.expire_tokens()
     session.submit(SetStatus.of(conv, "pending"))
-    for _ in range(50):
-        await asyncio.sleep(0)
-        if events.of(AuthRequired):
-            break
+    await until(lambda: events.of(AuthRequired), "the revoked sign-in to pause the outbox")
     assert len(events.of(AuthRequired)) == 1
     assert session.queue_length == 1
     with pytest.raises(AuthError):

@@ -147,18 +147,35 @@ async def test_a_new_thread_invalidates_the_loaded_threads(session_and_events: A
 
 
 class Counting(httpx.AsyncBaseTransport):
-    """Wraps a transport and records the most requests that were in flight at once."""
+    """Wraps a transport and records the most requests that were in flight at once.
 
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+    The in-process sandbox answers without yielding, so nothing would overlap: list pages
+    after the first are held until ``bound`` requests are in flight together (then none is
+    held again). A sync that asks fewer at once never fills it and fails on the deadline; one
+    that asks more shows a peak above the bound.
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, bound: int) -> None:
         self.inner = inner
+        self.bound = bound
         self.active = 0
         self.peak = 0
+        self.full = asyncio.Event()
+
+    def reset(self) -> None:
+        """Measure afresh (after the start's own requests)."""
+        self.peak = 0
+        self.full = asyncio.Event()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.active += 1
         self.peak = max(self.peak, self.active)
+        if self.active >= self.bound:
+            self.full.set()
         try:
-            await asyncio.sleep(0.001)
+            later_page = request.url.params.get("page", "1") != "1"
+            if request.url.path == "/v2/conversations" and later_page:
+                await asyncio.wait_for(self.full.wait(), timeout=10)
             return await self.inner.handle_async_request(request)
         finally:
             self.active -= 1
@@ -174,7 +191,7 @@ async def test_sync_reads_every_page_concurrently_within_a_bound(
     mailbox_id = sb.state["mailboxes"][0]["id"]
     add_synthetic_conversations(sb.state, 160, mailbox_id=mailbox_id)
     sb.api.reindex()
-    transport = Counting(sb.transport())
+    transport = Counting(sb.transport(), bound=3)
     async with sandbox_client(sb, transport=transport, sleep=fake_time.sleep) as client:
         from hsinbox.config import Settings
         from hsinbox.inbox.session import InboxSession
@@ -182,7 +199,7 @@ async def test_sync_reads_every_page_concurrently_within_a_bound(
         session = InboxSession(client, settings=Settings(), data_dir=tmp_path / "sync")
         try:
             await session.start()
-            transport.peak = 0
+            transport.reset()
             progress: list[tuple[int, int]] = []
             synced = await session.sync_mailbox(
                 mailbox_id, concurrency=3, on_progress=lambda d, t: progress.append((d, t))

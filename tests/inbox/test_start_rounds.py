@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import httpx
-from testdata import new_sandbox_client
+from testdata import new_sandbox_client, until
 
 from hsinbox.inbox.session import InboxSession
 from hsinbox.inbox.view import View
@@ -31,14 +31,6 @@ def conversation_requests(sb: Any) -> list[Any]:
     return [r for r in sb.requests if r.method == "GET" and r.path == "/v2/conversations"]
 
 
-async def until(condition: Any) -> None:
-    for _ in range(500):
-        if condition():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("never happened")
-
-
 async def started(sb: Any, tmp_path: Any, first_view: Any, *, cache: bool = True) -> Any:
     transport = HeldFolders(sb.transport())
     client = new_sandbox_client(sb, transport=transport)
@@ -54,7 +46,7 @@ async def test_first_list_is_asked_while_folders_are_unanswered(sb: Any, tmp_pat
     client, session, transport = await started(sb, tmp_path, lambda mbs: View(mbs[0].id))
     try:
         start = asyncio.ensure_future(session.start())
-        await until(lambda: len(conversation_requests(sb)) >= 1)
+        await until(lambda: conversation_requests(sb), "the first list to be asked for")
         # The list went out in the folders' round: none of them has been answered yet.
         assert transport.held == len(sb.state["mailboxes"])
         assert not any(r.path.endswith("/folders") for r in sb.requests)
@@ -91,7 +83,7 @@ async def test_another_first_view_asks_again(sb: Any, tmp_path: Any) -> None:
     transport.release.set()
     try:
         await session.start()
-        await until(lambda: len(conversation_requests(sb)) >= 1)
+        await until(lambda: conversation_requests(sb), "the first list to be asked for")
         early = len(conversation_requests(sb))
         await session.load_view(View(mailboxes[1]))
         asked = conversation_requests(sb)[early:]
@@ -152,7 +144,7 @@ async def test_first_list_asks_its_first_two_pages_together(sb: Any, tmp_path: A
     client, session, transport = await started(sb, tmp_path, lambda mbs: View(mbs[0].id))
     try:
         start = asyncio.ensure_future(session.start())
-        await until(lambda: len(conversation_requests(sb)) >= 2)
+        await until(lambda: len(conversation_requests(sb)) >= 2, "both first pages to be asked for")
         # Both pages went out in the folders' round, before any folders answer.
         assert [r.query.get("page") for r in conversation_requests(sb)] == ["1", "2"]
         assert not any(r.path.endswith("/folders") for r in sb.requests)

@@ -7,6 +7,8 @@ import stat
 import time
 from typing import Any
 
+from testdata import until
+
 from hsinbox.helpscout.models import NewConversation, NewThread, User
 from hsinbox.inbox.actions import (
     Assign,
@@ -257,8 +259,7 @@ async def test_expired_sign_in_pauses_until_resume(session_and_events: Any, sb: 
     sb.faults.add(status=401, times=2, method="PATCH")
     session.submit(SetStatus.of(c1, "pending"))
     session.submit(SetStatus.of(c2, "pending"))
-    for _ in range(20):
-        await asyncio.sleep(0)
+    await until(lambda: events.of(AuthRequired), "the 401 to pause the outbox")
     assert len(events.of(AuthRequired)) == 1
     assert session.queue_length == 2
     assert session.store.get(c1.id).status == "pending"  # still shown, not rolled back
@@ -277,15 +278,15 @@ async def test_undo_within_the_delay_sends_nothing(
     before = len(sb.requests)
     action = SetStatus.of(conv, "closed")
     session.submit(action)
-    for _ in range(10):
-        await asyncio.sleep(0)
+    await until(lambda: fake_time.slept, "the outbox to wait out the undo delay")
     assert fake_time.slept == [5]
     assert session.store.get(conv.id).status == "closed"
     assert session.cancel(action.id) is True
     assert session.cancel(action.id) is False
     fake_time.gate.set()
-    for _ in range(10):
-        await asyncio.sleep(0)
+    # Nothing is left to send: the queue is empty and nothing is in flight.
+    await session.drain()
+    assert session.queue_length == 0
     assert sb.requests[before:] == []
     assert session.store.get(conv.id).status == "active"
     assert raw(sb, conv.id)["status"] == "active"
@@ -308,8 +309,12 @@ async def test_delayed_close_does_not_hold_back_other_conversations(
     note_other = Note(c2.id, "<p>independent</p>")
     for action in (close, note_same, note_other):
         session.submit(action)
-    for _ in range(30):
-        await asyncio.sleep(0)
+    await until(
+        lambda: events.of(ActionConfirmed) and fake_time.slept,
+        "the other conversation's note to land while the close waits",
+    )
+    assert [e.action for e in events.of(ActionConfirmed)] == [note_other]
+    assert fake_time.slept == [5]  # the close still waits out its undo delay
     assert [r.path for r in writes(sb, before)] == [f"/v2/conversations/{c2.id}/notes"]
     fake_time.gate.set()
     await session.drain()
@@ -349,8 +354,9 @@ async def test_bulk_undo_cancels_every_child(make_session: Any, sb: Any, fake_ti
     assert not set(session.store.view_ids(view)) & {c.id for c in convs}
     assert session.cancel(bulk.id) is True
     fake_time.gate.set()
-    for _ in range(10):
-        await asyncio.sleep(0)
+    # Nothing is left to send: every child left the queue and nothing is in flight.
+    await session.drain()
+    assert session.queue_length == 0
     assert sb.requests[before:] == []
     assert session.store.view_ids(view) == ids_before
     assert [type(e) for e in events.events if not isinstance(e, QueueChanged)] == [
@@ -459,8 +465,7 @@ async def test_action_queued_offline_is_sent_by_the_next_session(
     (conv,) = await active(first)
     sb.faults.drop(times=1000, method="PATCH")
     first.submit(SetStatus.of(conv, "pending"))
-    for _ in range(10):
-        await asyncio.sleep(0)
+    await until(lambda: not first.online, "the dropped connection to take the outbox offline")
     assert first.online is False and first.queue_length == 1
     await first.close()  # the app quits (or dies) while offline
     sb.faults.clear()
