@@ -101,18 +101,22 @@ async def settle(pilot: Pilot, session: InboxSession | None = None, rounds: int 
     """Wait until the app is quiescent: nothing above for two message-queue rounds in a row.
 
     Two quiet rounds, because a message handled in the first (a row highlight, a session
-    event) may start the next worker or timer. Bounded, so a stuck test still ends.
+    event) may start the next worker or timer. Bounded, and a stuck app fails the test with
+    what was still running, instead of letting it assert on a half-settled screen.
     """
     quiet = 0
+    reasons: list[str] = []
     for _ in range(rounds):
         await pilot.pause()
-        if busy_reasons(pilot, session):
+        reasons = busy_reasons(pilot, session)
+        if reasons:
             quiet = 0
             await asyncio.sleep(0.005)
             continue
         quiet += 1
         if quiet >= 2:
             return
+    raise AssertionError(f"the app never settled after {rounds} rounds; still busy: {reasons}")
 
 
 def writes(sb: Sandbox) -> list[tuple[str, str, Any]]:
