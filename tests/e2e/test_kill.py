@@ -1,8 +1,9 @@
 """SIGKILL the real app in a pseudo-terminal; restart it; check what Help Scout ends up with.
 
 The sandbox runs over loopback HTTP in this process; ``python -m hsinbox`` runs in live mode
-against it, driven by keys written to its terminal. Nothing here sleeps for a fixed time
-beyond short settling pauses: every wait polls a condition with a deadline.
+against it, driven by keys written to its terminal. Nothing here sleeps for a fixed time:
+every wait polls a condition (the screen, the sandbox, the files) with a deadline, and a key
+that changes the screen is followed by a wait for what it shows before the next one.
 """
 
 from __future__ import annotations
@@ -75,14 +76,23 @@ class App:
                 return
             self.output.extend(chunk)
 
-    def keys(self, *keys: str | bytes, pause: float = 0.15) -> None:
+    def keys(self, *keys: str | bytes) -> None:
+        """Write keys to the terminal (in order); the caller waits for what they cause."""
         for key in keys:
             os.write(self.master, key.encode() if isinstance(key, str) else key)
-            time.sleep(pause)
+
+    def shown_since(self, mark: int) -> str:
+        return ANSI.sub(b"", bytes(self.output[mark:])).decode(errors="replace")
+
+    def press(self, key: str | bytes, shows: str) -> None:
+        """Press ``key`` and wait until the screen shows ``shows``, so the next key lands there."""
+        mark = len(self.output)
+        self.keys(key)
+        wait_for(lambda: shows in self.shown_since(mark), f"{shows!r} after pressing {key!r}")
 
     def type(self, text: str) -> None:
-        os.write(self.master, text.encode())
-        time.sleep(0.2)
+        """Type into the focused field and wait until it shows what was typed."""
+        self.press(text, text)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, exactly like a lost SSH session's OOM or kill -9."""
@@ -146,6 +156,8 @@ def requests_to(sb: Sandbox, method: str, suffix: str) -> list[Any]:
 
 ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[A-Za-z]|\x1b[\]P].*?(?:\x07|\x1b\\\\)")
 VIEW_LOADED = re.compile(r"Support / active \([1-9]\d*\)(?P<loading> loading)?")
+THREADS_LOADING = "Loading threads…"
+THREAD_HEADER = re.compile(r"\((?:just now|\S+ ago)\)")  # a thread's "(5m ago)"
 
 
 def screen_text(app: App) -> str:
@@ -164,18 +176,19 @@ def wait_ready(app: App, sb: Sandbox, since: int) -> None:
         return fetched and bool(states) and states[-1].group("loading") is None
 
     wait_for(shown, "the app to show its first view")
-    time.sleep(0.3)
+
+    def threads_shown() -> bool:
+        # The current conversation's threads are on screen (so in the store: a reply
+        # composed now knows what the agent saw), not the pane's loading placeholder.
+        text = screen_text(app)
+        return bool(THREAD_HEADER.search(text, text.rfind(THREADS_LOADING) + 1))
+
+    wait_for(threads_shown, "the current conversation's threads to show")
 
 
 def open_composer(app: App, key: str, title: str) -> None:
     """Press ``key`` and wait until the composer is on screen, so typing goes into it."""
-    mark = len(app.output)
-    app.keys(key)
-    wait_for(
-        lambda: title in ANSI.sub(b"", bytes(app.output[mark:])).decode(errors="replace"),
-        f"the {key!r} composer to open",
-    )
-    time.sleep(0.2)
+    app.press(key, title)
 
 
 def threads_with(sb: Sandbox, conversation_id: int, text: str, kind: str) -> list[Any]:
@@ -253,7 +266,8 @@ def test_sigkill_with_queued_actions_sends_each_once_in_order(
             "the note to be applied by the server",
         )
         conversation_id = applied[0]["sandbox"]["conversationId"]
-        app.keys("s", "c")  # then close that conversation: it can only queue
+        app.press("s", "Set status of")  # then close that conversation: it can only queue
+        app.keys("c")
         wait_for(
             lambda: journaled(tmp_path) == ["Note", "SetStatus"],
             "both actions to be journaled",
