@@ -715,13 +715,17 @@ async def test_missing_embedded_is_an_empty_page() -> None:
 async def test_all_pages_fetch_2_to_n_concurrently_bounded() -> None:
     active = 0
     peak = 0
+    full = asyncio.Event()  # three pages in flight together: the bound was reached
 
     async def answer(request: httpx.Request) -> httpx.Response:
         nonlocal active, peak
         number = int(request.url.params["page"])
         active += 1
         peak = max(peak, active)
-        await asyncio.sleep(0.01)
+        if active >= 3:
+            full.set()
+        if number > 1:  # hold later pages until they overlap (never again once they did)
+            await asyncio.wait_for(full.wait(), timeout=10)
         active -= 1
         items = [{"id": number * 10 + i} for i in range(2)]
         return hal("conversations", items, number=number, total_pages=6, size=2)

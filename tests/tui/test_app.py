@@ -260,7 +260,7 @@ async def test_reply_sends_html_with_status_and_clears_draft(tmp_path: Path) -> 
         await pilot.press("r")
         assert isinstance(app.screen, ComposerScreen)
         app.screen.query_one(TextArea).insert("Hi **there**")
-        await pilot.pause(0.05)
+        await settle(pilot, session)  # the debounced draft save is a screen timer
         assert session.drafts.load(c["id"], "reply").text == "Hi **there**"
         await pilot.press("ctrl+s")
         await settle(pilot, session)

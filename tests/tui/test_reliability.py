@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 from textual.widgets import DataTable, TextArea
-from tui_helpers import conv, make_app, settle
+from tui_helpers import conv, make_app, settle, until
 
 from hsinbox.inbox import actions as act
 from hsinbox.inbox.drafts import Draft
@@ -83,16 +83,6 @@ def status_text(app: HsInboxApp) -> str:
     return str(screen_of(app).query_one(StatusLine).content)
 
 
-async def until(pilot: Any, condition: Any, rounds: int = 400) -> None:
-    """Let the app run until ``condition()`` holds (bounded: fails instead of hanging)."""
-    for _ in range(rounds):
-        if condition():
-            return
-        await pilot.pause()
-        await asyncio.sleep(0.002)
-    assert condition(), "condition never became true"
-
-
 async def ready(pilot: Any, session: InboxSession) -> None:
     await until(pilot, lambda: screen_of(pilot.app).table.row_count > 0)
     await settle(pilot, session)
@@ -122,7 +112,14 @@ async def compose(pilot: Any, kind: str, text: str) -> ComposerScreen:
     composer = pilot.app.screen
     assert isinstance(composer, ComposerScreen)
     composer.query_one(TextArea).load_text(text)
-    await pilot.pause(0.05)
+    drafts = pilot.app.session.drafts
+    conversation_id = composer.conversation.id
+
+    def saved() -> bool:
+        draft = drafts.load(conversation_id, kind)
+        return draft is not None and draft.text == text
+
+    await until(pilot, saved)  # the debounced draft save has run
     return composer
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "no_sleep",
     "pending_timers",
     "settle",
+    "until",
     "writes",
 ]
 
@@ -117,6 +118,16 @@ async def settle(pilot: Pilot, session: InboxSession | None = None, rounds: int 
         if quiet >= 2:
             return
     raise AssertionError(f"the app never settled after {rounds} rounds; still busy: {reasons}")
+
+
+async def until(pilot: Pilot, condition: Callable[[], Any], rounds: int = 400) -> None:
+    """Let the app run until ``condition()`` holds (bounded: fails instead of hanging)."""
+    for _ in range(rounds):
+        if condition():
+            return
+        await pilot.pause()
+        await asyncio.sleep(0.002)
+    assert condition(), "condition never became true"
 
 
 def writes(sb: Sandbox) -> list[tuple[str, str, Any]]:
