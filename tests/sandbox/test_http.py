@@ -145,3 +145,18 @@ def test_used_port_raises() -> None:
         port = taken.getsockname()[1]
         with pytest.raises(OSError), sb.serve(port=port):
             pass
+
+
+def test_request_log_over_http(sb: Sandbox) -> None:
+    """What a benchmark in another process reads to count the requests a key cost."""
+    with sb.serve() as url, httpx.Client(base_url=url, timeout=5) as c:
+        c.headers["Authorization"] = f"Bearer {token(c, sb)}"
+        assert c.get("/v2/conversations", params={"status": "all", "page": 2}).status_code == 200
+        log = c.get("/_sandbox/requests").json()
+        assert log["count"] == 2
+        assert [r["path"] for r in log["requests"]] == ["/v2/oauth2/token", "/v2/conversations"]
+        assert log["requests"][1]["query"] == {"status": "all", "page": "2"}
+        tail = c.get("/_sandbox/requests", params={"since": 1}).json()
+        assert [r["path"] for r in tail["requests"]] == ["/v2/conversations"]
+        assert c.get("/_sandbox/requests", params={"since": "x"}).status_code == 400
+    assert len(sb.requests) == 2  # the log's own reads are not Help Scout requests

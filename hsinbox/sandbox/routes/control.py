@@ -1,4 +1,4 @@
-"""The sandbox's own ``/_sandbox/*`` endpoints: dump state, reset, and set faults over HTTP.
+"""The sandbox's own ``/_sandbox/*`` endpoints: dump state, the request log, reset, faults.
 
 Not Help Scout's: no token, no rate-limit cost, never recorded in ``sb.requests``.
 """
@@ -22,12 +22,28 @@ def _faults(sb: Sandbox) -> httpx.Response:
     return json_response(200, body, PLAIN_JSON)
 
 
+def _requests(sb: Sandbox, request: httpx.Request) -> httpx.Response:
+    """The request log from index ``since`` on: how a benchmark counts what a key cost."""
+    try:
+        since = max(int(request.url.params.get("since", "0")), 0)
+    except ValueError:
+        return json_response(400, {"message": "since must be a whole number"}, PLAIN_JSON)
+    log = sb.requests[since:]
+    body = {
+        "count": len(sb.requests),
+        "requests": [{"method": r.method, "path": r.path, "query": r.query} for r in log],
+    }
+    return json_response(200, body, PLAIN_JSON)
+
+
 def control(sb: Sandbox, request: httpx.Request, body: bytes) -> httpx.Response:
     path = request.url.path
     method = request.method
     if path == "/_sandbox/state" and method == "GET":
         content = sb.state_dump().encode()
         return httpx.Response(200, headers={"Content-Type": PLAIN_JSON}, content=content)
+    if path == "/_sandbox/requests" and method == "GET":
+        return _requests(sb, request)
     if path == "/_sandbox/reset" and method == "POST":
         sb.reset()
         return httpx.Response(204)
