@@ -24,6 +24,7 @@ from hsinbox.sandbox.routes.checks import (
 )
 from hsinbox.sandbox.routes.customers import find_or_create_customer
 from hsinbox.sandbox.routes.mailboxes import folder_id_of
+from hsinbox.sandbox.routes.merges import redirect
 from hsinbox.sandbox.routes.request import Req, Route
 from hsinbox.sandbox.routes.responses import created
 from hsinbox.sandbox.routes.tags import conversation_tags
@@ -125,6 +126,9 @@ def render_conversation(
 
 
 def get_conversation(api: Api, req: Req) -> httpx.Response:
+    moved = redirect(api, req)
+    if moved is not None:
+        return moved
     conv = api.conversation(req)
     embed = "threads" in req.query.get("embed", "").split(",")
     return json_response(200, render_conversation(api, req, conv, embed_threads=embed))
@@ -419,6 +423,12 @@ def put_snooze(api: Api, req: Req) -> httpx.Response:
     if until <= api.sb.now:
         raise bad_request(
             FieldProblem("snoozedUntil", "must be in the future", body["snoozedUntil"], "Future")
+        )
+    if until.year >= 2100:
+        raise bad_request(
+            FieldProblem(
+                "snoozedUntil", "must be before 2100-01-01", body["snoozedUntil"], "Invalid"
+            )
         )
     unsnooze = body.get("unsnoozeOnCustomerReply", False)
     if not isinstance(unsnooze, bool):
