@@ -443,20 +443,36 @@ class NewThread(HSModel):
 
 
 class NewAttachment(BaseModel):
-    """A file sent inline with a reply or note: ``{fileName, mimeType, data}`` (base64)."""
+    """A file sent inline with a reply or note: ``{fileName, mimeType, data}``.
+
+    ``data`` is kept base64-encoded (as it is sent) so the outbox journal can hold it as
+    JSON; ``of()`` builds one from raw bytes.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     file_name: str
     mime_type: str
-    data: bytes
+    data: str
+
+    @classmethod
+    def of(cls, file_name: str, mime_type: str, raw: bytes) -> NewAttachment:
+        return cls(
+            file_name=file_name, mime_type=mime_type, data=base64.b64encode(raw).decode("ascii")
+        )
+
+    @property
+    def raw(self) -> bytes:
+        return base64.b64decode(self.data)
+
+    @property
+    def size(self) -> int:
+        """Decoded size in bytes, without decoding."""
+        padding = self.data[-2:].count("=")
+        return len(self.data) * 3 // 4 - padding
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "fileName": self.file_name,
-            "mimeType": self.mime_type,
-            "data": base64.b64encode(self.data).decode("ascii"),
-        }
+        return {"fileName": self.file_name, "mimeType": self.mime_type, "data": self.data}
 
 
 class NewConversation(HSModel):

@@ -97,7 +97,7 @@ async def test_reply_with_attachments_is_one_request() -> None:
     api = MockApi().on(
         "POST", "/v2/conversations/5/reply", httpx.Response(201, headers={"Resource-ID": "77"})
     )
-    att = NewAttachment(file_name="a.png", mime_type="image/png", data=PNG_BYTES)
+    att = NewAttachment.of("a.png", "image/png", PNG_BYTES)
     async with make_client(api) as client:
         assert await client.reply(5, "hi", customer_id=3, attachments=[att]) == 77
     (seen,) = api.requests
@@ -217,7 +217,7 @@ async def test_attachments_over_the_sandbox(sb: Sandbox, client: HelpScoutClient
     png = next(a for t in threads for a in t.attachments if a.filename == "screenshot.png")
     assert await client.get_attachment_data(cid, png.id) == PNG_BYTES
     conv = an_active(sb)
-    att = NewAttachment(file_name="n.txt", mime_type="text/plain", data=b"note file")
+    att = NewAttachment.of("n.txt", "text/plain", b"note file")
     await client.add_note(conv["id"], "see file", attachments=[att])
     assert len(writes(sb)) == 1
     stored = sb.threads_of(conv["id"])[-1]["_embedded"]["attachments"]
