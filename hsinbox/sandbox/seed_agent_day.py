@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import struct
 import zlib
+from datetime import date, timedelta
 from typing import Any
 
 SUPPORT = 8401
@@ -85,6 +86,7 @@ def add_agent_day(state: dict[str, Any]) -> None:
     _workflows(state)
     _attachments(state)
     _merged_pair(state)
+    _snoozed_and_filled(state)
 
 
 def _saved_replies(state: dict[str, Any]) -> None:
@@ -171,6 +173,8 @@ def _attachments(state: dict[str, Any]) -> None:
     for name, mime, blob, size in (
         ("screenshot.png", "image/png", PNG_BYTES, (4, 4)),
         ("sync.log", "text/plain", LOG_BYTES, None),
+        # An untrusted name: a client must not write outside its download folder.
+        ("../../.bashrc\x1b[31m", "text/plain", b"echo pwned\n", None),
     ):
         aid = counters["attachment"]
         counters["attachment"] += 1
@@ -199,3 +203,40 @@ def _merged_pair(state: dict[str, Any]) -> None:
     old_id = survivor["id"] - 1
     merged[str(old_id)] = {"into": survivor["id"], "number": survivor["number"] - 5000}
     state["sandboxNotes"]["mergedPair"] = [old_id, survivor["id"]]
+
+
+def _snoozed_and_filled(state: dict[str, Any]) -> None:
+    """A snoozed Support conversation with every custom field filled (the thread header's
+    example), and the attachment conversation with a date and a version."""
+    pair = state["sandboxNotes"]["mergedPair"]
+    newest = max(c["createdAt"] for c in state["conversations"])
+    wake_day = date.fromisoformat(newest[:10]) + timedelta(days=2)
+    wake = f"{wake_day.isoformat()}T09:00:00Z"
+    snoozed = next(
+        c
+        for c in state["conversations"]
+        if c["mailboxId"] == SUPPORT
+        and c["status"] == "pending"
+        and c["state"] == "published"
+        and c["id"] not in pair
+    )
+    snoozed["snooze"] = {
+        "snoozedBy": state["meId"],
+        "snoozedUntil": wake,
+        "unsnoozeOnCustomerReply": True,
+    }
+    fields = {f["id"]: f for f in state["fields"] if f["sandbox"]["mailboxId"] == SUPPORT}
+    dropdown = next(f for f in fields.values() if f["type"] == "dropdown")
+    option = dropdown["options"][2]
+    snoozed["customFields"] = [
+        {
+            "id": dropdown["id"],
+            "name": dropdown["name"],
+            "value": str(option["id"]),
+            "text": option["label"],
+        },
+        {"id": 611, "name": fields[611]["name"], "value": "2026-11-20", "text": "2026-11-20"},
+        {"id": 612, "name": fields[612]["name"], "value": "4521", "text": "4521"},
+        {"id": 613, "name": fields[613]["name"], "value": "v4.2.1", "text": "v4.2.1"},
+    ]
+    state["sandboxNotes"]["snoozedConversation"] = snoozed["id"]

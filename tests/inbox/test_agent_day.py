@@ -385,3 +385,25 @@ def test_new_actions_round_trip_the_journal() -> None:
         assert action_from_json(json.loads(json.dumps(action.to_json()))) == action
     with pytest.raises(ValueError):
         RunWorkflow(9, tuple(range(51)))
+
+
+async def test_a_hostile_attachment_name_stays_in_the_download_folder(
+    session_and_events: Any, sb: Any, tmp_path: Path
+) -> None:
+    session, _ = session_and_events
+    cid = sb.state["sandboxNotes"]["attachmentConversation"]
+    await session.load_threads(cid)
+    (hostile,) = [
+        a for _tid, a in session.conversation_attachments(cid) if "bashrc" in (a.filename or "")
+    ]
+    target = tmp_path / "downloads"
+    saved = await session.download_attachment(cid, hostile, target)
+    assert saved.parent == target
+    assert "/" not in saved.name and ".." not in saved.name and "\x1b" not in saved.name
+    assert saved.read_bytes() == b"echo pwned\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["downloads"]
+
+
+async def test_download_dir_defaults_to_the_setting(make_session: Any, tmp_path: Path) -> None:
+    session, _ = await make_session(download_dir=str(tmp_path / "here"))
+    assert session.download_dir == tmp_path / "here"

@@ -4,13 +4,14 @@ customer history and merged conversations, strict where Help Scout is."""
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 
 import httpx
 
 from hsinbox.sandbox import Sandbox
 from hsinbox.sandbox.seed_agent_day import LOG_BYTES, PNG_BYTES
 
-from .conftest import SUPPORT, an_active, assert_vnd_error
+from .conftest import NOW, SUPPORT, an_active, assert_vnd_error
 
 BILLING = 8402
 
@@ -288,3 +289,27 @@ async def test_subject_patch_exists(sb: Sandbox, api: httpx.AsyncClient) -> None
     )
     assert r.status_code == 204
     assert sb.conversation(conv["id"])["subject"] == "New subject"
+
+
+async def test_seeded_snooze_and_fields_show_and_a_past_snooze_wakes(
+    sb: Sandbox, api: httpx.AsyncClient
+) -> None:
+    cid = sb.state["sandboxNotes"]["snoozedConversation"]
+    shown = (await api.get(f"/v2/conversations/{cid}")).json()
+    assert shown["snooze"]["snoozedUntil"] > "2026-11-26T12:00:00Z"
+    assert [f["name"] for f in shown["customFields"]] == [
+        "Plan",
+        "Ticket date",
+        "Order number",
+        "Product version",
+    ]
+    sb.now = NOW + timedelta(days=5)
+    later = (await api.get(f"/v2/conversations/{cid}")).json()
+    assert "snooze" not in later and "nextEvent" not in later
+
+
+async def test_a_hostile_attachment_name_is_served_as_is(sb: Sandbox, api: httpx.AsyncClient):
+    cid = sb.state["sandboxNotes"]["attachmentConversation"]
+    threads = (await api.get(f"/v2/conversations/{cid}/threads")).json()["_embedded"]["threads"]
+    names = [a["filename"] for t in threads for a in t["_embedded"]["attachments"]]
+    assert "../../.bashrc\x1b[31m" in names

@@ -91,7 +91,8 @@ def render_conversation(
     out["cc"] = conv["cc"]
     out["bcc"] = conv["bcc"]
     out["primaryCustomer"] = conv["primaryCustomer"]
-    if conv.get("snooze"):
+    # A snooze whose time has passed has woken the conversation (the sandbox's clock decides).
+    if conv.get("snooze") and conv["snooze"]["snoozedUntil"] > api.now:
         out["snooze"] = conv["snooze"]
         out["nextEvent"] = {
             "time": conv["snooze"]["snoozedUntil"],
