@@ -396,12 +396,14 @@ async def test_a_hostile_attachment_name_stays_in_the_download_folder(
     (hostile,) = [
         a for _tid, a in session.conversation_attachments(cid) if "bashrc" in (a.filename or "")
     ]
-    target = tmp_path / "downloads"
+    root = tmp_path / "jail"
+    target = root / "downloads"
     saved = await session.download_attachment(cid, hostile, target)
     assert saved.parent == target
     assert "/" not in saved.name and ".." not in saved.name and "\x1b" not in saved.name
     assert saved.read_bytes() == b"echo pwned\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["downloads"]
+    assert [p.name for p in root.iterdir()] == ["downloads"]
+    assert not (tmp_path / ".bashrc").exists()
 
 
 async def test_download_dir_defaults_to_the_setting(make_session: Any, tmp_path: Path) -> None:
