@@ -567,6 +567,10 @@ class Delete(Action):
     async def send(self, client: HelpScoutClient) -> Any:
         return await client.delete_conversation(self.conversation_id)
 
+    def retarget(self, old_id: int, new_id: int, number: int | None = None) -> Action:
+        """Never follows a merge: deleting the survivor would delete more than was asked."""
+        return self
+
 
 @dataclass(frozen=True)
 class CreateConversation(Action):

@@ -362,8 +362,13 @@ class Worker:
             if isinstance(action, Delete) and was_attempted:
                 # An earlier attempt deleted it and the answer was lost.
                 self._succeed(entry, None)
-            elif await self._follow_merge(entry, exc):
+            elif (merged_into := await self._follow_merge(entry, exc)) is True:
                 pass  # still queued, now aimed at the survivor: the next round sends it
+            elif merged_into:
+                self._fail(
+                    entry,
+                    f"it was merged into conversation {merged_into}, so it was left as it is.",
+                )
             else:
                 self._fail(entry, str(exc))
             return
@@ -376,11 +381,12 @@ class Worker:
 
     # --- merged conversations ---------------------------------------------------------
 
-    async def _follow_merge(self, entry: _Entry, exc: NotFound) -> bool:
+    async def _follow_merge(self, entry: _Entry, exc: NotFound) -> bool | int | None:
         """A 404 on a write: if the conversation was merged, re-aim every queued action.
 
         The 404 means nothing was applied, so sending the same action to the survivor is
-        still exactly once. Returns whether the entry stays queued.
+        still exactly once. True: the entry stays queued (re-aimed); an id: it was merged
+        there but this action does not follow (a delete); None/False: not a merge.
         """
         old_id = entry.action.conversation_id
         if old_id is None:
@@ -400,7 +406,9 @@ class Worker:
             self.on_merged(old_id, new_id)
         else:
             self.retarget(old_id, new_id)
-        return entry in self._entries and entry.action.conversation_id == new_id
+        if entry in self._entries and entry.action.conversation_id == new_id:
+            return True
+        return new_id
 
     def retarget(self, old_id: int, new_id: int, number: int | None = None) -> int:
         """Aim queued actions about ``old_id`` at ``new_id``; each keeps its id, and its

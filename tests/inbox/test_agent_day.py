@@ -409,3 +409,32 @@ async def test_a_hostile_attachment_name_stays_in_the_download_folder(
 async def test_download_dir_defaults_to_the_setting(make_session: Any, tmp_path: Path) -> None:
     session, _ = await make_session(download_dir=str(tmp_path / "here"))
     assert session.download_dir == tmp_path / "here"
+
+
+async def test_a_delete_does_not_follow_a_merge(session_and_events: Any, sb: Any) -> None:
+    from hsinbox.inbox.actions import Delete
+
+    session, events = session_and_events
+    convs = await support_view(session)
+    old, new = convs[0], convs[1]
+    sb.merge(old.id, new.id)
+    start = len(sb.requests)
+    session.submit(Delete.of(old))
+    await session.drain()
+    assert [r.method for r in writes(sb, start)] == ["DELETE"]
+    assert sb.conversation(new.id)
+    (failed,) = events.of(ActionFailed)
+    assert failed.reason == f"it was merged into conversation {new.id}, so it was left as it is."
+
+
+async def test_read_only_sends_no_agent_day_write(make_session: Any, sb: Any) -> None:
+    session, events = await make_session(read_only=True)
+    conv = (await support_view(session))[0]
+    (flow, _other) = await session.workflows(SUPPORT)
+    start = len(sb.requests)
+    session.snooze([conv], sb.now + timedelta(hours=3))
+    session.run_workflow(flow, [conv])
+    session.submit(SetSubject.of(conv, "x"))
+    await session.drain()
+    assert writes(sb, start) == []
+    assert len(events.of(ActionFailed)) == 3
