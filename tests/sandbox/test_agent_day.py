@@ -313,3 +313,16 @@ async def test_a_hostile_attachment_name_is_served_as_is(sb: Sandbox, api: httpx
     threads = (await api.get(f"/v2/conversations/{cid}/threads")).json()["_embedded"]["threads"]
     names = [a["filename"] for t in threads for a in t["_embedded"]["attachments"]]
     assert "../../.bashrc\x1b[31m" in names
+
+
+async def test_merge_over_the_control_endpoint(sb: Sandbox, api: httpx.AsyncClient) -> None:
+    a = an_active(sb)
+    b = next(
+        c for c in sb.state["conversations"] if c["id"] != a["id"] and c["mailboxId"] == SUPPORT
+    )
+    r = await api.post("/_sandbox/merge", json={"from": a["id"], "into": b["id"]})
+    assert r.status_code == 204
+    assert (await api.get(f"/v2/conversations/{a['id']}")).status_code == 301
+    again = await api.post("/_sandbox/merge", json={"from": a["id"], "into": b["id"]})
+    assert again.status_code == 404
+    assert (await api.post("/_sandbox/merge", json={"from": "x"})).status_code == 400
