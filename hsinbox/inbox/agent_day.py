@@ -287,18 +287,16 @@ class AgentDaySession:
             self._emit(MergedConversation(old_id, new_id, old_number, None))
 
     async def _finish_merge(self: InboxSession, old_id: int, new_id: int, old_number: Any) -> None:
-        survivor = self.store.get(new_id)
-        if survivor is None or survivor.number is None or survivor.number == old_number:
-            try:
-                survivor = await self._read(self.client.get_conversation(new_id))
-            except HelpScoutError:
-                survivor = None
-            if survivor is not None:
-                self.store.put_many([survivor])
-                self.worker.reapply_pending()
-                number = survivor.number
-                if number is not None:
-                    self.worker.retarget(new_id, new_id, number)
+        """Read the survivor once (its threads and count now include the merged ones)."""
+        try:
+            survivor = await self._read(self.client.get_conversation(new_id))
+        except HelpScoutError:
+            survivor = self.store.get(new_id)
+        else:
+            self.store.put_many([survivor])
+            self.worker.reapply_pending()
+            if survivor.number is not None:
+                self.worker.retarget(new_id, new_id, survivor.number)
         new_number = survivor.number if survivor is not None else None
         self._emit(MergedConversation(old_id, new_id, old_number, new_number))
 
