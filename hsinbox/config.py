@@ -35,6 +35,7 @@ class Settings(BaseModel):
     editor: str | None = None
     cache: bool = True
     read_only: bool = False
+    download_dir: str | None = None
     keymap: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("keymap")
@@ -82,6 +83,9 @@ DEFAULT_CONFIG_TOML = """\
 
 # Disable every change (for training and shadowing).
 # read_only = false
+
+# Where `F` saves attachments; defaults to your Downloads folder.
+# download_dir = "~/Downloads"
 
 # Key overrides by action name; see the help screen (?) for the names.
 # [keymap]

@@ -38,6 +38,11 @@ def cache_dir() -> Path:
     return _ensure_dir(Path(platformdirs.user_cache_dir(APP, appauthor=False)))
 
 
+def downloads_dir() -> Path:
+    """Where downloaded attachments go unless ``download_dir`` says otherwise."""
+    return Path(platformdirs.user_downloads_dir())
+
+
 def write_private(path: Path, data: str | bytes) -> None:
     """Write a file readable by its owner only, atomically (temp file + rename)."""
     _ensure_dir(path.parent)

@@ -7,6 +7,7 @@ from hsinbox.helpscout.auth import AppCredentials, CallbackServer
 from hsinbox.helpscout.client import HelpScoutClient, customer_patch, format_datetime
 from hsinbox.helpscout.errors import (
     AuthError,
+    ConversationMerged,
     FieldError,
     HelpScoutError,
     InvalidResponse,
@@ -31,6 +32,7 @@ __all__ = [
     "AppCredentials",
     "AuthError",
     "CallbackServer",
+    "ConversationMerged",
     "FieldError",
     "FileTokenStore",
     "HelpScoutClient",

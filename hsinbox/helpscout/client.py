@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from hsinbox.helpscout.agent_day import AgentDayMixin
 from hsinbox.helpscout.auth import (
     USER_AGENT,
     AppCredentials,
@@ -50,6 +51,7 @@ from hsinbox.helpscout.models import (
     Customer,
     Folder,
     Mailbox,
+    NewAttachment,
     NewConversation,
     Page,
     PageInfo,
@@ -251,7 +253,7 @@ def _prepared_tls() -> ssl.SSLContext | bool:
     return future.result() if future is not None else True
 
 
-class HelpScoutClient:
+class HelpScoutClient(AgentDayMixin):
     """Talks to one Help Scout account. Use ``async with`` or ``await aclose()``."""
 
     def __init__(
@@ -278,6 +280,9 @@ class HelpScoutClient:
         self.on_rate_limit = on_rate_limit
         self.rate_limit_remaining: int | None = None
         self.rate_limit_limit: int | None = None
+        # Merges learned from a 301 (old id -> survivor); on_merged(old, new) hears each once.
+        self.merged: dict[int, int] = {}
+        self.on_merged: Callable[[int, int], Any] | None = None
         self._sleep = sleep
         self._host = urlsplit(self.base_url).netloc
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -416,8 +421,10 @@ class HelpScoutClient:
         params: dict[str, Any] | None = None,
         json_body: Any = None,
         content_type: str = "application/json",
+        follow_redirects: bool | None = None,
     ) -> httpx.Response:
         is_write = method != "GET"
+        follow = (not is_write) if follow_redirects is None else follow_redirects
         url = self.base_url + path
         query = {k: v for k, v in (params or {}).items() if v is not None}
         content = None if json_body is None else json.dumps(json_body).encode("utf-8")
@@ -436,7 +443,7 @@ class HelpScoutClient:
                     params=query or None,
                     content=content,
                     headers=headers,
-                    follow_redirects=not is_write,
+                    follow_redirects=follow,
                 )
             except httpx.TransportError as exc:
                 reason = f"{type(exc).__name__} talking to {self._host}"
@@ -477,6 +484,8 @@ class HelpScoutClient:
                     continue
             if status >= 400:
                 raise error_from_response(response)
+            if status >= 300 and not follow and status in (301, 302, 307, 308):
+                return response  # the caller asked to see the redirect itself
             if status >= 300:
                 raise ServerError(f"unexpected redirect (HTTP {status})", status=status)
             return response
@@ -547,7 +556,7 @@ class HelpScoutClient:
         *,
         content_type: str = "application/json",
     ) -> httpx.Response:
-        return await self._request(method, path, json_body=body, content_type=content_type)
+        return await self._conversation_write(method, path, body, content_type=content_type)
 
     # --- reads ---------------------------------------------------------------------
 
@@ -621,10 +630,10 @@ class HelpScoutClient:
     async def get_conversation(
         self, conversation_id: int, *, embed_threads: bool = False
     ) -> Conversation:
+        """A merged-away id answers 301: the survivor is returned (its ``id`` differs) and the
+        merge is recorded in ``merged`` / told to ``on_merged``."""
         params = {"embed": "threads"} if embed_threads else None
-        return await self._get_model(
-            Conversation, f"/v2/conversations/{int(conversation_id)}", params
-        )
+        return await self._get_conversation_following(conversation_id, params)
 
     async def list_threads(self, conversation_id: int) -> list[Thread]:
         """Every thread, oldest first (Help Scout pages them newest first)."""
@@ -654,8 +663,11 @@ class HelpScoutClient:
         status: str | None = None,
         draft: bool = False,
         user_id: int | None = None,
+        attachments: Sequence[NewAttachment] = (),
     ) -> int:
         body: dict[str, Any] = {"customer": {"id": int(customer_id)}, "text": text}
+        if attachments:
+            body["attachments"] = [a.to_json() for a in attachments]
         if cc:
             body["cc"] = list(cc)
         if bcc:
@@ -678,8 +690,18 @@ class HelpScoutClient:
             raise ValueError(f"Conversation {conversation.id} has no primary customer to reply to.")
         return await self.reply(conversation.id, text, customer_id=customer.id, **options)
 
-    async def add_note(self, conversation_id: int, text: str, *, status: str | None = None) -> int:
+    async def add_note(
+        self,
+        conversation_id: int,
+        text: str,
+        *,
+        status: str | None = None,
+        attachments: Sequence[NewAttachment] = (),
+    ) -> int:
+        """Attachments go inline in the same request: a note with files is one request."""
         body: dict[str, Any] = {"text": text}
+        if attachments:
+            body["attachments"] = [a.to_json() for a in attachments]
         if status:
             body["status"] = status
         response = await self._write(

@@ -215,3 +215,18 @@ def error_from_response(response: httpx.Response) -> HelpScoutError:
     if cls is HelpScoutError:
         message = f"HTTP {status}, {message}" if message else f"HTTP {status}"
     return cls(message, status=status, errors=errors, log_ref=log_ref)
+
+
+class ConversationMerged(NotFound):
+    """The conversation was merged into another: Help Scout answers its old id with a 301
+    (reads) or a 404 (writes). ``new_id`` is the survivor; ``None`` when it is not known."""
+
+    def __init__(self, old_id: int, new_id: int | None, *, status: int | None = 404) -> None:
+        super().__init__(f"conversation {old_id} was merged", status=status)
+        self.old_id = old_id
+        self.new_id = new_id
+
+    def __str__(self) -> str:
+        if self.new_id is None:
+            return f"Conversation {self.old_id} was merged into another conversation."
+        return f"Conversation {self.old_id} was merged into conversation {self.new_id}."

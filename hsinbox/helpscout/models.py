@@ -7,6 +7,7 @@ that is not an id has a default, so a surprise in a payload never stops the app.
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -172,6 +173,15 @@ class Thread(HSModel):
         return self.state == "draft"
 
 
+class Snooze(HSModel):
+    """How a snoozed conversation is shown: an undocumented ``snooze`` object (sandbox's
+    choice), read also from ``nextEvent`` of type ``snooze``."""
+
+    snoozed_until: datetime | None = None
+    unsnooze_on_customer_reply: bool | None = None
+    snoozed_by: int | None = None
+
+
 class Conversation(HSModel):
     id: int
     number: int | None = None
@@ -196,6 +206,7 @@ class Conversation(HSModel):
     bcc: list[str] = Field(default_factory=list)
     primary_customer: PersonRef | None = None
     custom_fields: list[CustomField] = Field(default_factory=list)
+    snooze: Snooze | None = None
     embedded_threads: list[Thread] = Field(default_factory=list, exclude=True)
 
     @model_validator(mode="before")
@@ -214,6 +225,17 @@ class Conversation(HSModel):
         for key in ("tags", "cc", "bcc", "customFields"):
             if key in fixed and fixed[key] is None:
                 fixed[key] = []
+        event = fixed.get("nextEvent")
+        if (
+            not fixed.get("snooze")
+            and isinstance(event, dict)
+            and event.get("eventType") == "snooze"
+        ):
+            fixed["snooze"] = {
+                "snoozedUntil": event.get("time"),
+                "unsnoozeOnCustomerReply": event.get("cancelOnCustomerReply"),
+                "snoozedBy": event.get("userId"),
+            }
         return fixed
 
     @property
@@ -322,13 +344,61 @@ class Customer(HSModel):
         return _join_name(self.first_name, self.last_name)
 
 
+class FieldOption(HSModel):
+    """One choice of a dropdown custom field; a conversation stores its ``id`` as the value."""
+
+    id: int
+    order: int | None = None
+    label: str = ""
+
+
 class MailboxField(HSModel):
+    """A custom field a mailbox defines (``GET /v2/mailboxes/{id}/fields``).
+
+    ``type`` is ``singleline``, ``multiline``, ``number``, ``date`` or ``dropdown``; an
+    unknown type is kept and edited as text.
+    """
+
     id: int
     name: str | None = None
     type: str | None = None
     order: int | None = None
     required: bool | None = None
-    options: list[dict[str, Any]] = Field(default_factory=list)
+    options: list[FieldOption] = Field(default_factory=list)
+
+    def option(self, value: Any) -> FieldOption | None:
+        """The dropdown option a stored value (an option id, maybe as text) names."""
+        return next((o for o in self.options if str(o.id) == str(value)), None)
+
+
+CustomFieldDefinition = MailboxField
+
+
+class SavedReplySummary(HSModel):
+    """A saved reply in the mailbox's list: no text, only a plain preview."""
+
+    id: int
+    name: str = ""
+    preview: str | None = None
+
+
+class SavedReply(HSModel):
+    """One saved reply; ``text`` is HTML with ``{%...%}`` variables left unfilled."""
+
+    id: int
+    name: str = ""
+    text: str = ""
+
+
+class Workflow(HSModel):
+    id: int
+    mailbox_id: int | None = None
+    type: str | None = None
+    status: str | None = None
+    order: int | None = None
+    name: str = ""
+    created_at: datetime | None = None
+    modified_at: datetime | None = None
 
 
 class Token(BaseModel):
@@ -370,6 +440,39 @@ class NewThread(HSModel):
     text: str
     customer: dict[str, Any] | None = None
     draft: bool | None = None
+
+
+class NewAttachment(BaseModel):
+    """A file sent inline with a reply or note: ``{fileName, mimeType, data}``.
+
+    ``data`` is kept base64-encoded (as it is sent) so the outbox journal can hold it as
+    JSON; ``of()`` builds one from raw bytes.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    file_name: str
+    mime_type: str
+    data: str
+
+    @classmethod
+    def of(cls, file_name: str, mime_type: str, raw: bytes) -> NewAttachment:
+        return cls(
+            file_name=file_name, mime_type=mime_type, data=base64.b64encode(raw).decode("ascii")
+        )
+
+    @property
+    def raw(self) -> bytes:
+        return base64.b64decode(self.data)
+
+    @property
+    def size(self) -> int:
+        """Decoded size in bytes, without decoding."""
+        padding = self.data[-2:].count("=")
+        return len(self.data) * 3 // 4 - padding
+
+    def to_json(self) -> dict[str, Any]:
+        return {"fileName": self.file_name, "mimeType": self.mime_type, "data": self.data}
 
 
 class NewConversation(HSModel):

@@ -20,9 +20,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, get_type_hints
 from pydantic import BaseModel, TypeAdapter
 
 from hsinbox.helpscout.models import (
+    Attachment,
     Conversation,
     ConversationTag,
     Customer,
+    NewAttachment,
     NewConversation,
     PersonRef,
     Thread,
@@ -139,6 +141,17 @@ class Action:
         """For ``creates`` actions after an unknown outcome: the id if it already exists."""
         return None
 
+    def retarget(self, old_id: int, new_id: int, number: int | None = None) -> Action:
+        """The same action (same id: the journal replaces it) aimed at the conversation
+        ``old_id`` was merged into; ``self`` when it is about another conversation."""
+        if getattr(self, "conversation_id", None) != old_id:
+            return self
+        changes: dict[str, Any] = {"conversation_id": new_id, "number": number}
+        key = getattr(self, "draft_key", None)
+        if key and key.startswith(f"{old_id}:"):
+            changes["draft_key"] = f"{new_id}:{key.split(':', 1)[1]}"
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
     # --- journal ---------------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
@@ -153,6 +166,8 @@ def _encode(value: Any) -> Any:
         return value.to_json()
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json", by_alias=True)
+    if isinstance(value, datetime):
+        return value.isoformat()
     if isinstance(value, tuple | list):
         return [_encode(v) for v in value]
     if isinstance(value, dict):
@@ -216,6 +231,12 @@ class _ThreadAction(Action):
 
     def apply(self, store: Store) -> None:
         thread = store.add_pending_thread(self.conversation_id, self.thread_type, self.text_html)
+        files: tuple[NewAttachment, ...] = getattr(self, "attachments", ())
+        if files:
+            shown = [
+                Attachment(filename=a.file_name, mime_type=a.mime_type, size=a.size) for a in files
+            ]
+            store.set_pending_attachments(self.conversation_id, thread.id, shown)
         store.stash(f"thread:{self.id}", thread.id)
         self.reapply(store)
 
@@ -274,6 +295,8 @@ class Reply(_ThreadAction):
     id: str = field(default_factory=new_id, kw_only=True)
     number: int | None = field(default=None, kw_only=True)
     draft_key: str | None = field(default=None, kw_only=True)
+    # The bytes travel with the action (and its journal line): what was attached is sent.
+    attachments: tuple[NewAttachment, ...] = field(default=(), kw_only=True)
 
     thread_type: ClassVar[str] = "message"
 
@@ -299,6 +322,7 @@ class Reply(_ThreadAction):
             bcc=list(self.bcc),
             status=self.status,
             draft=self.draft,
+            attachments=list(self.attachments),
         )
 
     def _matches(self, thread: Thread) -> bool:
@@ -315,6 +339,7 @@ class Note(_ThreadAction):
     id: str = field(default_factory=new_id, kw_only=True)
     number: int | None = field(default=None, kw_only=True)
     draft_key: str | None = field(default=None, kw_only=True)
+    attachments: tuple[NewAttachment, ...] = field(default=(), kw_only=True)
 
     thread_type: ClassVar[str] = "note"
     draft: ClassVar[bool] = False
@@ -326,7 +351,12 @@ class Note(_ThreadAction):
         return thread.type == "note"
 
     async def send(self, client: HelpScoutClient) -> Any:
-        return await client.add_note(self.conversation_id, self.text_html, status=self.status)
+        return await client.add_note(
+            self.conversation_id,
+            self.text_html,
+            status=self.status,
+            attachments=list(self.attachments),
+        )
 
 
 @dataclass(frozen=True)
@@ -537,6 +567,10 @@ class Delete(Action):
     async def send(self, client: HelpScoutClient) -> Any:
         return await client.delete_conversation(self.conversation_id)
 
+    def retarget(self, old_id: int, new_id: int, number: int | None = None) -> Action:
+        """Never follows a merge: deleting the survivor would delete more than was asked."""
+        return self
+
 
 @dataclass(frozen=True)
 class CreateConversation(Action):
@@ -706,3 +740,7 @@ class Bulk(Action):
 
 def _count(n: int) -> str:
     return f"{n} conversation" if n == 1 else f"{n} conversations"
+
+
+# The agent-day actions live in their own module; importing it registers them for the journal.
+from hsinbox.inbox import agent_actions as _agent_actions  # noqa: E402, F401

@@ -106,6 +106,29 @@ class BulkFinished:
         return self.summary
 
 
+@dataclass(frozen=True)
+class MergedConversation:
+    """Help Scout merged a conversation into another; everything local followed it."""
+
+    old_id: int
+    new_id: int
+    old_number: int | None = None
+    new_number: int | None = None
+
+    @property
+    def message(self) -> str:
+        return (
+            f"#{self.old_number or self.old_id} was merged into #{self.new_number or self.new_id}."
+        )
+
+
+@dataclass(frozen=True)
+class ConversationsRefreshed:
+    """Fresh copies of these conversations are in the store (e.g. after a workflow ran)."""
+
+    ids: tuple[int, ...]
+
+
 Event = (
     ActionApplied
     | ActionConfirmed
@@ -116,4 +139,6 @@ Event = (
     | RateLimitWait
     | AuthRequired
     | BulkFinished
+    | MergedConversation
+    | ConversationsRefreshed
 )

@@ -24,6 +24,7 @@ from hsinbox.helpscout.models import (
     User,
 )
 from hsinbox.inbox.actions import Action, Bulk, Delete, Reply
+from hsinbox.inbox.agent_day import AgentDaySession
 from hsinbox.inbox.cache import Cache, ViewState
 from hsinbox.inbox.drafts import DraftStore
 from hsinbox.inbox.events import (
@@ -112,7 +113,7 @@ def _in_status_view(view: View, conversation: Conversation) -> bool:
     return conversation.status in _STATUSES.get(view.api_status, {view.api_status})
 
 
-class InboxSession:
+class InboxSession(AgentDaySession):
     """The agent's session: who they are, what they see, and the outbox."""
 
     def __init__(
@@ -163,6 +164,7 @@ class InboxSession:
         self._closed = False
         self._account_fetch: asyncio.Task[_Account] | None = None
         self._first_lists: dict[str, tuple[dict[str, Any], asyncio.Task[list[Conversation]]]] = {}
+        self._agent_day_init()
 
     # --- events ----------------------------------------------------------------------
 
@@ -179,6 +181,7 @@ class InboxSession:
     def _emit(self, event: Event) -> None:
         self._settle_draft(event)
         self._note_for_cache(event)
+        self._agent_day_event(event)
         for callback in list(self._subscribers):
             try:
                 callback(event)
@@ -906,6 +909,7 @@ class InboxSession:
         for task in list(self._prefetches.values()):
             task.cancel()
         self._prefetches.clear()
+        self._agent_day_close()
         await self.worker.close()
         self._journal.close()
         self._save_cache()

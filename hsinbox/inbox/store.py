@@ -10,7 +10,7 @@ import itertools
 from datetime import UTC, datetime
 from typing import Any
 
-from hsinbox.helpscout.models import Conversation, Customer, PersonRef, Thread
+from hsinbox.helpscout.models import Attachment, Conversation, Customer, PersonRef, Thread
 from hsinbox.inbox.view import View
 
 _MISSING = object()
@@ -161,6 +161,39 @@ class Store:
         self.pending_threads.setdefault(conversation_id, []).append(thread)
         self._changed()
         return thread
+
+    def set_pending_attachments(
+        self, conversation_id: int, thread_id: int, attachments: list[Attachment]
+    ) -> None:
+        """Show the files a pending reply or note carries (name, type, size)."""
+        pending = self.pending_threads.get(conversation_id, [])
+        for i, thread in enumerate(pending):
+            if thread.id == thread_id:
+                pending[i] = thread.model_copy(update={"attachments": list(attachments)})
+                self._changed()
+                return
+
+    def move_conversation(self, old_id: int, new_id: int, survivor: Conversation | None) -> None:
+        """Follow a merge: ``old_id``'s rows, threads still being sent and list places go to
+        ``new_id`` (``survivor`` when known, else a copy of the old one under the new id)."""
+        old = self.conversations.pop(old_id, None)
+        if survivor is not None:
+            self.conversations[new_id] = survivor
+        elif new_id not in self.conversations and old is not None:
+            self.conversations[new_id] = old.model_copy(update={"id": new_id})
+        self.threads.pop(old_id, None)
+        self.threads.pop(new_id, None)  # the survivor's threads now include the old ones
+        moved = self.pending_threads.pop(old_id, [])
+        if moved:
+            self.pending_threads.setdefault(new_id, []).extend(moved)
+        for ids in self.views.values():
+            if old_id in ids:
+                at = ids.index(old_id)
+                if new_id in ids:
+                    ids.remove(old_id)
+                else:
+                    ids[at] = new_id
+        self._changed()
 
     def remove_pending_thread(self, conversation_id: int, thread_id: int) -> Thread | None:
         pending = self.pending_threads.get(conversation_id, [])

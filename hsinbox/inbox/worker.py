@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from hsinbox.helpscout.errors import (
     AuthError,
+    ConversationMerged,
     HelpScoutError,
     InvalidResponse,
     NetworkError,
@@ -109,6 +110,9 @@ class Worker:
         self._kick = asyncio.Event()
         self._settled = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # Told (old id, new id) when a send learns that its conversation was merged; the
+        # session moves the cache and drafts and calls ``retarget``. None: retarget only.
+        self.on_merged: Callable[[int, int], None] | None = None
 
     # --- what the session sees -------------------------------------------------------
 
@@ -358,6 +362,13 @@ class Worker:
             if isinstance(action, Delete) and was_attempted:
                 # An earlier attempt deleted it and the answer was lost.
                 self._succeed(entry, None)
+            elif (merged_into := await self._follow_merge(entry, exc)) is True:
+                pass  # still queued, now aimed at the survivor: the next round sends it
+            elif merged_into:
+                self._fail(
+                    entry,
+                    f"it was merged into conversation {merged_into}, so it was left as it is.",
+                )
             else:
                 self._fail(entry, str(exc))
             return
@@ -367,6 +378,60 @@ class Worker:
         finally:
             self._in_flight = None
         self._succeed(entry, result)
+
+    # --- merged conversations ---------------------------------------------------------
+
+    async def _follow_merge(self, entry: _Entry, exc: NotFound) -> bool | int | None:
+        """A 404 on a write: if the conversation was merged, re-aim every queued action.
+
+        The 404 means nothing was applied, so sending the same action to the survivor is
+        still exactly once. True: the entry stays queued (re-aimed); an id: it was merged
+        there but this action does not follow (a delete); None/False: not a merge.
+        """
+        old_id = entry.action.conversation_id
+        if old_id is None:
+            return False
+        new_id = exc.new_id if isinstance(exc, ConversationMerged) else None
+        if new_id is None:
+            survivor_of = getattr(self.client, "survivor_of", None)
+            if survivor_of is None:
+                return False
+            try:
+                new_id = await survivor_of(old_id)
+            except HelpScoutError:
+                return False
+        if new_id is None or new_id == old_id:
+            return False
+        if self.on_merged is not None:
+            self.on_merged(old_id, new_id)
+        else:
+            self.retarget(old_id, new_id)
+        if entry in self._entries and entry.action.conversation_id == new_id:
+            return True
+        return new_id
+
+    def retarget(self, old_id: int, new_id: int, number: int | None = None) -> int:
+        """Aim queued actions about ``old_id`` at ``new_id``; each keeps its id, and its
+        journal record is replaced in one appended line. Returns how many moved."""
+        moved = 0
+        for entry in self._entries:
+            action = entry.action.retarget(old_id, new_id, number)
+            if action is entry.action:
+                continue
+            self.journal.submit(
+                action,
+                entry.submitted_at,
+                known_ids=entry.known_ids,
+                bulk_id=entry.bulk_id,
+            )
+            if entry.maybe_sent:
+                self.journal.attempt(action.id)  # a restart must check, not blindly resend
+            entry.action = action
+            moved += 1
+        if moved:
+            self._queue_changed()
+            self._wake.set()
+        return moved
 
     # --- outcomes --------------------------------------------------------------------
 

@@ -392,6 +392,13 @@ class Sandbox:
     def customer(self, customer_id: int) -> dict[str, Any]:
         return self.api.customers[customer_id]
 
+    def merge(self, old_id: int, into_id: int) -> None:
+        """Merge one conversation into another, as an agent would in Help Scout's web app."""
+        from hsinbox.sandbox.routes.merges import merge
+
+        with self._lock:
+            merge(self.api, old_id, into_id)
+
     def state_dump(self) -> str:
         """The state as JSON, as ``/_sandbox/state`` shows it: tokens and codes left out."""
         with self._lock:

@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hsinbox.sandbox.refs import customer_ref, user_ref
+from hsinbox.sandbox.seed_agent_day import add_agent_day
 from hsinbox.sandbox.util import html_to_preview, iso, slugify
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: the agent-day data (seed_agent_day)
 SEED = 20261126
 ME_ID = 431001
 COMPANY_ID = 77120
@@ -1075,6 +1076,7 @@ class _Builder:
             "entry": self.next_entry + 1,
             "tag": max(t["id"] for t in self.state["tags"]) + 1,
         }
+        add_agent_day(self.state)
         return self.state
 
 

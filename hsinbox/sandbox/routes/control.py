@@ -1,4 +1,4 @@
-"""The sandbox's own ``/_sandbox/*`` endpoints: dump state, the request log, reset, faults.
+"""The sandbox's own ``/_sandbox/*`` endpoints: state, the request log, reset, merge, faults.
 
 Not Help Scout's: no token, no rate-limit cost, never recorded in ``sb.requests``.
 """
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from hsinbox.sandbox.util import PLAIN_JSON, VND_ERROR, error_body, json_response
+from hsinbox.sandbox.util import PLAIN_JSON, VND_ERROR, ApiError, error_body, json_response
 
 if TYPE_CHECKING:
     from hsinbox.sandbox.core import Sandbox
@@ -58,4 +58,14 @@ def control(sb: Sandbox, request: httpx.Request, body: bytes) -> httpx.Response:
         except (ValueError, TypeError, re.error) as exc:
             return json_response(400, {"message": f"Bad fault: {exc}"}, PLAIN_JSON)
         return _faults(sb)
+    if path == "/_sandbox/merge" and method == "POST":
+        # {"from": oldId, "into": newId}: merge as an agent would in the web app.
+        try:
+            spec = json.loads(body or b"{}")
+            sb.merge(int(spec["from"]), int(spec["into"]))
+        except (ValueError, TypeError, KeyError) as exc:
+            return json_response(400, {"message": f"Bad merge: {exc}"}, PLAIN_JSON)
+        except ApiError as exc:
+            return json_response(exc.status, error_body(exc.status, exc.message, []), VND_ERROR)
+        return httpx.Response(204)
     return json_response(404, error_body(404, "Not found", []), VND_ERROR)

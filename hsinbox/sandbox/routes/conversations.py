@@ -24,6 +24,7 @@ from hsinbox.sandbox.routes.checks import (
 )
 from hsinbox.sandbox.routes.customers import find_or_create_customer
 from hsinbox.sandbox.routes.mailboxes import folder_id_of
+from hsinbox.sandbox.routes.merges import redirect
 from hsinbox.sandbox.routes.request import Req, Route
 from hsinbox.sandbox.routes.responses import created
 from hsinbox.sandbox.routes.tags import conversation_tags
@@ -90,7 +91,8 @@ def render_conversation(
     out["cc"] = conv["cc"]
     out["bcc"] = conv["bcc"]
     out["primaryCustomer"] = conv["primaryCustomer"]
-    if conv.get("snooze"):
+    # A snooze whose time has passed has woken the conversation (the sandbox's clock decides).
+    if conv.get("snooze") and conv["snooze"]["snoozedUntil"] > api.now:
         out["snooze"] = conv["snooze"]
         out["nextEvent"] = {
             "time": conv["snooze"]["snoozedUntil"],
@@ -125,6 +127,9 @@ def render_conversation(
 
 
 def get_conversation(api: Api, req: Req) -> httpx.Response:
+    moved = redirect(api, req)
+    if moved is not None:
+        return moved
     conv = api.conversation(req)
     embed = "threads" in req.query.get("embed", "").split(",")
     return json_response(200, render_conversation(api, req, conv, embed_threads=embed))
@@ -419,6 +424,12 @@ def put_snooze(api: Api, req: Req) -> httpx.Response:
     if until <= api.sb.now:
         raise bad_request(
             FieldProblem("snoozedUntil", "must be in the future", body["snoozedUntil"], "Future")
+        )
+    if until.year >= 2100:
+        raise bad_request(
+            FieldProblem(
+                "snoozedUntil", "must be before 2100-01-01", body["snoozedUntil"], "Invalid"
+            )
         )
     unsnooze = body.get("unsnoozeOnCustomerReply", False)
     if not isinstance(unsnooze, bool):

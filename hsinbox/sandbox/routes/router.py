@@ -8,14 +8,18 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from hsinbox.sandbox.routes import (
+    attachments,
     conversation_list,
     conversations,
+    custom_fields,
     customers,
     mailboxes,
     oauth,
+    saved_replies,
     tags,
     threads,
     users,
+    workflows,
 )
 from hsinbox.sandbox.routes.checks import found
 from hsinbox.sandbox.routes.request import Req
@@ -33,6 +37,10 @@ RESOURCES = (
     conversations,
     threads,
     customers,
+    saved_replies,
+    custom_fields,
+    workflows,
+    attachments,
 )
 
 

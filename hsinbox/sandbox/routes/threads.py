@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from hsinbox.sandbox.refs import customer_ref, user_ref
+from hsinbox.sandbox.routes.attachments import parse_new_attachments, store_attachments
 from hsinbox.sandbox.routes.checks import (
     email_list,
     known_id,
@@ -202,6 +203,7 @@ def reply(api: Api, req: Req) -> httpx.Response:
         assignee = known_id(body["assignTo"], api.users, "assignTo", problems)
     cc = email_list(body.get("cc"), "cc", problems)
     bcc = email_list(body.get("bcc"), "bcc", problems)
+    uploads = parse_new_attachments(body.get("attachments"), problems)
     require(problems)
     assert text is not None and customer is not None
     _check_capacity(api, conv)
@@ -218,6 +220,7 @@ def reply(api: Api, req: Req) -> httpx.Response:
         cc=cc,
         bcc=bcc,
     )
+    store_attachments(api, thread, uploads)
     if not draft:
         set_status(api, conv, new_status, user)
         if assignee is not None:
@@ -237,6 +240,7 @@ def note(api: Api, req: Req) -> httpx.Response:
     if body.get("status") is not None:
         status = status_value(body["status"], "status", problems)
     user = _acting_user(api, req, body, problems)
+    uploads = parse_new_attachments(body.get("attachments"), problems)
     require(problems)
     _check_capacity(api, conv)
     cust = api.customers.get(conv["primaryCustomer"]["id"])
@@ -251,6 +255,7 @@ def note(api: Api, req: Req) -> httpx.Response:
         customer=cust,
         status=status if status and status != conv["status"] else "nochange",
     )
+    store_attachments(api, thread, uploads)
     if status:
         set_status(api, conv, status, user)
     conv["userUpdatedAt"] = api.now
