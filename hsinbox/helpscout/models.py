@@ -7,6 +7,7 @@ that is not an id has a default, so a surprise in a payload never stops the app.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -360,6 +361,22 @@ class Page(BaseModel, Generic[T]):
 
     items: list[T]
     info: PageInfo
+
+
+def unique_items(pages: Iterable[Page[T]]) -> list[T]:
+    """The items of several pages in order, each id once: rows can shift between pages
+    while they are read, and the first copy wins."""
+    items: list[T] = []
+    seen: set[Any] = set()
+    for page in pages:
+        for item in page.items:
+            ident = getattr(item, "id", None)
+            if ident is not None:
+                if ident in seen:
+                    continue
+                seen.add(ident)
+            items.append(item)
+    return items
 
 
 # --- request bodies -------------------------------------------------------------------

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -18,10 +19,12 @@ from hsinbox.helpscout.models import (
     Customer,
     Folder,
     Mailbox,
+    Page,
     PersonRef,
     TagInfo,
     Thread,
     User,
+    unique_items,
 )
 from hsinbox.inbox.actions import Action, Bulk, Delete, Reply
 from hsinbox.inbox.cache import Cache, ViewState
@@ -298,30 +301,7 @@ class InboxSession:
     async def _first_list_pages(self, params: dict[str, Any]) -> list[Conversation]:
         """Every page of a list, pages 1 and 2 asked together (one request wasted when it
         fits one page, one round saved when it does not); the first copy of an id wins."""
-
-        async def page_two() -> Any:
-            try:
-                return await self.client.list_conversations(page=2, **params)
-            except HelpScoutError:
-                return None  # asked again below if the list has a second page after all
-
-        first, second = await asyncio.gather(
-            self.client.list_conversations(page=1, **params), page_two()
-        )
-        last = max(first.info.total_pages, 1)
-        pages = [first]
-        if last > 1:
-            pages.append(second or await self.client.list_conversations(page=2, **params))
-        if last > 2:
-            gate = asyncio.Semaphore(4)
-
-            async def fetch(number: int) -> Any:
-                async with gate:
-                    return await self.client.list_conversations(page=number, **params)
-
-            pages += await asyncio.gather(*(fetch(n) for n in range(3, last + 1)))
-        conversations = _unique(pages)
-        return conversations
+        return unique_items(await _collect(self.client.conversation_pages(ahead=1, **params)))
 
     def _take_first_list(self, view: View) -> asyncio.Task[list[Conversation]] | None:
         """The list asked for at start for this view (used once); any other is dropped."""
@@ -569,24 +549,10 @@ class InboxSession:
         self, params: dict[str, Any], since: datetime
     ) -> tuple[list[Conversation], int]:
         """Every conversation modified since ``since`` (page 1, then the rest at once)."""
-        first = await self._read(
-            self.client.list_conversations(page=1, modified_since=since, **params)
+        pages = await self._read(
+            _collect(self.client.conversation_pages(modified_since=since, **params))
         )
-        pages = [first]
-        if first.info.total_pages > 1:
-            gate = asyncio.Semaphore(4)
-
-            async def fetch(number: int) -> Any:
-                async with gate:
-                    return await self.client.list_conversations(
-                        page=number, modified_since=since, **params
-                    )
-
-            pages += await self._read(
-                asyncio.gather(*(fetch(n) for n in range(2, first.info.total_pages + 1)))
-            )
-        conversations = _unique(pages)
-        return conversations, len(pages)
+        return unique_items(pages), len(pages)
 
     async def sync_mailbox(
         self,
@@ -607,34 +573,18 @@ class InboxSession:
             "sort_field": "modifiedAt",
             "sort_order": "desc",
         }
-        first = await self._read(self.client.list_conversations(page=1, **params))
-        total = max(first.info.total_pages, 1)
-        done = 1
-        if on_progress is not None:
-            on_progress(done, total)
-        gate = asyncio.Semaphore(max(concurrency, 1))
-        slow = asyncio.Lock()
+        pages: list[Page[Conversation]] = []
 
-        async def fetch(number: int) -> Any:
-            nonlocal done
-            async with gate:
-                remaining = self.client.rate_limit_remaining
-                limit = self.client.rate_limit_limit or 400
-                if remaining is not None and remaining < max(2 * concurrency, limit // 10):
-                    async with slow:
-                        await self._sleep(60.0 / max(limit, 1))
-                        page = await self.client.list_conversations(page=number, **params)
-                else:
-                    page = await self.client.list_conversations(page=number, **params)
-            done += 1
-            if on_progress is not None:
-                on_progress(done, total)
-            return page
+        async def read() -> None:
+            pages_of = self.client.conversation_pages(concurrency=concurrency, paced=True, **params)
+            async with aclosing(pages_of) as stream:
+                async for page in stream:
+                    pages.append(page)
+                    if on_progress is not None:
+                        on_progress(len(pages), max(pages[0].info.total_pages, 1))
 
-        pages = [first]
-        if total > 1:
-            pages += await self._read(asyncio.gather(*(fetch(n) for n in range(2, total + 1))))
-        conversations = _unique(pages)
+        await self._read(read())
+        conversations = unique_items(pages)
         self.store.put_many(conversations)
         self.worker.reapply_pending()
         if self.cache is not None:
@@ -924,13 +874,7 @@ class InboxSession:
         self.cache.put_conversations([known[i] for i in self._unsaved if i in known])
 
 
-def _unique(pages: list[Any]) -> list[Conversation]:
-    """Conversations of several pages in order, each once (a row can shift between pages)."""
-    seen: set[int] = set()
-    conversations: list[Conversation] = []
-    for page in pages:
-        for conversation in page.items:
-            if conversation.id not in seen:
-                seen.add(conversation.id)
-                conversations.append(conversation)
-    return conversations
+async def _collect(pages: AsyncIterator[Page[Conversation]]) -> list[Page[Conversation]]:
+    """Every page of a stream (closed at once if one fails, so none stays in flight)."""
+    async with aclosing(pages) as stream:
+        return [page async for page in stream]
