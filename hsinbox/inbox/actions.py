@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import html
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +26,7 @@ from hsinbox.helpscout.models import (
     Thread,
     User,
 )
+from hsinbox.inbox.text import html_to_plain
 
 if TYPE_CHECKING:
     from hsinbox.helpscout.client import HelpScoutClient
@@ -50,11 +49,7 @@ def new_id() -> str:
 
 def normalise_text(value: str | None) -> str:
     """HTML or text reduced to lower-case words, for "is this the thread we sent?"."""
-    if not value:
-        return ""
-    text = re.sub(r"<[^>]*>", " ", value)
-    text = html.unescape(text)
-    return " ".join(text.split()).casefold()
+    return " ".join(html_to_plain(value).split()).casefold()
 
 
 def _person_from_user(user: User) -> PersonRef:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import html
 import json
 import logging
 import os
@@ -25,7 +24,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from hsinbox import paths
 from hsinbox.helpscout.models import Conversation, Thread
-from hsinbox.inbox.text import clean
+from hsinbox.inbox.text import clean, html_to_plain
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +34,6 @@ CACHE_FILE = "cache.sqlite3"
 # pasted by a customer does not bloat the index.
 MAX_INDEXED_CHARS = 20_000
 
-_TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.I | re.S)
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -86,10 +84,7 @@ def account_key(base_url: str, user_id: int) -> str:
 
 def strip_html(body: str | None) -> str:
     """Plain words of an HTML body, for the index only (never shown)."""
-    if not body:
-        return ""
-    text = html.unescape(_TAG.sub(" ", body))
-    return _SPACE.sub(" ", clean(text)).strip()
+    return _SPACE.sub(" ", html_to_plain(body)).strip()
 
 
 def fts_query(text: str, *, phrase: bool = False) -> str | None:
