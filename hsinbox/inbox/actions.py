@@ -26,6 +26,7 @@ from hsinbox.helpscout.models import (
     Thread,
     User,
 )
+from hsinbox.helpscout.query import field_phrase
 from hsinbox.inbox.text import html_to_plain
 
 if TYPE_CHECKING:
@@ -570,11 +571,10 @@ class CreateConversation(Action):
         found = self._pick(recent.items, since, known_ids)
         if found is not None:
             return found
-        escaped = self.new.subject.replace("\\", "\\\\").replace('"', '\\"')
         searched = await client.list_conversations(
             mailbox=self.new.mailbox_id,
             status="all",
-            query=f'subject:"{escaped}"',
+            query=field_phrase("subject", self.new.subject),
             sort_field="createdAt",
             sort_order="desc",
         )

@@ -26,6 +26,7 @@ from hsinbox.helpscout.models import (
     User,
     unique_items,
 )
+from hsinbox.helpscout.query import field_phrase, quoted
 from hsinbox.inbox.actions import Action, Bulk, Delete, Reply
 from hsinbox.inbox.cache import Cache, ViewState
 from hsinbox.inbox.drafts import DraftStore
@@ -104,9 +105,9 @@ def fingerprint(conversation: Conversation) -> str:
 
 def server_query(text: str) -> str:
     """Help Scout query syntax for what the agent typed: the phrase in any searchable field."""
-    term = text.strip().replace("\\", "\\\\").replace('"', '\\"')
+    term = text.strip()
     fields = ("subject", "body", "email", "tag")
-    return "(" + " OR ".join([*(f'{f}:"{term}"' for f in fields), f'"{term}"']) + ")"
+    return "(" + " OR ".join([*(field_phrase(f, term) for f in fields), quoted(term)]) + ")"
 
 
 def _in_status_view(view: View, conversation: Conversation) -> bool:
