@@ -40,7 +40,7 @@ from hsinbox.inbox.events import (
 from hsinbox.inbox.journal import Journal
 from hsinbox.inbox.store import Store
 from hsinbox.inbox.view import View
-from hsinbox.inbox.worker import Worker
+from hsinbox.inbox.worker import Outbox
 
 if TYPE_CHECKING:
     from hsinbox.helpscout.client import HelpScoutClient
@@ -151,7 +151,7 @@ class InboxSession:
         self.tags: list[TagInfo] = []
         self._subscribers: list[Callback] = []
         self._journal = Journal(self.data_dir)
-        self.worker = Worker(
+        self.worker = Outbox(
             client,
             self.store,
             self._journal,

@@ -76,7 +76,12 @@ class _BulkState:
     failed: list[tuple[Action, str]] = field(default_factory=list)
 
 
-class Worker:
+class Outbox:
+    """The one write path's engine: journal → optimistic apply → send → confirm or roll back.
+
+    Named apart from ``textual.worker.Worker``; the session keeps it as ``session.worker``.
+    """
+
     def __init__(
         self,
         client: HelpScoutClient,
