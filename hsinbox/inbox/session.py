@@ -141,7 +141,6 @@ class InboxSession:
         self._prefetch_gate: asyncio.Semaphore | None = None
         self._loading_threads: dict[int, int] = {}
         self._unsaved: set[int] = set()
-        self.restored = False
         self.drafts = DraftStore(self.data_dir)
         self.me: User | None = None
         self.mailboxes: list[Mailbox] = []
@@ -383,7 +382,6 @@ class InboxSession:
         self.store.me = PersonRef(
             id=me.id, type="user", first=me.first_name, last=me.last_name, email=me.email
         )
-        self.restored = True
         return True
 
     def _bind_cache(self) -> None:
@@ -398,7 +396,6 @@ class InboxSession:
                 del self.store.views[key]
             self.store.conversations.clear()
             self.store.threads.clear()
-            self.store.version += 1
 
         def dump(models: Iterable[Any]) -> list[Any]:
             return [m.model_dump(mode="json", by_alias=True) for m in models]
@@ -415,36 +412,6 @@ class InboxSession:
             },
         )
 
-    def remember_view(self, view: View) -> None:
-        """The view to open on the next launch."""
-        if self.cache is not None:
-            self.cache.put_meta(
-                "last_view",
-                {
-                    "mailbox_id": view.mailbox_id,
-                    "folder_id": view.folder_id,
-                    "status": view.status,
-                    "query": view.query,
-                },
-            )
-
-    def last_view(self) -> View | None:
-        saved = self.cache.get_meta("last_view") if self.cache is not None else None
-        if not isinstance(saved, dict):
-            return None
-        try:
-            view = View(
-                mailbox_id=int(saved["mailbox_id"]),
-                folder_id=None if saved.get("folder_id") is None else int(saved["folder_id"]),
-                status=str(saved.get("status") or "active"),
-                query=saved.get("query") or None,
-            )
-        except (KeyError, TypeError, ValueError):
-            return None
-        if self.mailboxes and all(m.id != view.mailbox_id for m in self.mailboxes):
-            return None
-        return view
-
     def cached_view(self, view: View) -> list[Conversation] | None:
         """The view as last seen, from the cache, with no request; None if never cached."""
         if self.cache is None:
@@ -457,7 +424,6 @@ class InboxSession:
         for ident, conversation in found.items():
             self.store.conversations[ident] = conversation
         self.store.views[view.key] = [i for i in state.ids if i in self.store.conversations]
-        self.store.version += 1
         self._view_states[view.key] = state
         self.worker.reapply_pending()
         return self.store.view_conversations(view)
@@ -751,15 +717,6 @@ class InboxSession:
             self.cache.put_conversations(conversations)
         return [self.store.conversations.get(c.id, c) for c in conversations]
 
-    async def search(self, text: str, *, mailbox_id: int | None = None) -> list[Conversation]:
-        """Local matches plus what only the server found, newest first."""
-        local = self.search_local(text, mailbox_id=mailbox_id)
-        remote = await self.search_server(text, mailbox_id=mailbox_id)
-        ids = {c.id for c in local}
-        merged = local + [c for c in remote if c.id not in ids]
-        merged.sort(key=lambda c: (c.modified_at is not None, c.modified_at, c.id), reverse=True)
-        return merged
-
     async def load_customer(self, customer_id: int) -> Customer:
         customer = await self._read(self.client.get_customer(customer_id))
         self.store.set_customer(customer)
@@ -829,10 +786,6 @@ class InboxSession:
         self.store.put_many([conversation])
         self.worker.reapply_pending()
         return self.store.get(conversation_id) or conversation
-
-    @property
-    def pending_actions(self) -> list[Action]:
-        return self.worker.pending_actions
 
     @property
     def queue_length(self) -> int:

@@ -118,10 +118,6 @@ class Outbox:
     # --- what the session sees -------------------------------------------------------
 
     @property
-    def pending_actions(self) -> list[Action]:
-        return [e.action for e in self._entries]
-
-    @property
     def queue_length(self) -> int:
         return len(self._entries)
 
