@@ -17,7 +17,7 @@ import logging
 import os
 import ssl
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -513,7 +513,7 @@ class HelpScoutClient:
         concurrency: int = 4,
         ahead: int = 0,
         paced: bool = False,
-    ) -> AsyncIterator[Page[M]]:
+    ) -> AsyncGenerator[Page[M], None]:
         """Pages in order from ``first_page``: that one, then the rest up to the last (or
         ``max_pages`` in all) asked at once, at most ``concurrency`` in flight.
 
@@ -684,7 +684,7 @@ class HelpScoutClient:
         ahead: int = 0,
         paced: bool = False,
         **filters: Any,
-    ) -> AsyncIterator[Page[Conversation]]:
+    ) -> AsyncGenerator[Page[Conversation], None]:
         """The conversation list page by page, in order (see ``_pages`` for the options).
 
         Use ``async with contextlib.aclosing(...)`` when stopping early so the pages still in

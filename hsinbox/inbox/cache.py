@@ -72,6 +72,7 @@ CREATE VIRTUAL TABLE fts USING fts5(
 
 P = ParamSpec("P")
 R = TypeVar("R")
+D = TypeVar("D")  # what a guarded method answers when the cache is off
 
 
 def default_path() -> Path:
@@ -110,12 +111,12 @@ class ViewState:
     probe: dict[int, str] = field(default_factory=dict)
 
 
-def _guarded(default: Callable[[], R]) -> Callable[[Callable[P, R]], Callable[P, R]]:
+def _guarded(default: Callable[[], D]) -> Callable[[Callable[P, R]], Callable[P, R | D]]:
     """A cache failure is logged and the cache steps aside; the caller gets ``default()``."""
 
-    def wrap(method: Callable[P, R]) -> Callable[P, R]:
+    def wrap(method: Callable[P, R]) -> Callable[P, R | D]:
         @functools.wraps(method)
-        def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        def run(*args: P.args, **kwargs: P.kwargs) -> R | D:
             self = args[0]
             assert isinstance(self, Cache)
             if self._db is None or (self.account is None and method.__name__ not in _UNBOUND_OK):

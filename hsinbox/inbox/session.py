@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hsinbox.config import Settings
 from hsinbox.helpscout.errors import HelpScoutError, NetworkError
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from hsinbox.helpscout.client import HelpScoutClient
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Callback = Callable[[Event], Any]
 
@@ -226,7 +227,7 @@ class InboxSession:
 
     # --- reads -----------------------------------------------------------------------
 
-    async def _read(self, awaitable: Awaitable[Any]) -> Any:
+    async def _read(self, awaitable: Awaitable[T]) -> T:
         """Run a read; a network failure flips ``online``, a success may wake the outbox."""
         try:
             result = await awaitable
@@ -828,7 +829,7 @@ class InboxSession:
         self.cache.put_conversations([known[i] for i in self._unsaved if i in known])
 
 
-async def _collect(pages: AsyncIterator[Page[Conversation]]) -> list[Page[Conversation]]:
+async def _collect(pages: AsyncGenerator[Page[Conversation], None]) -> list[Page[Conversation]]:
     """Every page of a stream (closed at once if one fails, so none stays in flight)."""
     async with aclosing(pages) as stream:
         return [page async for page in stream]
