@@ -17,7 +17,7 @@ import logging
 import os
 import ssl
 import threading
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -59,6 +59,7 @@ from hsinbox.helpscout.models import (
     Thread,
     Token,
     User,
+    unique_items,
 )
 from hsinbox.helpscout.tokens import TokenStore, default_token_store
 
@@ -509,6 +510,82 @@ class HelpScoutClient(AgentDayMixin):
         data = await self._get_json(path, {**(params or {}), "page": page})
         return parse_page(data, key, model, page)
 
+    async def _pages(
+        self,
+        model: type[M],
+        key: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        first_page: int = 1,
+        max_pages: int | None = None,
+        concurrency: int = 4,
+        ahead: int = 0,
+        paced: bool = False,
+    ) -> AsyncGenerator[Page[M], None]:
+        """Pages in order from ``first_page``: that one, then the rest up to the last (or
+        ``max_pages`` in all) asked at once, at most ``concurrency`` in flight.
+
+        The one paging loop. ``ahead`` more pages go out with the first, before its total
+        is known (one request wasted when the list is shorter, one round saved when it is
+        not; a failed guess is asked again). Stop iterating and nothing more is asked: "just
+        page N" is ``max_pages=1``, "pages until a condition" is a ``break``. ``paced``: when
+        the per-minute budget runs low the pages after the first go one at a time, spaced to
+        the budget, so the agent's own actions (which share it) still get through.
+        """
+        gate = asyncio.Semaphore(max(concurrency, 1))
+        slow = asyncio.Lock()
+
+        async def get(number: int) -> Page[M]:
+            return await self._get_page(model, key, path, params, number)
+
+        async def fetch(number: int) -> Page[M]:
+            async with gate:
+                if paced and self._budget_low(concurrency):
+                    async with slow:
+                        await self._sleep(60.0 / max(self.rate_limit_limit or 400, 1))
+                        return await get(number)
+                return await get(number)
+
+        async def guess(number: int) -> Page[M] | None:
+            try:
+                return await get(number)
+            except HelpScoutError:
+                return None
+
+        loop = asyncio.get_running_loop()
+        first_task = loop.create_task(get(first_page))
+        guesses = {
+            n: loop.create_task(guess(n)) for n in range(first_page + 1, first_page + 1 + ahead)
+        }
+        tasks: dict[int, asyncio.Task[Page[M]]] = {}
+        try:
+            first = await first_task
+            last = max(first.info.total_pages, first_page)
+            if max_pages is not None:
+                last = min(last, first_page + max(max_pages, 1) - 1)
+            for number in list(guesses):
+                if number > last:
+                    _discard(guesses.pop(number))
+            yield first
+            for number in range(first_page + 1, last + 1):
+                if number not in guesses:
+                    tasks[number] = loop.create_task(fetch(number))
+            for number in range(first_page + 1, last + 1):
+                if number in guesses:
+                    page = await guesses.pop(number) or await fetch(number)
+                else:
+                    page = await tasks.pop(number)
+                yield page
+        finally:
+            for task in [first_task, *guesses.values(), *tasks.values()]:
+                _discard(task)
+
+    def _budget_low(self, concurrency: int) -> bool:
+        remaining = self.rate_limit_remaining
+        limit = self.rate_limit_limit or 400
+        return remaining is not None and remaining < max(2 * concurrency, limit // 10)
+
     async def _all_pages(
         self,
         model: type[M],
@@ -519,34 +596,14 @@ class HelpScoutClient(AgentDayMixin):
         max_pages: int | None = None,
         concurrency: int = 4,
     ) -> list[M]:
-        """Page 1, then pages 2..N at once (bounded); items in page order, de-duplicated.
-
-        Items can shift between pages while they are read; the first copy of an id wins.
-        """
-        first = await self._get_page(model, key, path, params, 1)
-        last = max(first.info.total_pages, 1)
-        if max_pages is not None:
-            last = min(last, max(max_pages, 1))
-        pages = [first]
-        if last > 1:
-            gate = asyncio.Semaphore(max(concurrency, 1))
-
-            async def fetch(number: int) -> Page[M]:
-                async with gate:
-                    return await self._get_page(model, key, path, params, number)
-
-            pages += await asyncio.gather(*(fetch(n) for n in range(2, last + 1)))
-        items: list[M] = []
-        seen: set[Any] = set()
-        for page in pages:
-            for item in page.items:
-                ident = getattr(item, "id", None)
-                if ident is not None:
-                    if ident in seen:
-                        continue
-                    seen.add(ident)
-                items.append(item)
-        return items
+        """Every page's items in page order, each id once (see ``unique_items``)."""
+        pages = [
+            page
+            async for page in self._pages(
+                model, key, path, params, max_pages=max_pages, concurrency=concurrency
+            )
+        ]
+        return unique_items(pages)
 
     async def _write(
         self,
@@ -625,6 +682,33 @@ class HelpScoutClient(AgentDayMixin):
             params,
             max_pages=max_pages,
             concurrency=concurrency,
+        )
+
+    def conversation_pages(
+        self,
+        *,
+        first_page: int = 1,
+        max_pages: int | None = None,
+        concurrency: int = 4,
+        ahead: int = 0,
+        paced: bool = False,
+        **filters: Any,
+    ) -> AsyncGenerator[Page[Conversation], None]:
+        """The conversation list page by page, in order (see ``_pages`` for the options).
+
+        Use ``async with contextlib.aclosing(...)`` when stopping early so the pages still in
+        flight are cancelled at once; ``unique_items`` joins pages.
+        """
+        return self._pages(
+            Conversation,
+            "conversations",
+            "/v2/conversations",
+            self._conversation_params(**filters),
+            first_page=first_page,
+            max_pages=max_pages,
+            concurrency=concurrency,
+            ahead=ahead,
+            paced=paced,
         )
 
     async def get_conversation(
@@ -817,6 +901,15 @@ def _validate(model: type[M], data: Any) -> M:
             f"a {model.__name__} did not have the expected shape ({exc.error_count()} problems)",
             status=200,
         ) from None
+
+
+def _discard(task: asyncio.Task[Any]) -> None:
+    """Cancel a page no one will read; an answer it already had is dropped quietly."""
+    if task.done():
+        if not task.cancelled():
+            task.exception()
+    else:
+        task.cancel()
 
 
 def parse_page(data: Any, key: str, model: type[M], requested: int = 1) -> Page[M]:

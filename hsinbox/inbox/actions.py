@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import html
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +28,8 @@ from hsinbox.helpscout.models import (
     Thread,
     User,
 )
+from hsinbox.helpscout.query import field_phrase
+from hsinbox.inbox.text import html_to_plain
 
 if TYPE_CHECKING:
     from hsinbox.helpscout.client import HelpScoutClient
@@ -52,11 +52,7 @@ def new_id() -> str:
 
 def normalise_text(value: str | None) -> str:
     """HTML or text reduced to lower-case words, for "is this the thread we sent?"."""
-    if not value:
-        return ""
-    text = re.sub(r"<[^>]*>", " ", value)
-    text = html.unescape(text)
-    return " ".join(text.split()).casefold()
+    return " ".join(html_to_plain(value).split()).casefold()
 
 
 def _person_from_user(user: User) -> PersonRef:
@@ -609,11 +605,10 @@ class CreateConversation(Action):
         found = self._pick(recent.items, since, known_ids)
         if found is not None:
             return found
-        escaped = self.new.subject.replace("\\", "\\\\").replace('"', '\\"')
         searched = await client.list_conversations(
             mailbox=self.new.mailbox_id,
             status="all",
-            query=f'subject:"{escaped}"',
+            query=field_phrase("subject", self.new.subject),
             sort_field="createdAt",
             sort_order="desc",
         )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import html
 import json
 import logging
 import os
@@ -25,7 +24,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from hsinbox import paths
 from hsinbox.helpscout.models import Conversation, Thread
-from hsinbox.inbox.text import clean
+from hsinbox.inbox.text import clean, html_to_plain
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +34,6 @@ CACHE_FILE = "cache.sqlite3"
 # pasted by a customer does not bloat the index.
 MAX_INDEXED_CHARS = 20_000
 
-_TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.I | re.S)
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -74,6 +72,7 @@ CREATE VIRTUAL TABLE fts USING fts5(
 
 P = ParamSpec("P")
 R = TypeVar("R")
+D = TypeVar("D")  # what a guarded method answers when the cache is off
 
 
 def default_path() -> Path:
@@ -86,10 +85,7 @@ def account_key(base_url: str, user_id: int) -> str:
 
 def strip_html(body: str | None) -> str:
     """Plain words of an HTML body, for the index only (never shown)."""
-    if not body:
-        return ""
-    text = html.unescape(_TAG.sub(" ", body))
-    return _SPACE.sub(" ", clean(text)).strip()
+    return _SPACE.sub(" ", html_to_plain(body)).strip()
 
 
 def fts_query(text: str, *, phrase: bool = False) -> str | None:
@@ -115,12 +111,12 @@ class ViewState:
     probe: dict[int, str] = field(default_factory=dict)
 
 
-def _guarded(default: Callable[[], R]) -> Callable[[Callable[P, R]], Callable[P, R]]:
+def _guarded(default: Callable[[], D]) -> Callable[[Callable[P, R]], Callable[P, R | D]]:
     """A cache failure is logged and the cache steps aside; the caller gets ``default()``."""
 
-    def wrap(method: Callable[P, R]) -> Callable[P, R]:
+    def wrap(method: Callable[P, R]) -> Callable[P, R | D]:
         @functools.wraps(method)
-        def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        def run(*args: P.args, **kwargs: P.kwargs) -> R | D:
             self = args[0]
             assert isinstance(self, Cache)
             if self._db is None or (self.account is None and method.__name__ not in _UNBOUND_OK):

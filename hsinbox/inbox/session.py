@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hsinbox.config import Settings
 from hsinbox.helpscout.errors import HelpScoutError, NetworkError
@@ -18,11 +19,14 @@ from hsinbox.helpscout.models import (
     Customer,
     Folder,
     Mailbox,
+    Page,
     PersonRef,
     TagInfo,
     Thread,
     User,
+    unique_items,
 )
+from hsinbox.helpscout.query import field_phrase, quoted
 from hsinbox.inbox.actions import Action, Bulk, Delete, Reply
 from hsinbox.inbox.agent_day import AgentDaySession
 from hsinbox.inbox.cache import Cache, ViewState
@@ -37,12 +41,13 @@ from hsinbox.inbox.events import (
 from hsinbox.inbox.journal import Journal
 from hsinbox.inbox.store import Store
 from hsinbox.inbox.view import View
-from hsinbox.inbox.worker import Worker
+from hsinbox.inbox.worker import Outbox
 
 if TYPE_CHECKING:
     from hsinbox.helpscout.client import HelpScoutClient
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Callback = Callable[[Event], Any]
 
@@ -102,9 +107,9 @@ def fingerprint(conversation: Conversation) -> str:
 
 def server_query(text: str) -> str:
     """Help Scout query syntax for what the agent typed: the phrase in any searchable field."""
-    term = text.strip().replace("\\", "\\\\").replace('"', '\\"')
+    term = text.strip()
     fields = ("subject", "body", "email", "tag")
-    return "(" + " OR ".join([*(f'{f}:"{term}"' for f in fields), f'"{term}"']) + ")"
+    return "(" + " OR ".join([*(field_phrase(f, term) for f in fields), quoted(term)]) + ")"
 
 
 def _in_status_view(view: View, conversation: Conversation) -> bool:
@@ -138,7 +143,6 @@ class InboxSession(AgentDaySession):
         self._prefetch_gate: asyncio.Semaphore | None = None
         self._loading_threads: dict[int, int] = {}
         self._unsaved: set[int] = set()
-        self.restored = False
         self.drafts = DraftStore(self.data_dir)
         self.me: User | None = None
         self.mailboxes: list[Mailbox] = []
@@ -148,7 +152,7 @@ class InboxSession(AgentDaySession):
         self.tags: list[TagInfo] = []
         self._subscribers: list[Callback] = []
         self._journal = Journal(self.data_dir)
-        self.worker = Worker(
+        self.worker = Outbox(
             client,
             self.store,
             self._journal,
@@ -226,7 +230,7 @@ class InboxSession(AgentDaySession):
 
     # --- reads -----------------------------------------------------------------------
 
-    async def _read(self, awaitable: Awaitable[Any]) -> Any:
+    async def _read(self, awaitable: Awaitable[T]) -> T:
         """Run a read; a network failure flips ``online``, a success may wake the outbox."""
         try:
             result = await awaitable
@@ -301,30 +305,7 @@ class InboxSession(AgentDaySession):
     async def _first_list_pages(self, params: dict[str, Any]) -> list[Conversation]:
         """Every page of a list, pages 1 and 2 asked together (one request wasted when it
         fits one page, one round saved when it does not); the first copy of an id wins."""
-
-        async def page_two() -> Any:
-            try:
-                return await self.client.list_conversations(page=2, **params)
-            except HelpScoutError:
-                return None  # asked again below if the list has a second page after all
-
-        first, second = await asyncio.gather(
-            self.client.list_conversations(page=1, **params), page_two()
-        )
-        last = max(first.info.total_pages, 1)
-        pages = [first]
-        if last > 1:
-            pages.append(second or await self.client.list_conversations(page=2, **params))
-        if last > 2:
-            gate = asyncio.Semaphore(4)
-
-            async def fetch(number: int) -> Any:
-                async with gate:
-                    return await self.client.list_conversations(page=number, **params)
-
-            pages += await asyncio.gather(*(fetch(n) for n in range(3, last + 1)))
-        conversations = _unique(pages)
-        return conversations
+        return unique_items(await _collect(self.client.conversation_pages(ahead=1, **params)))
 
     def _take_first_list(self, view: View) -> asyncio.Task[list[Conversation]] | None:
         """The list asked for at start for this view (used once); any other is dropped."""
@@ -405,7 +386,6 @@ class InboxSession(AgentDaySession):
         self.store.me = PersonRef(
             id=me.id, type="user", first=me.first_name, last=me.last_name, email=me.email
         )
-        self.restored = True
         return True
 
     def _bind_cache(self) -> None:
@@ -420,7 +400,6 @@ class InboxSession(AgentDaySession):
                 del self.store.views[key]
             self.store.conversations.clear()
             self.store.threads.clear()
-            self.store.version += 1
 
         def dump(models: Iterable[Any]) -> list[Any]:
             return [m.model_dump(mode="json", by_alias=True) for m in models]
@@ -437,36 +416,6 @@ class InboxSession(AgentDaySession):
             },
         )
 
-    def remember_view(self, view: View) -> None:
-        """The view to open on the next launch."""
-        if self.cache is not None:
-            self.cache.put_meta(
-                "last_view",
-                {
-                    "mailbox_id": view.mailbox_id,
-                    "folder_id": view.folder_id,
-                    "status": view.status,
-                    "query": view.query,
-                },
-            )
-
-    def last_view(self) -> View | None:
-        saved = self.cache.get_meta("last_view") if self.cache is not None else None
-        if not isinstance(saved, dict):
-            return None
-        try:
-            view = View(
-                mailbox_id=int(saved["mailbox_id"]),
-                folder_id=None if saved.get("folder_id") is None else int(saved["folder_id"]),
-                status=str(saved.get("status") or "active"),
-                query=saved.get("query") or None,
-            )
-        except (KeyError, TypeError, ValueError):
-            return None
-        if self.mailboxes and all(m.id != view.mailbox_id for m in self.mailboxes):
-            return None
-        return view
-
     def cached_view(self, view: View) -> list[Conversation] | None:
         """The view as last seen, from the cache, with no request; None if never cached."""
         if self.cache is None:
@@ -479,7 +428,6 @@ class InboxSession(AgentDaySession):
         for ident, conversation in found.items():
             self.store.conversations[ident] = conversation
         self.store.views[view.key] = [i for i in state.ids if i in self.store.conversations]
-        self.store.version += 1
         self._view_states[view.key] = state
         self.worker.reapply_pending()
         return self.store.view_conversations(view)
@@ -572,24 +520,10 @@ class InboxSession(AgentDaySession):
         self, params: dict[str, Any], since: datetime
     ) -> tuple[list[Conversation], int]:
         """Every conversation modified since ``since`` (page 1, then the rest at once)."""
-        first = await self._read(
-            self.client.list_conversations(page=1, modified_since=since, **params)
+        pages = await self._read(
+            _collect(self.client.conversation_pages(modified_since=since, **params))
         )
-        pages = [first]
-        if first.info.total_pages > 1:
-            gate = asyncio.Semaphore(4)
-
-            async def fetch(number: int) -> Any:
-                async with gate:
-                    return await self.client.list_conversations(
-                        page=number, modified_since=since, **params
-                    )
-
-            pages += await self._read(
-                asyncio.gather(*(fetch(n) for n in range(2, first.info.total_pages + 1)))
-            )
-        conversations = _unique(pages)
-        return conversations, len(pages)
+        return unique_items(pages), len(pages)
 
     async def sync_mailbox(
         self,
@@ -610,34 +544,18 @@ class InboxSession(AgentDaySession):
             "sort_field": "modifiedAt",
             "sort_order": "desc",
         }
-        first = await self._read(self.client.list_conversations(page=1, **params))
-        total = max(first.info.total_pages, 1)
-        done = 1
-        if on_progress is not None:
-            on_progress(done, total)
-        gate = asyncio.Semaphore(max(concurrency, 1))
-        slow = asyncio.Lock()
+        pages: list[Page[Conversation]] = []
 
-        async def fetch(number: int) -> Any:
-            nonlocal done
-            async with gate:
-                remaining = self.client.rate_limit_remaining
-                limit = self.client.rate_limit_limit or 400
-                if remaining is not None and remaining < max(2 * concurrency, limit // 10):
-                    async with slow:
-                        await self._sleep(60.0 / max(limit, 1))
-                        page = await self.client.list_conversations(page=number, **params)
-                else:
-                    page = await self.client.list_conversations(page=number, **params)
-            done += 1
-            if on_progress is not None:
-                on_progress(done, total)
-            return page
+        async def read() -> None:
+            pages_of = self.client.conversation_pages(concurrency=concurrency, paced=True, **params)
+            async with aclosing(pages_of) as stream:
+                async for page in stream:
+                    pages.append(page)
+                    if on_progress is not None:
+                        on_progress(len(pages), max(pages[0].info.total_pages, 1))
 
-        pages = [first]
-        if total > 1:
-            pages += await self._read(asyncio.gather(*(fetch(n) for n in range(2, total + 1))))
-        conversations = _unique(pages)
+        await self._read(read())
+        conversations = unique_items(pages)
         self.store.put_many(conversations)
         self.worker.reapply_pending()
         if self.cache is not None:
@@ -803,15 +721,6 @@ class InboxSession(AgentDaySession):
             self.cache.put_conversations(conversations)
         return [self.store.conversations.get(c.id, c) for c in conversations]
 
-    async def search(self, text: str, *, mailbox_id: int | None = None) -> list[Conversation]:
-        """Local matches plus what only the server found, newest first."""
-        local = self.search_local(text, mailbox_id=mailbox_id)
-        remote = await self.search_server(text, mailbox_id=mailbox_id)
-        ids = {c.id for c in local}
-        merged = local + [c for c in remote if c.id not in ids]
-        merged.sort(key=lambda c: (c.modified_at is not None, c.modified_at, c.id), reverse=True)
-        return merged
-
     async def load_customer(self, customer_id: int) -> Customer:
         customer = await self._read(self.client.get_customer(customer_id))
         self.store.set_customer(customer)
@@ -883,10 +792,6 @@ class InboxSession(AgentDaySession):
         return self.store.get(conversation_id) or conversation
 
     @property
-    def pending_actions(self) -> list[Action]:
-        return self.worker.pending_actions
-
-    @property
     def queue_length(self) -> int:
         return self.worker.queue_length
 
@@ -928,13 +833,7 @@ class InboxSession(AgentDaySession):
         self.cache.put_conversations([known[i] for i in self._unsaved if i in known])
 
 
-def _unique(pages: list[Any]) -> list[Conversation]:
-    """Conversations of several pages in order, each once (a row can shift between pages)."""
-    seen: set[int] = set()
-    conversations: list[Conversation] = []
-    for page in pages:
-        for conversation in page.items:
-            if conversation.id not in seen:
-                seen.add(conversation.id)
-                conversations.append(conversation)
-    return conversations
+async def _collect(pages: AsyncGenerator[Page[Conversation], None]) -> list[Page[Conversation]]:
+    """Every page of a stream (closed at once if one fails, so none stays in flight)."""
+    async with aclosing(pages) as stream:
+        return [page async for page in stream]

@@ -26,33 +26,26 @@ class Store:
         self.pending_threads: dict[int, list[Thread]] = {}
         self.customers: dict[int, Customer] = {}
         self.me: PersonRef | None = None
-        self.version = 0
         self._stash: dict[str, Any] = {}
         self._temp_ids = itertools.count(1)
 
     # --- conversations and views ------------------------------------------------------
-
-    def _changed(self) -> None:
-        self.version += 1
 
     def get(self, conversation_id: int) -> Conversation | None:
         return self.conversations.get(conversation_id)
 
     def put(self, conversation: Conversation) -> None:
         self.conversations[conversation.id] = conversation
-        self._changed()
 
     def set_view(self, view: View, conversations: list[Conversation]) -> None:
         for conversation in conversations:
             self.conversations[conversation.id] = conversation
         self.views[view.key] = [c.id for c in conversations]
-        self._changed()
 
     def put_many(self, conversations: list[Conversation]) -> None:
         """Fresher copies from the server (a refresh, a sync, a search); views are untouched."""
         for conversation in conversations:
             self.conversations[conversation.id] = conversation
-        self._changed()
 
     def merge_view(
         self,
@@ -73,7 +66,6 @@ class Store:
         current = [i for i in self.views.get(view.key, []) if i not in gone]
         present = set(current)
         self.views[view.key] = [i for i in arrived if i not in present] + current
-        self._changed()
 
     def view_ids(self, view: View) -> list[int]:
         return list(self.views.get(view.key, []))
@@ -89,7 +81,6 @@ class Store:
             return None
         updated = current.model_copy(update=changes)
         self.conversations[conversation_id] = updated
-        self._changed()
         return updated
 
     def remove_from_views(self, conversation_id: int, token: str) -> None:
@@ -100,7 +91,6 @@ class Store:
                 positions[key] = ids.index(conversation_id)
                 ids.remove(conversation_id)
         self._stash.setdefault(f"views:{token}", positions)
-        self._changed()
 
     def restore_to_views(self, conversation_id: int, token: str) -> None:
         positions: dict[str, int] = self._stash.pop(f"views:{token}", {})
@@ -109,7 +99,6 @@ class Store:
             if ids is None or conversation_id in ids:
                 continue
             ids.insert(min(index, len(ids)), conversation_id)
-        self._changed()
 
     def forget(self, conversation_id: int) -> None:
         """Drop a conversation that no longer exists (deleted) from every local table."""
@@ -119,7 +108,6 @@ class Store:
         for ids in self.views.values():
             if conversation_id in ids:
                 ids.remove(conversation_id)
-        self._changed()
 
     # --- stash: what an optimistic change replaced, keyed by action id ----------------
 
@@ -140,7 +128,6 @@ class Store:
 
     def set_threads(self, conversation_id: int, threads: list[Thread]) -> None:
         self.threads[conversation_id] = list(threads)
-        self._changed()
 
     def thread_list(self, conversation_id: int) -> list[Thread]:
         """Loaded threads oldest first, then the ones still being sent."""
@@ -159,7 +146,6 @@ class Store:
             created_at=datetime.now(UTC),
         )
         self.pending_threads.setdefault(conversation_id, []).append(thread)
-        self._changed()
         return thread
 
     def set_pending_attachments(
@@ -202,7 +188,6 @@ class Store:
                 pending.remove(thread)
                 if not pending:
                     self.pending_threads.pop(conversation_id, None)
-                self._changed()
                 return thread
         return None
 
@@ -216,13 +201,11 @@ class Store:
         confirmed = thread.model_copy(update={"id": real_id or thread.id, "state": "published"})
         if all(t.id != confirmed.id for t in self.threads[conversation_id]):
             self.threads[conversation_id] = [*self.threads[conversation_id], confirmed]
-        self._changed()
 
     # --- customers -------------------------------------------------------------------
 
     def set_customer(self, customer: Customer) -> None:
         self.customers[customer.id] = customer
-        self._changed()
 
     def update_customer(self, customer_id: int, **changes: Any) -> Customer | None:
         current = self.customers.get(customer_id)
@@ -230,5 +213,4 @@ class Store:
             return None
         updated = current.model_copy(update=changes)
         self.customers[customer_id] = updated
-        self._changed()
         return updated

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from html import unescape
 from html.parser import HTMLParser
 
@@ -67,7 +68,6 @@ _BLOCK_TAGS = {
     "header",
     "footer",
     "table",
-    "tr",
     "h1",
     "h2",
     "h3",
@@ -93,6 +93,8 @@ _DROP_TAGS = {"script", "style", "head", "title", "template", "noscript", "svg",
 _VOID_TAGS = {"br", "img", "hr", "input", "meta", "link", "area", "base", "col", "wbr", "source"}
 _WROTE = re.compile(r"^\s*(On\b.{0,300}\bwrote:|-{2,}\s*Original Message\s*-{2,})", re.I | re.S)
 _BR = "\ue000"  # a line break from <br>, kept apart from source newlines until flush
+_CELL = "\ue001"  # a table cell starts; empty cells and separators at a line's ends vanish
+CELL_SEPARATOR = " | "
 _LOOKS_HTML = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>|&[a-zA-Z]+;|&#\d+;")
 _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0]+")
 
@@ -118,7 +120,7 @@ class _Parser(HTMLParser):
         if self._pre:
             text = clean(raw.replace(_BR, "\n")).strip("\n")
         else:
-            lines = [_SPACES.sub(" ", line).strip() for line in clean(raw).split(_BR)]
+            lines = [_cells(line) for line in clean(raw).split(_BR)]
             text = "\n".join(line for line in lines if line)
         if not text:
             self._kind = "p"
@@ -147,6 +149,12 @@ class _Parser(HTMLParser):
             return
         if tag == "a":
             self._link = (attr.get("href") or "", len(self._buf))
+            return
+        if tag == "tr":  # a row is a line of its table's block
+            self._buf.append(_BR)
+            return
+        if tag in ("td", "th"):
+            self._buf.append(_CELL)
             return
         if tag in _BLOCK_TAGS:
             self._flush()
@@ -199,6 +207,9 @@ class _Parser(HTMLParser):
                     if label != href_clean and label != shown:
                         self._buf.append(f" <{href_clean}>")
             return
+        if tag == "tr":
+            self._buf.append(_BR)
+            return
         if tag in _BLOCK_TAGS and tag not in _VOID_TAGS:
             self._flush()
             if tag == "pre":
@@ -210,7 +221,7 @@ class _Parser(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if not self._drop:
-            self._buf.append(data.replace(_BR, ""))
+            self._buf.append(data.replace(_BR, "").replace(_CELL, ""))
 
     def close(self) -> None:
         super().close()
@@ -239,6 +250,28 @@ def html_to_blocks(html: str | None) -> list[Block]:
         if lines and all(line.startswith(">") for line in lines):
             block.quoted = True
     return blocks
+
+
+def _cells(line: str) -> str:
+    """One line of a block, spaces collapsed; a table row's cells joined by the separator
+    (so ``<td>Name</td><td>Ann</td>`` reads ``Name | Ann``, not ``NameAnn``)."""
+    parts = (_SPACES.sub(" ", part).strip() for part in line.split(_CELL))
+    return CELL_SEPARATOR.join(part for part in parts if part)
+
+
+def html_to_plain(html: str | None) -> str:
+    """An HTML (or plain-text) body as plain text, quoted history included: the one
+    HTML-to-text path behind the reader (``html_to_blocks``), the search index and the
+    "is this the thread we sent?" comparison. Blocks are separated by blank lines."""
+    if not html:
+        return ""
+    return _plain(html)
+
+
+@lru_cache(maxsize=4096)
+def _plain(html: str) -> str:
+    # Cached: local search reads the same bodies on every keystroke.
+    return "\n\n".join(block.text for block in html_to_blocks(html))
 
 
 def _escape_plain(part: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,9 @@ class View:
         folder = "-" if self.folder_id is None else str(self.folder_id)
         return f"m{self.mailbox_id}/f{folder}/s{self.api_status}/q{self.query or ''}"
 
-    def list_params(self) -> dict[str, object]:
+    def list_params(self) -> dict[str, Any]:
         """Keyword arguments for ``HelpScoutClient.list_all_conversations``."""
-        params: dict[str, object] = {
+        params: dict[str, Any] = {
             "mailbox": self.mailbox_id,
             "status": self.api_status,
             "sort_field": "modifiedAt",

@@ -77,7 +77,12 @@ class _BulkState:
     failed: list[tuple[Action, str]] = field(default_factory=list)
 
 
-class Worker:
+class Outbox:
+    """The one write path's engine: journal → optimistic apply → send → confirm or roll back.
+
+    Named apart from ``textual.worker.Worker``; the session keeps it as ``session.worker``.
+    """
+
     def __init__(
         self,
         client: HelpScoutClient,
@@ -115,10 +120,6 @@ class Worker:
         self.on_merged: Callable[[int, int], None] | None = None
 
     # --- what the session sees -------------------------------------------------------
-
-    @property
-    def pending_actions(self) -> list[Action]:
-        return [e.action for e in self._entries]
 
     @property
     def queue_length(self) -> int:

@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from hsinbox.sandbox.faults import Fault, Faults
+from hsinbox.sandbox.faults import Dropped, Fault, Faults
 from hsinbox.sandbox.routes.control import control
 from hsinbox.sandbox.routes.router import Api
 from hsinbox.sandbox.seed import (
@@ -62,14 +62,6 @@ class RecordedRequest:
 
     def __repr__(self) -> str:  # headers may hold a token: keep them out of reprs
         return f"RecordedRequest({self.method} {self.path} fault={self.fault!r})"
-
-
-class Dropped(Exception):
-    """The connection is to be dropped; ``applied`` says whether the change happened."""
-
-    def __init__(self, applied: bool) -> None:
-        super().__init__("connection dropped")
-        self.applied = applied
 
 
 NowSource = datetime | Callable[[], datetime] | None

@@ -12,6 +12,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+class Dropped(Exception):
+    """A ``drop`` fault fired: the connection closes without an answer; ``applied`` says
+    whether the change happened. Here, not in core.py, so server.py needs nothing of core."""
+
+    def __init__(self, applied: bool) -> None:
+        super().__init__("connection dropped")
+        self.applied = applied
+
+
 @dataclass
 class Fault:
     """One armed fault. ``kind`` is "status" (answer with ``status``) or "drop"."""

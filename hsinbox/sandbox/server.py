@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from hsinbox.sandbox.core import Dropped
+from hsinbox.sandbox.faults import Dropped
 
 if TYPE_CHECKING:
     from hsinbox.sandbox.core import Sandbox

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
+from contextlib import aclosing
 from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
@@ -750,6 +752,49 @@ async def test_all_pages_respects_max_pages_and_dedupes() -> None:
         items = await client.list_all_conversations(max_pages=3)
     assert [c.id for c in items] == [1, 2, 3]
     assert len(api.requests) == 3
+
+
+def numbered_pages(total: int) -> Callable[[httpx.Request], httpx.Response]:
+    """Page N holds conversation N, out of ``total`` pages."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        number = int(request.url.params["page"])
+        return hal("conversations", [{"id": number}], number=number, total_pages=total)
+
+    return answer
+
+
+async def test_conversation_pages_just_page_n_is_one_request() -> None:
+    api = MockApi().on("GET", "/v2/conversations", numbered_pages(9))
+    async with make_client(api) as client:
+        pages = [p async for p in client.conversation_pages(first_page=4, max_pages=1)]
+    assert [p.items[0].id for p in pages] == [4]
+    assert [r.query["page"] for r in api.requests] == [["4"]]
+
+
+async def test_conversation_pages_from_n_to_the_end_in_order() -> None:
+    api = MockApi().on("GET", "/v2/conversations", numbered_pages(5))
+    async with make_client(api) as client:
+        pages = [p async for p in client.conversation_pages(first_page=3, concurrency=1)]
+    assert [p.items[0].id for p in pages] == [3, 4, 5]
+    assert [r.query["page"][0] for r in api.requests] == ["3", "4", "5"]
+
+
+async def test_conversation_pages_stop_at_a_condition_asks_no_more() -> None:
+    api = MockApi().on("GET", "/v2/conversations", numbered_pages(9))
+    async with make_client(api) as client, aclosing(client.conversation_pages()) as pages:
+        async for page in pages:
+            if page.items[0].id == 1:
+                break
+    assert [r.query["page"] for r in api.requests] == [["1"]]
+
+
+async def test_conversation_pages_ahead_asks_page_two_with_page_one() -> None:
+    api = MockApi().on("GET", "/v2/conversations", numbered_pages(1))
+    async with make_client(api) as client:
+        pages = [p async for p in client.conversation_pages(ahead=1)]
+    assert [p.items[0].id for p in pages] == [1]  # the guessed page 2 is dropped
+    assert sorted(r.query["page"][0] for r in api.requests) == ["1", "2"]
 
 
 async def test_list_threads_returns_every_page_oldest_first() -> None:

@@ -95,7 +95,7 @@ async def test_thread_text_is_searchable_once_read(session_and_events: Any) -> N
     assert [c.id for c in session.search_local("xyloph 7781")] == [target.id]
 
 
-async def test_search_merges_what_only_the_server_has(session_and_events: Any, sb: Any) -> None:
+async def test_server_search_finds_what_only_it_has(session_and_events: Any, sb: Any) -> None:
     session, _ = session_and_events
     mailbox_id = session.mailboxes[0].id
     await session.load_view(View(mailbox_id))  # active only: closed ones are not cached
@@ -107,13 +107,13 @@ async def test_search_merges_what_only_the_server_has(session_and_events: Any, s
     subject = closed["subject"]
     assert closed["id"] not in {c.id for c in session.search_local(subject)}
     before = len(sb.requests)
-    merged = await session.search(subject, mailbox_id=mailbox_id)
+    found = await session.search_server(subject, mailbox_id=mailbox_id)
     sent = api_requests(sb, before)
     assert len(sent) >= 1 and all(r.path == "/v2/conversations" for r in sent)
     assert sent[0].query["query"] == server_query(subject)
     assert sent[0].query["status"] == "all"
-    assert closed["id"] in {c.id for c in merged}
-    assert len({c.id for c in merged}) == len(merged), "no duplicates"
+    assert closed["id"] in {c.id for c in found}
+    assert len({c.id for c in found}) == len(found), "no duplicates"
     # What the server found is now local too.
     assert closed["id"] in {c.id for c in session.search_local(subject)}
 

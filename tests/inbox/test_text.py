@@ -14,6 +14,7 @@ from hsinbox.inbox.text import (
     blocks_to_text,
     clean,
     html_to_blocks,
+    html_to_plain,
     human_size,
     markdown_to_html,
     safe_text,
@@ -189,3 +190,46 @@ def test_waiting() -> None:
     assert waiting(now - timedelta(hours=3, minutes=5), now) == "3h"
     assert waiting(now - timedelta(days=2, hours=1), now) == "2d"
     assert waiting(None, now) == ""
+
+
+# --- tables and the one HTML-to-text path -----------------------------------------------
+
+
+def test_a_table_row_is_a_line_with_its_cells_separated() -> None:
+    blocks = html_to_blocks(
+        "<table><tr><th>Name</th><th>Plan</th></tr>"
+        "<tr><td>Ann</td><td>Pro</td></tr></table><p>Thanks</p>"
+    )
+    assert [b.text for b in blocks] == ["Name | Plan\nAnn | Pro", "Thanks"]
+
+
+def test_empty_cells_and_cell_padding_leave_no_stray_separator() -> None:
+    html = "<table><tr><td> </td><td>\n  Ann\n</td><td></td><td>33</td></tr></table>"
+    assert html_to_plain(html) == "Ann | 33"
+
+
+def test_the_issue_example_no_longer_reads_as_one_word() -> None:
+    assert html_to_plain("<tr><td>Name</td><td>Ann</td></tr>") == "Name | Ann"
+
+
+def test_a_layout_table_keeps_its_paragraphs() -> None:
+    html = "<table><tr><td><p>Hello there</p><p>Second</p></td></tr></table>"
+    assert html_to_plain(html) == "Hello there\n\nSecond"
+
+
+def test_markers_in_the_text_itself_are_not_taken_for_structure() -> None:
+    assert html_to_plain("<p>a\ue001b\ue000c</p>") == "abc"
+
+
+def test_the_index_and_the_sent_check_read_html_as_the_reader_does() -> None:
+    from hsinbox.inbox.actions import normalise_text
+    from hsinbox.inbox.cache import strip_html
+
+    html = (
+        "<style>p {color: red}</style><table><tr><td>Order</td><td>#42</td></tr></table>"
+        "<p>Caf&eacute; <b>ok</b></p>"
+    )
+    assert html_to_plain(html) == "Order | #42\n\nCafé ok"
+    assert strip_html(html) == "Order | #42 Café ok"
+    assert normalise_text(html) == "order | #42 café ok"
+    assert normalise_text("<p>Order | #42</p><p>Café ok</p>") == normalise_text(html)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 from hsinbox.sandbox.query import Predicate, QuerySyntaxError, compile_query
 from hsinbox.sandbox.routes.request import Req
@@ -85,7 +85,7 @@ def email_list(value: Any, path: str, problems: list[FieldProblem]) -> list[str]
     return out
 
 
-def tag_names(value: Any) -> bool:
+def tag_names(value: Any) -> TypeGuard[list[str]]:
     """Whether ``value`` is an array of non-blank tag names."""
     return isinstance(value, list) and all(isinstance(t, str) and t.strip() for t in value)
 

@@ -24,7 +24,9 @@ def render_user(req: Req, user: dict[str, Any]) -> dict[str, Any]:
 def first_name(api: Api, uid: int) -> str:
     """How line items name a user ("Marked as Closed by Maya")."""
     u = api.users.get(uid)
-    return (u and (u["firstName"] or u["email"])) or f"user {uid}"
+    if not u:
+        return f"user {uid}"
+    return u["firstName"] or u["email"] or f"user {uid}"
 
 
 def get_me(api: Api, req: Req) -> httpx.Response:
