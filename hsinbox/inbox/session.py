@@ -796,6 +796,10 @@ class InboxSession(AgentDaySession):
         return self.worker.queue_length
 
     @property
+    def pending_actions(self) -> list[Action]:
+        return self.worker.pending_actions
+
+    @property
     def online(self) -> bool:
         return self.worker.online
 

@@ -156,7 +156,6 @@ class Store:
         for i, thread in enumerate(pending):
             if thread.id == thread_id:
                 pending[i] = thread.model_copy(update={"attachments": list(attachments)})
-                self._changed()
                 return
 
     def move_conversation(self, old_id: int, new_id: int, survivor: Conversation | None) -> None:
@@ -179,7 +178,6 @@ class Store:
                     ids.remove(old_id)
                 else:
                     ids[at] = new_id
-        self._changed()
 
     def remove_pending_thread(self, conversation_id: int, thread_id: int) -> Thread | None:
         pending = self.pending_threads.get(conversation_id, [])

@@ -125,6 +125,11 @@ class Outbox:
     def queue_length(self) -> int:
         return len(self._entries)
 
+    @property
+    def pending_actions(self) -> list[Action]:
+        """What is queued, in sending order (a merge retargets these)."""
+        return [entry.action for entry in self._entries]
+
     def reapply_pending(self) -> None:
         """After a reload replaced local copies, show the unsent changes again."""
         for entry in self._entries:

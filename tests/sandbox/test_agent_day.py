@@ -90,16 +90,16 @@ async def test_put_fields_is_strict(sb: Sandbox, api: httpx.AsyncClient) -> None
 async def test_snooze_limits(sb: Sandbox, api: httpx.AsyncClient) -> None:
     conv = an_active(sb)
     url = f"/v2/conversations/{conv['id']}/snooze"
-    past = {"snoozedUntil": "2026-11-26T11:00:00Z", "unsnoozeOnCustomerReply": True}
+    past = {"snoozedUntil": "2026-03-02T11:00:00Z", "unsnoozeOnCustomerReply": True}
     assert_vnd_error(await api.put(url, json=past), 400, "snoozedUntil")
     late = {"snoozedUntil": "2100-01-02T00:00:00Z", "unsnoozeOnCustomerReply": True}
     assert_vnd_error(await api.put(url, json=late), 400, "snoozedUntil")
     assert "snooze" not in sb.conversation(conv["id"])
-    ok = {"snoozedUntil": "2026-11-27T09:00:00Z", "unsnoozeOnCustomerReply": False}
+    ok = {"snoozedUntil": "2026-03-03T09:00:00Z", "unsnoozeOnCustomerReply": False}
     assert (await api.put(url, json=ok)).status_code == 204
     listed = await api.get("/v2/conversations", params={"query": f"(id:{conv['id']})"})
     assert listed.json()["_embedded"]["conversations"][0]["snooze"]["snoozedUntil"] == (
-        "2026-11-27T09:00:00Z"
+        "2026-03-03T09:00:00Z"
     )
 
 
@@ -296,7 +296,7 @@ async def test_seeded_snooze_and_fields_show_and_a_past_snooze_wakes(
 ) -> None:
     cid = sb.state["sandboxNotes"]["snoozedConversation"]
     shown = (await api.get(f"/v2/conversations/{cid}")).json()
-    assert shown["snooze"]["snoozedUntil"] > "2026-11-26T12:00:00Z"
+    assert shown["snooze"]["snoozedUntil"] > "2026-03-02T12:00:00Z"
     assert [f["name"] for f in shown["customFields"]] == [
         "Plan",
         "Ticket date",
