@@ -126,7 +126,8 @@ class HsInboxApp(App[int]):
 
     def _refresh_tick(self) -> None:
         screen = self.inbox_screen
-        if screen is not None and screen.view is not None and self.screen is screen:
+        waiting = screen is not None and (screen.view is not None or screen.start_failed)
+        if screen is not None and waiting and self.screen is screen:
             screen.refresh_on_timer()
 
     @property

@@ -62,6 +62,8 @@ class SessionEvents:
                 )
             else:
                 self.notify(markup=False, message="Back online; sending queued changes.", timeout=3)
+                if self._start_failed:
+                    self.start_session()  # the mailboxes, folders and list, now they answer
         elif isinstance(event, ev.RateLimitWait):
             self._rate_limited(event.seconds)
         elif isinstance(event, ev.AuthRequired):

@@ -32,6 +32,7 @@ def make_app(
     sandbox: Sandbox | None = None,
     editor: Callable[[Any, str], str | None] | None = None,
     read_only: bool = False,
+    sleep: Callable[[float], Any] = no_sleep,
     **settings: Any,
 ) -> tuple[HsInboxApp, Sandbox, InboxSession]:
     sb = sandbox or Sandbox(now=NOW)
@@ -46,7 +47,7 @@ def make_app(
     if read_only:
         options["read_only"] = True  # as launch.run does: the session refuses writes too
     config = Settings(**options)
-    session = InboxSession(client, settings=config, data_dir=tmp / "data", sleep=no_sleep)
+    session = InboxSession(client, settings=config, data_dir=tmp / "data", sleep=sleep)
     app = HsInboxApp(
         session,
         config,
