@@ -32,9 +32,11 @@ class Writing:
         return self.session.drafts
 
     def action_reply(self) -> None:
+        self.single_only("A reply")
         self._open_composer("reply")
 
     def action_note(self) -> None:
+        self.single_only("A note")
         self._open_composer("note")
 
     def _open_composer(
@@ -213,6 +215,7 @@ class Writing:
         )
 
     def action_edit_customer(self) -> None:
+        self.single_only("Editing the customer")
         conv = self.table.current or self.thread.conversation
         if conv is None or conv.primary_customer is None or conv.primary_customer.id is None:
             self.notify(

@@ -109,3 +109,59 @@ async def test_changes_queued_before_an_offline_start_go_out_when_help_scout_ans
         assert len([r for r in sb.requests if r.method == "PATCH" and r.fault is None]) == 1
         assert "queued" not in status_text(again)
         assert screen.table.conversations[target.id].status == "pending"
+
+
+# --- 2. `e` (and every marked-row action) applies to the marks ---------------------------
+
+
+async def test_close_next_closes_the_marked_rows_not_the_cursor_row(tmp_path: Path) -> None:
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        rows = [c.id for c in screen.table.visible()[:4]]
+        await pilot.press("x", "j", "x")  # mark rows 1 and 3; the cursor is on row 4
+        await settle(pilot, session)
+        assert screen.table.marked == {rows[0], rows[2]}
+        assert screen.table.current_id == rows[3]
+        before = len(sb.requests)
+        await pilot.press("e")
+        await settle(pilot, session)
+        patches = sorted(
+            (r.path, r.json["value"])
+            for r in sb.requests[before:]
+            if r.method == "PATCH" and r.fault is None
+        )
+        assert patches == sorted((f"/v2/conversations/{i}", "closed") for i in (rows[0], rows[2]))
+        assert sb.conversation(rows[0])["status"] == "closed"
+        assert sb.conversation(rows[2])["status"] == "closed"
+        assert sb.conversation(rows[3])["status"] == "active"
+        assert not screen.table.marked
+        assert screen.table.current_id not in (rows[0], rows[2])
+
+
+async def test_assign_to_me_with_marks_assigns_each_marked_row(tmp_path: Path) -> None:
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        rows = [c.id for c in screen.table.visible()[:3]]
+        await pilot.press("x", "x")
+        await settle(pilot, session)
+        await pilot.press("A")
+        await settle(pilot, session)
+        assert [sb.conversation(i)["assignee"]["id"] for i in rows[:2]] == [sb.me_id] * 2
+        assert (sb.conversation(rows[2]).get("assignee") or {}).get("id") != sb.me_id
+        assert not screen.table.marked
+
+
+async def test_reply_with_marks_says_it_goes_to_the_cursor_row_only(tmp_path: Path) -> None:
+    app, _sb, session = make_app(tmp_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, session)
+        await pilot.press("x", "x", "r")
+        await settle(pilot, session)
+        assert any(
+            "A reply applies to one conversation" in n.message and "2 marked rows" in n.message
+            for n in app._notifications
+        )
