@@ -129,8 +129,10 @@ def customer_patch(
 ) -> list[dict[str, Any]]:
     """JSON Patch operations turning ``before`` into the given values; unchanged → no op.
 
-    Entries are added to the collection and removed by id (``/emails/{id}``), as the
-    customer update endpoint documents; a whole collection cannot be removed at once.
+    Emails and phones are sent as the API reference documents them: one ``replace`` of
+    the whole ``/emails`` (``/phones``) list of ``{value, type}`` objects. A strict Help Scout
+    answers 400 to ``add /emails`` with one object and to ``remove /phones/{id}``. Entries
+    kept keep their type; new ones are ``work``.
     """
     wanted = {
         "first_name": first_name,
@@ -160,22 +162,18 @@ def customer_patch(
         if values is UNSET:
             continue
         existing = getattr(before, field)
-        want = [v.strip() for v in values if v.strip()]
-        want_keys = {v.casefold() for v in want}
-        have_keys = {e.value.casefold() for e in existing}
-        for entry in existing:
-            if entry.value.casefold() not in want_keys and entry.id is not None:
-                ops.append({"op": "remove", "path": f"/{field}/{entry.id}"})
-        for value in want:
-            if value.casefold() not in have_keys:
-                ops.append(
-                    {
-                        "op": "add",
-                        "path": f"/{field}",
-                        "value": {"type": entry_type, "value": value},
-                    }
-                )
-                have_keys.add(value.casefold())
+        types = {e.value.casefold(): e.type for e in existing}
+        want: list[str] = []
+        for raw in values:
+            value = raw.strip()
+            if value and value.casefold() not in {w.casefold() for w in want}:
+                want.append(value)
+        if [w.casefold() for w in want] == [e.value.casefold() for e in existing]:
+            continue
+        entries = [
+            {"value": value, "type": types.get(value.casefold()) or entry_type} for value in want
+        ]
+        ops.append({"op": "replace", "path": f"/{field}", "value": entries})
     return ops
 
 

@@ -458,16 +458,26 @@ class CustomerForm:
 
 
 class CustomerEditScreen(ModalScreen[CustomerForm | None]):
-    """Edit a customer's names, organization, job title, emails and phones."""
+    """Edit a customer's names, organization, job title, emails and phones.
+
+    With ``save`` the form stays open while Help Scout is asked: ``save(form)`` submits and
+    returns the action's id (None: nothing to send, close); the screen closes on
+    ``outcome(id, None)`` and, on ``outcome(id, reason)``, stays with everything typed and
+    says why, so a refused change is corrected, not typed again.
+    """
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="customer.save", priority=True),
         Binding("escape", "cancel", "Cancel", id="customer.cancel", priority=True),
     ]
 
-    def __init__(self, customer: Customer) -> None:
+    def __init__(
+        self, customer: Customer, save: Callable[[CustomerForm], str | None] | None = None
+    ) -> None:
         super().__init__(classes="dialog-screen")
         self.customer = customer
+        self._save = save
+        self.waiting_for: str | None = None
 
     def compose(self) -> ComposeResult:
         c = self.customer
@@ -484,6 +494,7 @@ class CustomerEditScreen(ModalScreen[CustomerForm | None]):
             for label, wid, value in fields:
                 yield Label(label)
                 yield Input(safe_text(value).plain, id=wid)
+            yield Static("", id="cust-problem")
             yield Footer()
 
     def on_mount(self) -> None:
@@ -492,17 +503,41 @@ class CustomerEditScreen(ModalScreen[CustomerForm | None]):
     def _value(self, wid: str) -> str:
         return self.query_one(f"#{wid}", Input).value.strip()
 
-    def action_save(self) -> None:
-        self.dismiss(
-            CustomerForm(
-                first_name=self._value("cust-first"),
-                last_name=self._value("cust-last"),
-                organization=self._value("cust-org"),
-                job_title=self._value("cust-job"),
-                emails=tuple(split_list(self._value("cust-emails"))),
-                phones=tuple(split_list(self._value("cust-phones"))),
-            )
+    def form(self) -> CustomerForm:
+        return CustomerForm(
+            first_name=self._value("cust-first"),
+            last_name=self._value("cust-last"),
+            organization=self._value("cust-org"),
+            job_title=self._value("cust-job"),
+            emails=tuple(split_list(self._value("cust-emails"))),
+            phones=tuple(split_list(self._value("cust-phones"))),
         )
+
+    def action_save(self) -> None:
+        if self._save is None:
+            self.dismiss(self.form())
+            return
+        if self.waiting_for is not None:
+            return  # one save at a time
+        sent = self._save(self.form())
+        if sent is None:
+            self.dismiss(None)
+            return
+        self.waiting_for = sent
+        self.query_one("#cust-problem", Static).update(Text("Saving…", "italic"))
+
+    def outcome(self, action_id: str, reason: str | None) -> None:
+        """Help Scout's answer to the save: close, or stay with the reason shown."""
+        if action_id != self.waiting_for:
+            return
+        self.waiting_for = None
+        if reason is None:
+            self.dismiss(None)
+            return
+        problem = Text("Not saved: ", "bold red", end="")
+        problem.append(safe_text(reason))
+        problem.append("\nEverything typed is still here: correct it and save (ctrl+s) again.")
+        self.query_one("#cust-problem", Static).update(problem)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

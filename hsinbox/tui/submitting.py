@@ -23,16 +23,18 @@ class Submitting:
     def targets(self) -> list[Conversation]:
         return self.table.targets()
 
-    def submit(self, action: act.Action) -> None:
+    def submit(self, action: act.Action) -> bool:
+        """Hand ``action`` to the session; False when it never got there."""
         if self.inbox_app.read_only:
             self.explain_read_only(action.describe())
-            return
+            return False
         try:
             self.session.submit(action)
         except Exception as exc:
             self.fail(f"{action.describe()} could not start: {exc}")
-            return
+            return False
         self.refresh_from_store()
+        return True
 
     def submit_each(self, items: list[act.Action]) -> None:
         """One action, or a bulk of several; the marks they were chosen by are used up."""

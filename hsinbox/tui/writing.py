@@ -232,9 +232,8 @@ class Writing:
             self.fail(f"Could not load the customer: {exc}")
             return
 
-        def done(form: CustomerForm | None) -> None:
-            if form is None:
-                return
+        def save(form: CustomerForm) -> str | None:
+            """Submit the form's changes; the form waits for the outcome by this id."""
             changes: dict[str, Any] = {}
             pairs = [
                 ("first_name", form.first_name, customer.first_name),
@@ -251,10 +250,11 @@ class Writing:
                 changes["phones"] = list(form.phones)
             if not changes:
                 self.notify(markup=False, message="No changes to the customer.", timeout=2)
-                return
-            self.submit(act.UpdateCustomer.of(customer, **changes))
+                return None
+            action = act.UpdateCustomer.of(customer, **changes)
+            return action.id if self.submit(action) else None
 
-        self.app.push_screen(CustomerEditScreen(customer), done)
+        self.app.push_screen(CustomerEditScreen(customer, save))
 
     def action_drafts(self) -> None:
         store = self.session.drafts

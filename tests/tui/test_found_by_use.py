@@ -10,11 +10,12 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import Static
+from textual.widgets import Input, Static
 from tui_helpers import conv, make_app, settle, writes
 
 from hsinbox.sandbox import Sandbox
 from hsinbox.tui.app import HsInboxApp
+from hsinbox.tui.compose import CustomerEditScreen
 from hsinbox.tui.inbox_screen import InboxScreen
 from hsinbox.tui.widgets import StatusLine
 
@@ -165,3 +166,80 @@ async def test_reply_with_marks_says_it_goes_to_the_cursor_row_only(tmp_path: Pa
             "A reply applies to one conversation" in n.message and "2 marked rows" in n.message
             for n in app._notifications
         )
+
+
+# --- 3. customer emails and phones are replaced whole; a failed save keeps the form -------
+
+
+async def test_customer_form_replaces_emails_and_phones_and_keeps_the_form_on_failure(
+    tmp_path: Path,
+) -> None:
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        row = screen.table.current
+        assert row is not None and row.primary_customer is not None
+        cid = row.primary_customer.id
+        cust = sb.customer(cid)
+        email = cust["_embedded"]["emails"][0]["value"]
+        cust["_embedded"]["phones"] = [{"id": 990001, "value": "+1-555-000-1111", "type": "mobile"}]
+        await pilot.press("I")
+        await until(pilot, lambda: isinstance(app.screen, CustomerEditScreen))
+        await settle(pilot, session)
+        form = app.screen
+        form.query_one("#cust-first", Input).value = "Renamed"
+        form.query_one("#cust-job", Input).value = "Head of Ops"
+        form.query_one("#cust-emails", Input).value = f"{email}, second@example.org"
+        form.query_one("#cust-phones", Input).value = ""
+        before = len(sb.requests)
+        await pilot.press("ctrl+s")
+        await settle(pilot, session)
+        patches = [r for r in sb.requests[before:] if r.method == "PATCH"]
+        assert [(r.path, r.json) for r in patches] == [
+            (
+                f"/v2/customers/{cid}",
+                [
+                    {"op": "replace", "path": "/firstName", "value": "Renamed"},
+                    {"op": "replace", "path": "/jobTitle", "value": "Head of Ops"},
+                    {
+                        "op": "replace",
+                        "path": "/emails",
+                        "value": [
+                            {"value": email, "type": cust["_embedded"]["emails"][0]["type"]},
+                            {"value": "second@example.org", "type": "work"},
+                        ],
+                    },
+                    {"op": "replace", "path": "/phones", "value": []},
+                ],
+            )
+        ]
+        assert patches[0].fault is None
+        after = sb.customer(cid)
+        assert after["firstName"] == "Renamed" and after["jobTitle"] == "Head of Ops"
+        assert [e["value"] for e in after["_embedded"]["emails"]] == [email, "second@example.org"]
+        assert after["_embedded"]["phones"] == []
+        assert not isinstance(app.screen, CustomerEditScreen), "a landed save closes the form"
+
+        # Help Scout refuses the next save: the form stays, with everything typed.
+        await pilot.press("I")
+        await until(pilot, lambda: isinstance(app.screen, CustomerEditScreen))
+        await settle(pilot, session)
+        form = app.screen
+        form.query_one("#cust-last", Input).value = "Typed-Last"
+        form.query_one("#cust-phones", Input).value = "+1-555-222-3333"
+        sb.faults.add(status=400, times=1, method="PATCH", path=r"^/v2/customers/")
+        await pilot.press("ctrl+s")
+        await settle(pilot, session)
+        assert app.screen is form, "a refused save keeps the form open"
+        assert form.query_one("#cust-last", Input).value == "Typed-Last"
+        assert form.query_one("#cust-phones", Input).value == "+1-555-222-3333"
+        assert form.query_one("#cust-first", Input).value == "Renamed"
+        assert "Not saved" in str(form.query_one("#cust-problem", Static).content)
+        assert sb.customer(cid)["lastName"] != "Typed-Last"
+        # Saved again once the trouble is gone: the same typed values land.
+        await pilot.press("ctrl+s")
+        await settle(pilot, session)
+        assert sb.customer(cid)["lastName"] == "Typed-Last"
+        assert [p["value"] for p in sb.customer(cid)["_embedded"]["phones"]] == ["+1-555-222-3333"]
+        assert not isinstance(app.screen, CustomerEditScreen)
