@@ -95,19 +95,26 @@ class ComposerScreen(ModalScreen[Composed | None]):
         *,
         initial: str = "",
         default_status: str = "pending",
-        save_draft: Callable[[str], None] | None = None,
+        save_draft: Callable[[Composed], None] | None = None,
         editor: EditorLauncher | None = None,
         debounce: float = 0.5,
+        cc: tuple[str, ...] = (),
+        bcc: tuple[str, ...] = (),
+        hs_draft: bool = False,
     ) -> None:
         super().__init__(classes="dialog-screen")
         self.kind = kind
         self.conversation = conversation
         self.initial = initial
         self.default_status = default_status
+        self.initial_cc = cc
+        self.initial_bcc = bcc
+        self.initial_hs_draft = hs_draft
         self._save_draft = save_draft
         self._editor = editor
         self._debounce = debounce
         self._timer: Timer | None = None
+        self._saved: Composed | None = None
 
     def compose(self) -> ComposeResult:
         reply = self.kind == "reply"
@@ -124,8 +131,12 @@ class ComposerScreen(ModalScreen[Composed | None]):
                     who.append(safe_text(to.email or to.display if to else "customer"))
                     yield Label(who, id="composer-to")
                 with Horizontal(classes="composer-row"):
-                    yield Input(placeholder="cc (comma separated)", id="composer-cc")
-                    yield Input(placeholder="bcc", id="composer-bcc")
+                    yield Input(
+                        ", ".join(self.initial_cc),
+                        placeholder="cc (comma separated)",
+                        id="composer-cc",
+                    )
+                    yield Input(", ".join(self.initial_bcc), placeholder="bcc", id="composer-bcc")
             yield TextArea(
                 self.initial, id="composer-body", soft_wrap=True, show_line_numbers=False
             )
@@ -138,7 +149,9 @@ class ComposerScreen(ModalScreen[Composed | None]):
                     id="composer-status",
                 )
                 if reply:
-                    yield Checkbox("Save as Help Scout draft", id="composer-draft")
+                    yield Checkbox(
+                        "Save as Help Scout draft", self.initial_hs_draft, id="composer-draft"
+                    )
             yield Static(
                 Text(
                     "Markdown: **bold**, _italic_, - lists, [text](url). "
@@ -152,21 +165,43 @@ class ComposerScreen(ModalScreen[Composed | None]):
         area = self.query_one(TextArea)
         area.focus()
         area.move_cursor(area.document.end)
+        self._saved = self.composed()
 
     @on(TextArea.Changed, "#composer-body")
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
     def _changed(self) -> None:
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.set_timer(self._debounce, self._save_now)
 
     def _save_now(self) -> None:
+        """Save every field; mounting the widgets alone does not touch the draft."""
+        if self._timer is not None:
+            self._timer.stop()
         self._timer = None
-        if self._save_draft is not None:
-            self._save_draft(self.query_one(TextArea).text)
+        current = self.composed()
+        if self._save_draft is not None and current != self._saved:
+            self._save_draft(current)
+            self._saved = current
 
     @property
     def body(self) -> str:
         return self.query_one(TextArea).text
+
+    def composed(self) -> Composed:
+        """Every field as it stands (the body as typed, not stripped)."""
+        reply = self.kind == "reply"
+        status = self.query_one("#composer-status", Select).value
+        return Composed(
+            kind=self.kind,
+            body=self.body,
+            cc=tuple(split_list(self.query_one("#composer-cc", Input).value)) if reply else (),
+            bcc=tuple(split_list(self.query_one("#composer-bcc", Input).value)) if reply else (),
+            status=str(status) if isinstance(status, str) else None,
+            draft=reply and self.query_one("#composer-draft", Checkbox).value,
+        )
 
     def action_send(self) -> None:
         body = self.body.strip()
@@ -175,25 +210,21 @@ class ComposerScreen(ModalScreen[Composed | None]):
                 markup=False, message="Nothing to send: the message is empty.", severity="warning"
             )
             return
-        reply = self.kind == "reply"
-        status = self.query_one("#composer-status", Select).value
-        self.dismiss(
-            Composed(
-                kind=self.kind,
-                body=body,
-                cc=tuple(split_list(self.query_one("#composer-cc", Input).value)) if reply else (),
-                bcc=tuple(split_list(self.query_one("#composer-bcc", Input).value))
-                if reply
-                else (),
-                status=str(status) if isinstance(status, str) else None,
-                draft=reply and self.query_one("#composer-draft", Checkbox).value,
-            )
-        )
+        self.dismiss(replace(self.composed(), body=body))
 
     def action_leave(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
         self._save_now()
+        kept = self.composed()
+        if kept.body.strip() or kept.cc or kept.bcc:
+            what = "Reply" if self.kind == "reply" else "Note"
+            parts = ["text"] + (["cc"] if kept.cc else []) + (["bcc"] if kept.bcc else [])
+            number = self.conversation.number or self.conversation.id
+            self.app.notify(
+                markup=False,
+                message=f"{what} to #{number} kept as a draft ({', '.join(parts)}, status "
+                f"after sending); {'r' if self.kind == 'reply' else 'n'} or D opens it again.",
+                timeout=5,
+            )
         self.dismiss(None)
 
     def action_external_editor(self) -> None:

@@ -67,19 +67,32 @@ class Writing:
             initial = "\n\n" + self.inbox_app.settings.signature
         settings = self.inbox_app.settings
         default_status = settings.status_after_reply if kind == "reply" else conv.status
+        if saved is not None and saved.status:
+            default_status = saved.status  # the draft's choice wins
         if default_status not in ("active", "pending", "closed"):
             default_status = "active"
 
-        def save(text: str) -> None:
-            if text.strip():
-                drafts.save(Draft(conversation_id=conv.id, kind=kind, text=text))
+        def save(typed: Composed) -> None:
+            """Every field of the composer goes into the draft, not only the body."""
+            if typed.body.strip() or typed.cc or typed.bcc:
+                drafts.save(
+                    Draft(
+                        conversation_id=conv.id,
+                        kind=kind,
+                        text=typed.body,
+                        cc=list(typed.cc),
+                        bcc=list(typed.bcc),
+                        status=typed.status,
+                        fields={"help_scout_draft": True} if typed.draft else {},
+                    )
+                )
             else:
                 drafts.delete(conv.id, kind)
 
         def done(result: Composed | None) -> None:
             if result is None:
                 return
-            save(result.body)
+            save(result)
             key = drafts.load(conv.id, kind)
             draft_key = key.key if key else None
             html = markdown_to_html(result.body)
@@ -114,6 +127,9 @@ class Writing:
                 save_draft=save,
                 editor=self.inbox_app.editor,
                 debounce=self.inbox_app.draft_debounce,
+                cc=tuple(saved.cc) if saved else (),
+                bcc=tuple(saved.bcc) if saved else (),
+                hs_draft=bool(saved and saved.fields.get("help_scout_draft")),
             ),
             done,
         )

@@ -10,12 +10,12 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import Input, Static
+from textual.widgets import Input, Select, Static, TextArea
 from tui_helpers import conv, make_app, settle, writes
 
 from hsinbox.sandbox import Sandbox
 from hsinbox.tui.app import HsInboxApp
-from hsinbox.tui.compose import CustomerEditScreen
+from hsinbox.tui.compose import ComposerScreen, CustomerEditScreen
 from hsinbox.tui.inbox_screen import InboxScreen
 from hsinbox.tui.widgets import StatusLine
 
@@ -243,3 +243,58 @@ async def test_customer_form_replaces_emails_and_phones_and_keeps_the_form_on_fa
         assert sb.customer(cid)["lastName"] == "Typed-Last"
         assert [p["value"] for p in sb.customer(cid)["_embedded"]["phones"]] == ["+1-555-222-3333"]
         assert not isinstance(app.screen, CustomerEditScreen)
+
+
+# --- 5. leaving the composer keeps every field ------------------------------------------
+
+
+async def test_escape_keeps_cc_bcc_and_status_and_sending_uses_them(tmp_path: Path) -> None:
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, session)
+        target = screen_of(app).table.current
+        assert target is not None
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, ComposerScreen))
+        composer = app.screen
+        composer.query_one("#composer-cc", Input).value = "boss@example.org"
+        composer.query_one("#composer-bcc", Input).value = "audit@example.org, log@example.org"
+        composer.query_one("#composer-status", Select).value = "closed"
+        composer.query_one(TextArea).load_text("Kept across escape")
+        await pilot.pause()
+        await pilot.press("escape")
+        await settle(pilot, session)
+        assert not isinstance(app.screen, ComposerScreen)
+        assert any("kept as a draft" in n.message for n in app._notifications)
+        draft = session.drafts.load(target.id, "reply")
+        assert draft is not None
+        assert (draft.text, draft.cc, draft.bcc, draft.status) == (
+            "Kept across escape",
+            ["boss@example.org"],
+            ["audit@example.org", "log@example.org"],
+            "closed",
+        )
+
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, ComposerScreen))
+        await settle(pilot, session)
+        composer = app.screen
+        assert composer.query_one("#composer-cc", Input).value == "boss@example.org"
+        assert (
+            composer.query_one("#composer-bcc", Input).value == "audit@example.org, log@example.org"
+        )
+        assert composer.query_one("#composer-status", Select).value == "closed"
+        assert composer.query_one(TextArea).text == "Kept across escape"
+        before = len(sb.requests)
+        await pilot.press("ctrl+s")
+        await settle(pilot, session)
+        posts = [
+            r for r in sb.requests[before:] if r.method == "POST" and r.path.endswith("/reply")
+        ]
+        assert len(posts) == 1
+        body = posts[0].json
+        assert body["cc"] == ["boss@example.org"]
+        assert body["bcc"] == ["audit@example.org", "log@example.org"]
+        assert body["status"] == "closed"
+        assert sb.conversation(target.id)["status"] == "closed"
+        assert session.drafts.load(target.id, "reply") is None
