@@ -913,6 +913,11 @@ class InboxSession:
     async def drain(self) -> None:
         await self.worker.drain()
 
+    def send_now(self) -> None:
+        """Send the queue now, undo windows ended (quitting with "send now")."""
+        if not self.settings.read_only:
+            self.worker.send_now()
+
     async def close(self) -> None:
         """Stop the outbox; unsent actions stay in the journal for the next start."""
         if self._closed:

@@ -283,7 +283,7 @@ class InboxScreen(
 
     def action_back(self) -> None:
         if not self.action_back_only():
-            self.app.exit()
+            self.inbox_app.request_quit()
 
     def action_back_only(self) -> bool:
         if self.focused is self.query_one("#filter"):

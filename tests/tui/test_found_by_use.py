@@ -16,6 +16,7 @@ from tui_helpers import conv, make_app, settle, writes
 from hsinbox.sandbox import Sandbox
 from hsinbox.tui.app import HsInboxApp
 from hsinbox.tui.compose import ComposerScreen, CustomerEditScreen
+from hsinbox.tui.dialogs import QuitScreen
 from hsinbox.tui.inbox_screen import InboxScreen
 from hsinbox.tui.widgets import StatusLine
 
@@ -298,3 +299,68 @@ async def test_escape_keeps_cc_bcc_and_status_and_sending_uses_them(tmp_path: Pa
         assert body["status"] == "closed"
         assert sb.conversation(target.id)["status"] == "closed"
         assert session.drafts.load(target.id, "reply") is None
+
+
+# --- 6. quitting asks about unsent work ---------------------------------------------------
+
+
+async def test_quit_in_the_undo_window_asks_and_send_now_sends_then_quits(tmp_path: Path) -> None:
+    app, sb, session = make_app(tmp_path, undo_delay=60)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        target = screen.table.current
+        assert target is not None
+        await pilot.press("e")
+        await until(pilot, lambda: screen.pending_undo is not None)
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, QuitScreen))
+        question = str(app.screen.query_one("#confirm-question", Static).content)
+        assert "1 change is not sent" in question and "undo window" in question
+        assert sb.conversation(target.id)["status"] == "active"
+        assert not app._exit
+        await pilot.press("s")
+        await until(pilot, lambda: app._exit)
+    assert sb.conversation(target.id)["status"] == "closed"
+    patches = [r for r in sb.requests if r.method == "PATCH" and r.fault is None]
+    assert [(r.path, r.json) for r in patches] == [
+        (f"/v2/conversations/{target.id}", {"op": "replace", "path": "/status", "value": "closed"})
+    ]
+
+
+async def test_quit_later_keeps_the_change_for_the_next_start_and_cancel_stays(
+    tmp_path: Path,
+) -> None:
+    app, sb, session = make_app(tmp_path, undo_delay=60)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        target = screen.table.current
+        assert target is not None
+        await pilot.press("e")
+        await until(pilot, lambda: screen.pending_undo is not None)
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: isinstance(app.screen, QuitScreen))
+        await pilot.press("c")  # cancel: back to the inbox, nothing sent, nothing lost
+        await until(pilot, lambda: app.screen is screen)
+        assert not app._exit and session.queue_length == 1
+        await pilot.press("ctrl+c")
+        await until(pilot, lambda: isinstance(app.screen, QuitScreen))
+        await pilot.press("l")
+        await until(pilot, lambda: app._exit)
+    assert sb.conversation(target.id)["status"] == "active"
+    assert not [r for r in sb.requests if r.method == "PATCH"]
+
+    again, _sb, session2 = make_app(tmp_path, sandbox=sb)
+    async with again.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, session2)
+        assert sb.conversation(target.id)["status"] == "closed", "sent on the next start"
+
+
+async def test_quit_with_nothing_pending_does_not_ask(tmp_path: Path) -> None:
+    app, _sb, session = make_app(tmp_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, session)
+        await pilot.press("q")
+        await until(pilot, lambda: app._exit)
+        assert not isinstance(app.screen, QuitScreen)
