@@ -254,9 +254,18 @@ class NewConversationForm:
     tags: tuple[str, ...]
     assignee_id: int | None
     status: str
+    direction: str = "outbound"
 
 
 CONVERSATION_TYPES = [("Email", "email"), ("Chat", "chat"), ("Phone", "phone")]
+
+
+DIRECTIONS = [
+    ("You write to the customer: an outbound email (reply)", "outbound"),
+    ("The customer wrote: log their message (customer thread)", "customer"),
+]
+"""Whose message an email conversation starts with; outbound unless the agent says so.
+A chat or phone conversation starts with a chat or phone thread, as before."""
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -279,6 +288,7 @@ class NewConversationFields:
     tags: str = ""  # as typed, comma separated
     assignee_id: int | None = None
     status: str = "active"
+    direction: str = "outbound"
 
     @property
     def empty(self) -> bool:
@@ -300,6 +310,7 @@ class NewConversationFields:
                 "type": self.type,
                 "tags": self.tags,
                 "assignee_id": self.assignee_id,
+                "direction": self.direction,
             },
         )
 
@@ -309,6 +320,7 @@ class NewConversationFields:
         fields = draft.fields
         kind = _str(fields.get("type"))
         status = draft.status if isinstance(draft.status, str) else ""
+        direction = _str(fields.get("direction"))
         return cls(
             mailbox_id=_int_or_none(fields.get("mailbox_id")),
             customer_email=_str(fields.get("customer_email")),
@@ -318,6 +330,7 @@ class NewConversationFields:
             tags=_str(fields.get("tags")),
             assignee_id=_int_or_none(fields.get("assignee_id")),
             status=status if status in {v for _, v in STATUS_OPTIONS} else "active",
+            direction=direction if direction in {v for _, v in DIRECTIONS} else "outbound",
         )
 
 
@@ -385,6 +398,8 @@ class NewConversationScreen(ModalScreen[NewConversationForm | None]):
             yield Input(start.subject, id="new-subject")
             yield Label("Type")
             yield Select(CONVERSATION_TYPES, value=start.type, allow_blank=False, id="new-type")
+            yield Label("Whose message (for type Email)")
+            yield Select(DIRECTIONS, value=start.direction, allow_blank=False, id="new-direction")
             yield Label("Message (Markdown)")
             yield TextArea(start.body, id="new-body", soft_wrap=True)
             yield Label("Tags (comma separated)")
@@ -417,6 +432,7 @@ class NewConversationScreen(ModalScreen[NewConversationForm | None]):
             tags=self.query_one("#new-tags", Input).value,
             assignee_id=assignee if isinstance(assignee, int) else None,
             status=str(self.query_one("#new-status", Select).value),
+            direction=str(self.query_one("#new-direction", Select).value),
         )
 
     @on(Input.Changed)
@@ -470,6 +486,7 @@ class NewConversationScreen(ModalScreen[NewConversationForm | None]):
                 tags=tuple(split_list(current.tags)),
                 assignee_id=current.assignee_id,
                 status=current.status,
+                direction=current.direction,
             )
         )
 

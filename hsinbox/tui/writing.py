@@ -198,21 +198,31 @@ class Writing:
         def done(form: NewConversationForm | None) -> None:
             if form is None:
                 return
+            customer = {"email": form.customer_email}
+            me_id = me.id if me is not None else None
+            outbound = form.direction == "outbound" and form.type == "email"
+            if outbound:
+                # An email from the agent to the customer: a reply thread, written by me.
+                thread = NewThread(
+                    type="reply", text=markdown_to_html(form.body), customer=customer, user=me_id
+                )
+            else:
+                # What the customer sent (by email, chat or phone), logged in their name.
+                thread = NewThread(
+                    type="customer" if form.type == "email" else form.type,
+                    text=markdown_to_html(form.body),
+                    customer=customer,
+                )
             new = NewConversation(
                 subject=form.subject,
                 type=form.type,
                 mailbox_id=form.mailbox_id,
                 status=form.status,
-                customer={"email": form.customer_email},
-                threads=[
-                    NewThread(
-                        type="customer" if form.type == "email" else form.type,
-                        text=markdown_to_html(form.body),
-                        customer={"email": form.customer_email},
-                    )
-                ],
+                customer=customer,
+                threads=[thread],
                 tags=list(form.tags) or None,
                 assign_to=form.assignee_id,
+                user=me_id if outbound else None,
             )
             # The draft stays on disk until Help Scout confirmed the conversation.
             self.submit(act.CreateConversation(new, draft_key=Draft(None, "new").key))

@@ -15,7 +15,7 @@ from tui_helpers import conv, make_app, settle, writes
 
 from hsinbox.sandbox import Sandbox
 from hsinbox.tui.app import HsInboxApp
-from hsinbox.tui.compose import ComposerScreen, CustomerEditScreen
+from hsinbox.tui.compose import ComposerScreen, CustomerEditScreen, NewConversationScreen
 from hsinbox.tui.dialogs import QuitScreen
 from hsinbox.tui.inbox_screen import InboxScreen
 from hsinbox.tui.widgets import StatusLine
@@ -364,3 +364,64 @@ async def test_quit_with_nothing_pending_does_not_ask(tmp_path: Path) -> None:
         await pilot.press("q")
         await until(pilot, lambda: app._exit)
         assert not isinstance(app.screen, QuitScreen)
+
+
+# --- 7. a new conversation is an outbound email unless the agent logs the customer's -----
+
+
+async def new_conversation(pilot: Any, session: Any, sb: Sandbox, direction: str | None) -> Any:
+    """Fill the form as an agent would and create; the POST that went out."""
+    await pilot.press("c")
+    await until(pilot, lambda: isinstance(pilot.app.screen, NewConversationScreen))
+    form = pilot.app.screen
+    assert form.query_one("#new-direction", Select).value == "outbound", "outbound by default"
+    await pilot.press(*"ana@client.example")
+    form.query_one("#new-subject", Input).value = f"Hello ({direction or 'default'})"
+    form.query_one("#new-body", TextArea).insert("Your order shipped")
+    if direction is not None:
+        form.query_one("#new-direction", Select).value = direction
+    await pilot.pause()
+    before = len(sb.requests)
+    await pilot.press("ctrl+s")
+    await settle(pilot, session)
+    posts = [
+        r for r in sb.requests[before:] if r.method == "POST" and r.path == "/v2/conversations"
+    ]
+    assert len(posts) == 1 and posts[0].fault is None
+    return posts[0]
+
+
+async def test_new_conversation_is_an_outbound_email_by_default(tmp_path: Path) -> None:
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(140, 50)) as pilot:
+        await settle(pilot, session)
+        post = await new_conversation(pilot, session, sb, None)
+        body = post.json
+        assert body["type"] == "email" and body["user"] == sb.me_id
+        assert body["customer"] == {"email": "ana@client.example"}
+        assert body["threads"] == [
+            {
+                "type": "reply",
+                "text": "<p>Your order shipped</p>",
+                "customer": {"email": "ana@client.example"},
+                "user": sb.me_id,
+            }
+        ]
+        conv = next(c for c in sb.state["conversations"] if c["subject"] == "Hello (default)")
+        assert conv["createdBy"]["type"] == "user" and conv["createdBy"]["id"] == sb.me_id
+        assert conv["source"]["via"] == "user"
+        (thread,) = sb.threads_of(conv["id"])
+        assert thread["type"] == "message" and thread["createdBy"]["type"] == "user"
+
+
+async def test_new_conversation_can_log_what_the_customer_sent(tmp_path: Path) -> None:
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(140, 50)) as pilot:
+        await settle(pilot, session)
+        post = await new_conversation(pilot, session, sb, "customer")
+        assert "user" not in post.json
+        assert [t["type"] for t in post.json["threads"]] == ["customer"]
+        conv = next(c for c in sb.state["conversations"] if c["subject"] == "Hello (customer)")
+        assert conv["createdBy"]["type"] == "customer"
+        (thread,) = sb.threads_of(conv["id"])
+        assert thread["type"] == "customer"
