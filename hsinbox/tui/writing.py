@@ -8,10 +8,16 @@ from typing import Any
 from rich.text import Text
 from textual import work
 
-from hsinbox.helpscout.models import Conversation, NewConversation, NewThread
+from hsinbox.helpscout.models import Conversation, NewConversation, NewThread, Thread
 from hsinbox.inbox import actions as act
 from hsinbox.inbox.drafts import Draft
-from hsinbox.inbox.text import clean, markdown_to_html, safe_text
+from hsinbox.inbox.text import (
+    blocks_to_text,
+    clean,
+    html_to_blocks,
+    markdown_to_html,
+    safe_text,
+)
 from hsinbox.tui.collision import EDIT, SEND, CollisionScreen, unseen_threads
 from hsinbox.tui.compose import (
     Composed,
@@ -63,6 +69,16 @@ class Writing:
         drafts = self._drafts()
         saved = drafts.load(conv.id, kind)
         initial = saved.text if saved else ""
+        # A Help Scout draft of mine is resumed: sending it publishes it (no second reply).
+        hs_draft = self.my_help_scout_draft(conv.id) if kind == "reply" else None
+        if hs_draft is not None and saved is None:
+            initial = blocks_to_text(html_to_blocks(hs_draft.body), show_quoted=True).plain
+        if hs_draft is not None:
+            self.notify(
+                markup=False,
+                message="Resuming your Help Scout draft: sending publishes it.",
+                timeout=4,
+            )
         if not saved and kind == "reply" and self.inbox_app.settings.signature:
             initial = "\n\n" + self.inbox_app.settings.signature
         settings = self.inbox_app.settings
@@ -98,8 +114,18 @@ class Writing:
             html = markdown_to_html(result.body)
             fresh = self.session.store.get(conv.id) or conv
             try:
-                if result.kind == "reply":
-                    action: act.Action = act.Reply.of(
+                if result.kind == "reply" and hs_draft is not None:
+                    action: act.Action = act.SendDraft(
+                        fresh.id,
+                        hs_draft.id,
+                        html,
+                        result.status,
+                        publish=not result.draft,
+                        number=fresh.number,
+                        draft_key=draft_key,
+                    )
+                elif result.kind == "reply":
+                    action = act.Reply.of(
                         fresh,
                         html,
                         cc=result.cc,
@@ -240,6 +266,39 @@ class Writing:
             done,
         )
 
+    def my_help_scout_draft(self, conversation_id: int) -> Thread | None:
+        """The newest draft reply of mine among the conversation's loaded threads."""
+        me = self.session.me
+        drafts = [
+            t
+            for t in self.session.store.threads.get(conversation_id, [])
+            if t.is_draft
+            and t.id > 0
+            and t.type in ("message", "reply")
+            and (me is None or t.created_by is None or t.created_by.id == me.id)
+        ]
+        return drafts[-1] if drafts else None
+
+    def help_scout_drafts(self) -> list[Draft]:
+        """My Help Scout drafts in the conversations loaded so far, for the drafts list."""
+        found = []
+        for conversation_id in list(self.session.store.threads):
+            thread = self.my_help_scout_draft(conversation_id)
+            if thread is None:
+                continue
+            text = blocks_to_text(html_to_blocks(thread.body), show_quoted=True).plain
+            stamp = thread.created_at.timestamp() if thread.created_at else 0.0
+            found.append(
+                Draft(
+                    conversation_id,
+                    "reply",
+                    text,
+                    fields={"help_scout_thread_id": thread.id},
+                    updated_at=stamp,
+                )
+            )
+        return found
+
     def action_edit_customer(self) -> None:
         self.single_only("Editing the customer")
         conv = self.table.current or self.thread.conversation
@@ -299,7 +358,7 @@ class Writing:
             if draft is not None:
                 self.resume_draft(draft)
 
-        self.app.push_screen(DraftsScreen(store, describe), done)
+        self.app.push_screen(DraftsScreen(store, describe, remote=self.help_scout_drafts()), done)
 
     @work(group="resume-draft", exit_on_error=False)
     async def resume_draft(self, draft: Draft) -> None:

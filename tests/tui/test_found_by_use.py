@@ -10,13 +10,14 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import Input, Select, Static, TextArea
+from textual.widgets import Checkbox, DataTable, Input, Select, Static, TextArea
 from tui_helpers import conv, make_app, settle, writes
 
 from hsinbox.sandbox import Sandbox
 from hsinbox.tui.app import HsInboxApp
 from hsinbox.tui.compose import ComposerScreen, CustomerEditScreen, NewConversationScreen
 from hsinbox.tui.dialogs import QuitScreen
+from hsinbox.tui.drafts_screen import DraftsScreen
 from hsinbox.tui.inbox_screen import InboxScreen
 from hsinbox.tui.widgets import StatusLine
 
@@ -425,3 +426,83 @@ async def test_new_conversation_can_log_what_the_customer_sent(tmp_path: Path) -
         assert conv["createdBy"]["type"] == "customer"
         (thread,) = sb.threads_of(conv["id"])
         assert thread["type"] == "customer"
+
+
+# --- 8. Help Scout drafts are shown, listed, resumed and sent in place ---------------------
+
+
+async def test_help_scout_draft_is_shown_listed_resumed_and_sent_as_the_one_reply(
+    tmp_path: Path,
+) -> None:
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(140, 50)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        await pilot.press("enter")
+        await settle(pilot, session)
+        target = screen.thread.conversation
+        assert target is not None
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, ComposerScreen))
+        composer = app.screen
+        composer.query_one(TextArea).load_text("Draft of the answer")
+        composer.query_one("#composer-draft", Checkbox).value = True
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot, session)
+        drafts = [t for t in sb.threads_of(target.id) if t["state"] == "draft"]
+        assert [t["body"] for t in drafts] == ["<p>Draft of the answer</p>"]
+        draft_id = drafts[0]["id"]
+        # Shown at once, without R.
+        body = str(screen.thread.query_one("#thread-body", Static).content)
+        assert "Draft" in body and "Draft of the answer" in body
+
+        await pilot.press("D")
+        await until(pilot, lambda: isinstance(app.screen, DraftsScreen))
+        await settle(pilot, session)
+        listed = app.screen
+        assert [d.conversation_id for d in listed.drafts] == [target.id]
+        assert "Help Scout draft" in str(listed.query_one(DataTable).get_row_at(0))
+        await pilot.press("escape")
+        await settle(pilot, session)
+
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, ComposerScreen))
+        await settle(pilot, session)
+        composer = app.screen
+        assert composer.query_one(TextArea).text == "Draft of the answer"
+        composer.query_one(TextArea).load_text("Final answer")
+        await pilot.pause()
+        before = len(sb.requests)
+        await pilot.press("ctrl+s")
+        await settle(pilot, session)
+        sent = [(r.method, r.path, r.json) for r in sb.requests[before:] if r.method != "GET"]
+        thread_path = f"/v2/conversations/{target.id}/threads/{draft_id}"
+        status = session.settings.status_after_reply
+        expected = [
+            (
+                "PATCH",
+                thread_path,
+                {"op": "replace", "path": "/text", "value": "<p>Final answer</p>"},
+            ),
+            ("PATCH", thread_path, {"op": "replace", "path": "/draft", "value": False}),
+        ]
+        if status != "active":
+            expected.append(
+                (
+                    "PATCH",
+                    f"/v2/conversations/{target.id}",
+                    {"op": "replace", "path": "/status", "value": status},
+                )
+            )
+        assert sent == expected
+        assert sb.conversation(target.id)["status"] == status
+        assert not [r for r in sb.requests[before:] if r.path.endswith("/reply")]
+        mine = [
+            t
+            for t in sb.threads_of(target.id)
+            if t["type"] == "message" and "answer" in (t.get("body") or "")
+        ]
+        assert [(t["id"], t["state"], t["body"]) for t in mine] == [
+            (draft_id, "published", "<p>Final answer</p>")
+        ]
