@@ -132,8 +132,10 @@ def customer_patch(
 ) -> list[dict[str, Any]]:
     """JSON Patch operations turning ``before`` into the given values; unchanged → no op.
 
-    Entries are added to the collection and removed by id (``/emails/{id}``), as the
-    customer update endpoint documents; a whole collection cannot be removed at once.
+    Emails and phones are sent as the API reference documents them: one ``replace`` of
+    the whole ``/emails`` (``/phones``) list of ``{value, type}`` objects. A strict Help Scout
+    answers 400 to ``add /emails`` with one object and to ``remove /phones/{id}``. Entries
+    kept keep their type; new ones are ``work``.
     """
     wanted = {
         "first_name": first_name,
@@ -163,22 +165,18 @@ def customer_patch(
         if values is UNSET:
             continue
         existing = getattr(before, field)
-        want = [v.strip() for v in values if v.strip()]
-        want_keys = {v.casefold() for v in want}
-        have_keys = {e.value.casefold() for e in existing}
-        for entry in existing:
-            if entry.value.casefold() not in want_keys and entry.id is not None:
-                ops.append({"op": "remove", "path": f"/{field}/{entry.id}"})
-        for value in want:
-            if value.casefold() not in have_keys:
-                ops.append(
-                    {
-                        "op": "add",
-                        "path": f"/{field}",
-                        "value": {"type": entry_type, "value": value},
-                    }
-                )
-                have_keys.add(value.casefold())
+        types = {e.value.casefold(): e.type for e in existing}
+        want: list[str] = []
+        for raw in values:
+            value = raw.strip()
+            if value and value.casefold() not in {w.casefold() for w in want}:
+                want.append(value)
+        if [w.casefold() for w in want] == [e.value.casefold() for e in existing]:
+            continue
+        entries = [
+            {"value": value, "type": types.get(value.casefold()) or entry_type} for value in want
+        ]
+        ops.append({"op": "replace", "path": f"/{field}", "value": entries})
     return ops
 
 
@@ -825,6 +823,29 @@ class HelpScoutClient(AgentDayMixin):
             await self._patch_conversation(
                 conversation_id, {"op": "replace", "path": "/mailboxId", "value": int(mailbox_id)}
             )
+
+    async def update_thread_text(self, conversation_id: int, thread_id: int, text: str) -> None:
+        """Replace a thread's HTML (documented: ``replace /text``), e.g. a draft reply's."""
+        await self._write(
+            "PATCH",
+            f"/v2/conversations/{int(conversation_id)}/threads/{int(thread_id)}",
+            {"op": "replace", "path": "/text", "value": text},
+            content_type=JSON_PATCH,
+        )
+
+    async def publish_draft_thread(self, conversation_id: int, thread_id: int) -> None:
+        """Send a draft reply: ``replace /draft false`` on the thread.
+
+        Not in the reference for threads (it documents the op only for a draft
+        conversation); hsinbox's choice, so that sending replaces the draft instead of
+        leaving it beside a second reply. Idempotent: the sandbox answers a retry with 204.
+        """
+        await self._write(
+            "PATCH",
+            f"/v2/conversations/{int(conversation_id)}/threads/{int(thread_id)}",
+            {"op": "replace", "path": "/draft", "value": False},
+            content_type=JSON_PATCH,
+        )
 
     async def update_subject(self, conversation_id: int, subject: str) -> None:
         await self._patch_conversation(

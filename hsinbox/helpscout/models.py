@@ -456,9 +456,13 @@ def unique_items(pages: Iterable[Page[T]]) -> list[T]:
 
 
 class NewThread(HSModel):
+    """One thread of a new conversation: ``customer`` (what they sent) or ``reply`` (an
+    outbound email to ``customer``, written by ``user``), ``note``, ``phone``, ``chat``."""
+
     type: str = "customer"
     text: str
     customer: dict[str, Any] | None = None
+    user: int | None = None
     draft: bool | None = None
 
 
@@ -508,6 +512,7 @@ class NewConversation(HSModel):
     assign_to: int | None = None
     auto_reply: bool | None = None
     imported: bool | None = None
+    user: int | None = None  # who adds it (the author of its reply and note threads)
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True, exclude_none=True)

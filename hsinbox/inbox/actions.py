@@ -256,7 +256,8 @@ class _ThreadAction(Action):
         temp_id = store.unstash(f"thread:{self.id}")
         if temp_id is not None:
             real_id = result if isinstance(result, int) else None
-            store.confirm_pending_thread(self.conversation_id, temp_id, real_id)
+            state = "draft" if self.draft else "published"
+            store.confirm_pending_thread(self.conversation_id, temp_id, real_id, state=state)
         super().confirm(store, result)
 
     async def find_landed(
@@ -323,6 +324,61 @@ class Reply(_ThreadAction):
 
     def _matches(self, thread: Thread) -> bool:
         return thread.type in ("message", "reply")
+
+
+@dataclass(frozen=True)
+class SendDraft(Action):
+    """Finish a Help Scout draft reply: its text replaced, then (``publish``) sent.
+
+    So only one reply remains: the draft becomes the reply instead of a second one being
+    posted beside it. Every request is a ``replace``, so a retry after a lost answer is safe.
+    """
+
+    conversation_id: int
+    thread_id: int
+    text_html: str
+    status: str | None = None
+    publish: bool = True
+    id: str = field(default_factory=new_id, kw_only=True)
+    number: int | None = field(default=None, kw_only=True)
+    draft_key: str | None = field(default=None, kw_only=True)
+
+    def phrase(self) -> tuple[str, str, str]:
+        if not self.publish:
+            return ("Update the draft reply to", "Updated the draft reply to", "")
+        return ("Send the draft reply to", "Sent the draft reply to", "")
+
+    def apply(self, store: Store) -> None:
+        threads = store.threads.get(self.conversation_id, [])
+        for i, thread in enumerate(threads):
+            if thread.id == self.thread_id:
+                store.stash(f"draft:{self.id}", thread)
+                state = "published" if self.publish else thread.state
+                threads[i] = thread.model_copy(update={"body": self.text_html, "state": state})
+                store.version += 1
+        current = store.get(self.conversation_id)
+        if self.publish and current is not None:
+            store.stash(f"status:{self.id}", current.status)
+            store.update(self.conversation_id, status=self.status or "active")
+
+    def revert(self, store: Store) -> None:
+        before = store.unstash(f"draft:{self.id}")
+        threads = store.threads.get(self.conversation_id, [])
+        for i, thread in enumerate(threads):
+            if before is not None and thread.id == self.thread_id:
+                threads[i] = before
+                store.version += 1
+        previous = store.unstash(f"status:{self.id}")
+        if previous is not None:
+            store.update(self.conversation_id, status=previous)
+
+    async def send(self, client: HelpScoutClient) -> Any:
+        await client.update_thread_text(self.conversation_id, self.thread_id, self.text_html)
+        if self.publish:
+            await client.publish_draft_thread(self.conversation_id, self.thread_id)
+            if self.status and self.status != "active":
+                await client.update_status(self.conversation_id, self.status)
+        return self.thread_id
 
 
 @dataclass(frozen=True)

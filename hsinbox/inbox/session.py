@@ -331,7 +331,13 @@ class InboxSession(AgentDaySession):
         self._account_fetch = None
         if fetch is None:
             fetch = asyncio.ensure_future(self._fetch_account(first_view))
-        account: _Account = await self._read(fetch)
+        try:
+            account: _Account = await self._read(fetch)
+        except Exception:
+            # Help Scout did not answer (or refused): what the journal holds still goes
+            # out, as soon as a read works again or the outbox's own retry gets through.
+            self.resume_outbox()
+            raise
         me = account.me
         self.folders, self.mailbox_users = account.folders, account.mailbox_users
         self.me, self.mailboxes = me, account.mailboxes
@@ -341,14 +347,27 @@ class InboxSession(AgentDaySession):
         )
         self._started = True
         self._bind_cache()
-        if not self.settings.read_only:
-            # Read-only sends nothing; what a previous run left waits in the journal for
-            # the next normal start instead of being sent or dropped.
-            self.worker.resume_journal()
-            if self.worker.queue_length:
-                # The outbox is sending what the journal held: a list asked for before it
-                # may already be out of date.
-                self._drop_first_lists()
+        self.resume_outbox()
+        if self.worker.queue_length:
+            # The outbox is sending what the journal held: a list asked for before it
+            # may already be out of date.
+            self._drop_first_lists()
+
+    @property
+    def started(self) -> bool:
+        """True once ``start()`` got its answers (an offline start paints from the cache)."""
+        return self._started
+
+    def resume_outbox(self) -> int:
+        """Queue what a previous run left unsent; how many were added.
+
+        Called by ``start()`` whether or not Help Scout answered it, so an offline start
+        drains its queue the moment the server is back. Read-only sends nothing: the journal
+        waits for the next normal start instead of being sent or dropped.
+        """
+        if self.settings.read_only or self._closed:
+            return 0
+        return self.worker.resume_journal()
 
     # --- the local cache -------------------------------------------------------------
 
@@ -805,6 +824,11 @@ class InboxSession(AgentDaySession):
 
     async def drain(self) -> None:
         await self.worker.drain()
+
+    def send_now(self) -> None:
+        """Send the queue now, undo windows ended (quitting with "send now")."""
+        if not self.settings.read_only:
+            self.worker.send_now()
 
     async def close(self) -> None:
         """Stop the outbox; unsent actions stay in the journal for the next start."""

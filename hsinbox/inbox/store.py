@@ -190,13 +190,14 @@ class Store:
         return None
 
     def confirm_pending_thread(
-        self, conversation_id: int, temp_id: int, real_id: int | None
+        self, conversation_id: int, temp_id: int, real_id: int | None, *, state: str = "published"
     ) -> None:
-        """Move a sent thread into the loaded list under its real id (no re-read needed)."""
+        """Move a sent thread into the loaded list under its real id (no re-read needed);
+        a draft reply stays a draft (shown as one, resumed by ``r``)."""
         thread = self.remove_pending_thread(conversation_id, temp_id)
         if thread is None or conversation_id not in self.threads:
             return
-        confirmed = thread.model_copy(update={"id": real_id or thread.id, "state": "published"})
+        confirmed = thread.model_copy(update={"id": real_id or thread.id, "state": state})
         if all(t.id != confirmed.id for t in self.threads[conversation_id]):
             self.threads[conversation_id] = [*self.threads[conversation_id], confirmed]
 

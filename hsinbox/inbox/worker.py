@@ -241,6 +241,15 @@ class Outbox:
         self._wake.set()
         self._kick.set()
 
+    def send_now(self) -> None:
+        """End every undo window and any back-off: send what is queued now (e.g. on quit)."""
+        now = self._clock()
+        for entry in self._entries:
+            entry.not_before = min(entry.not_before, now)
+        self._ensure_running()
+        self._wake.set()
+        self._kick.set()
+
     def kick(self) -> None:
         """Retry now instead of at the end of the back-off (e.g. a read just worked)."""
         self._kick.set()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingsMap
@@ -17,10 +20,19 @@ from textual.theme import Theme
 
 from hsinbox import paths
 from hsinbox.config import Settings
+from hsinbox.inbox.text import safe_text
 from hsinbox.tui.clipboard import clipboard_sequence, has_graphical_browser
 from hsinbox.tui.commands import ActionsProvider
 from hsinbox.tui.compose import ComposerScreen, EditorLauncher, run_external_editor
-from hsinbox.tui.dialogs import HelpScreen, PickerScreen, SignInScreen, StatusPicker, TagsScreen
+from hsinbox.tui.dialogs import (
+    QUIT_LATER,
+    HelpScreen,
+    PickerScreen,
+    QuitScreen,
+    SignInScreen,
+    StatusPicker,
+    TagsScreen,
+)
 from hsinbox.tui.inbox_screen import WRITE_ACTIONS, InboxScreen, read_state, write_state
 from hsinbox.tui.widgets import ConversationTable, Sidebar, ThreadView
 
@@ -82,6 +94,8 @@ class HsInboxApp(App[int]):
         self.notices = notices or []
         self.preview_delay = preview_delay
         self.cursor_blink = cursor_blink
+        #: How long "send now and quit" waits for the queue before quitting anyway.
+        self.quit_send_timeout = 15.0
 
     def on_mount(self) -> None:
         self._apply_theme()
@@ -124,9 +138,71 @@ class HsInboxApp(App[int]):
             except Exception:
                 return
 
+    # --- quitting with unsent work ----------------------------------------------------
+    async def action_quit(self) -> None:
+        """``ctrl+q`` and ``ctrl+c``: as ``q`` at the top, ask first when work is unsent."""
+        self.request_quit()
+
+    def request_quit(self) -> None:
+        """Quit, unless something is unsent: then ask (send now / next time / cancel)."""
+        session = self.session
+        queued = getattr(session, "queue_length", 0) if session is not None else 0
+        asking = next((s for s in self.screen_stack if isinstance(s, QuitScreen)), None)
+        if not queued or asking is not None:
+            # Nothing to lose, or asked a second time: the journal keeps the rest.
+            self.exit()
+            return
+        self.push_screen(QuitScreen(self._unsent_question(), self._send_then_quit), self._quit)
+
+    def _unsent_question(self) -> Text:
+        session = self.session
+        pending = list(session.pending_actions)
+        screen = self.inbox_screen
+        undo = screen.pending_undo if screen is not None else None
+        noun = "change is" if len(pending) == 1 else "changes are"
+        text = Text(f"{len(pending)} {noun} not sent to Help Scout yet:\n", end="")
+        for action in pending[:6]:
+            text.append("  · ")
+            text.append(safe_text(action.describe()))
+            if undo is not None and action.id == undo.id:
+                text.append(" (undo window)", "dim")
+            text.append("\n")
+        if len(pending) > 6:
+            text.append(f"  … and {len(pending) - 6} more\n")
+        if not getattr(session, "online", True):
+            text.append("Help Scout is unreachable right now.\n", "bold")
+        text.append("Quitting now keeps them for the next start.", "dim")
+        return text
+
+    def _quit(self, answer: str | None) -> None:
+        if answer == QUIT_LATER:
+            self.exit()
+
+    def _send_then_quit(self, screen: QuitScreen) -> None:
+        self.run_worker(self._flush_and_exit(screen), group="quit", exit_on_error=False)
+
+    async def _flush_and_exit(self, screen: QuitScreen) -> None:
+        """End the undo windows, wait (bounded) for the queue, then quit either way."""
+        session = self.session
+        session.send_now()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.quit_send_timeout
+        while session.queue_length and not getattr(session.worker, "paused", False):
+            left = deadline - loop.time()
+            if left <= 0:
+                break
+            state = "" if session.online else " (Help Scout is unreachable; retrying)"
+            screen.progress(f"Sending {session.queue_length} change(s)…{state} {left:.0f} s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(session.drain(), timeout=min(left, 1.0))
+        if session.queue_length:
+            screen.progress(f"{session.queue_length} not sent; they go out on the next start.")
+        self.exit()
+
     def _refresh_tick(self) -> None:
         screen = self.inbox_screen
-        if screen is not None and screen.view is not None and self.screen is screen:
+        waiting = screen is not None and (screen.view is not None or screen.start_failed)
+        if screen is not None and waiting and self.screen is screen:
             screen.refresh_on_timer()
 
     @property

@@ -95,19 +95,26 @@ class ComposerScreen(ModalScreen[Composed | None]):
         *,
         initial: str = "",
         default_status: str = "pending",
-        save_draft: Callable[[str], None] | None = None,
+        save_draft: Callable[[Composed], None] | None = None,
         editor: EditorLauncher | None = None,
         debounce: float = 0.5,
+        cc: tuple[str, ...] = (),
+        bcc: tuple[str, ...] = (),
+        hs_draft: bool = False,
     ) -> None:
         super().__init__(classes="dialog-screen")
         self.kind = kind
         self.conversation = conversation
         self.initial = initial
         self.default_status = default_status
+        self.initial_cc = cc
+        self.initial_bcc = bcc
+        self.initial_hs_draft = hs_draft
         self._save_draft = save_draft
         self._editor = editor
         self._debounce = debounce
         self._timer: Timer | None = None
+        self._saved: Composed | None = None
 
     def compose(self) -> ComposeResult:
         reply = self.kind == "reply"
@@ -124,8 +131,12 @@ class ComposerScreen(ModalScreen[Composed | None]):
                     who.append(safe_text(to.email or to.display if to else "customer"))
                     yield Label(who, id="composer-to")
                 with Horizontal(classes="composer-row"):
-                    yield Input(placeholder="cc (comma separated)", id="composer-cc")
-                    yield Input(placeholder="bcc", id="composer-bcc")
+                    yield Input(
+                        ", ".join(self.initial_cc),
+                        placeholder="cc (comma separated)",
+                        id="composer-cc",
+                    )
+                    yield Input(", ".join(self.initial_bcc), placeholder="bcc", id="composer-bcc")
             yield TextArea(
                 self.initial, id="composer-body", soft_wrap=True, show_line_numbers=False
             )
@@ -138,7 +149,9 @@ class ComposerScreen(ModalScreen[Composed | None]):
                     id="composer-status",
                 )
                 if reply:
-                    yield Checkbox("Save as Help Scout draft", id="composer-draft")
+                    yield Checkbox(
+                        "Save as Help Scout draft", self.initial_hs_draft, id="composer-draft"
+                    )
             yield Static(
                 Text(
                     "Markdown: **bold**, _italic_, - lists, [text](url). "
@@ -152,21 +165,43 @@ class ComposerScreen(ModalScreen[Composed | None]):
         area = self.query_one(TextArea)
         area.focus()
         area.move_cursor(area.document.end)
+        self._saved = self.composed()
 
     @on(TextArea.Changed, "#composer-body")
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
     def _changed(self) -> None:
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.set_timer(self._debounce, self._save_now)
 
     def _save_now(self) -> None:
+        """Save every field; mounting the widgets alone does not touch the draft."""
+        if self._timer is not None:
+            self._timer.stop()
         self._timer = None
-        if self._save_draft is not None:
-            self._save_draft(self.query_one(TextArea).text)
+        current = self.composed()
+        if self._save_draft is not None and current != self._saved:
+            self._save_draft(current)
+            self._saved = current
 
     @property
     def body(self) -> str:
         return self.query_one(TextArea).text
+
+    def composed(self) -> Composed:
+        """Every field as it stands (the body as typed, not stripped)."""
+        reply = self.kind == "reply"
+        status = self.query_one("#composer-status", Select).value
+        return Composed(
+            kind=self.kind,
+            body=self.body,
+            cc=tuple(split_list(self.query_one("#composer-cc", Input).value)) if reply else (),
+            bcc=tuple(split_list(self.query_one("#composer-bcc", Input).value)) if reply else (),
+            status=str(status) if isinstance(status, str) else None,
+            draft=reply and self.query_one("#composer-draft", Checkbox).value,
+        )
 
     def action_send(self) -> None:
         body = self.body.strip()
@@ -175,25 +210,21 @@ class ComposerScreen(ModalScreen[Composed | None]):
                 markup=False, message="Nothing to send: the message is empty.", severity="warning"
             )
             return
-        reply = self.kind == "reply"
-        status = self.query_one("#composer-status", Select).value
-        self.dismiss(
-            Composed(
-                kind=self.kind,
-                body=body,
-                cc=tuple(split_list(self.query_one("#composer-cc", Input).value)) if reply else (),
-                bcc=tuple(split_list(self.query_one("#composer-bcc", Input).value))
-                if reply
-                else (),
-                status=str(status) if isinstance(status, str) else None,
-                draft=reply and self.query_one("#composer-draft", Checkbox).value,
-            )
-        )
+        self.dismiss(replace(self.composed(), body=body))
 
     def action_leave(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
         self._save_now()
+        kept = self.composed()
+        if kept.body.strip() or kept.cc or kept.bcc:
+            what = "Reply" if self.kind == "reply" else "Note"
+            parts = ["text"] + (["cc"] if kept.cc else []) + (["bcc"] if kept.bcc else [])
+            number = self.conversation.number or self.conversation.id
+            self.app.notify(
+                markup=False,
+                message=f"{what} to #{number} kept as a draft ({', '.join(parts)}, status "
+                f"after sending); {'r' if self.kind == 'reply' else 'n'} or D opens it again.",
+                timeout=5,
+            )
         self.dismiss(None)
 
     def action_external_editor(self) -> None:
@@ -223,9 +254,18 @@ class NewConversationForm:
     tags: tuple[str, ...]
     assignee_id: int | None
     status: str
+    direction: str = "outbound"
 
 
 CONVERSATION_TYPES = [("Email", "email"), ("Chat", "chat"), ("Phone", "phone")]
+
+
+DIRECTIONS = [
+    ("You write to the customer: an outbound email (reply)", "outbound"),
+    ("The customer wrote: log their message (customer thread)", "customer"),
+]
+"""Whose message an email conversation starts with; outbound unless the agent says so.
+A chat or phone conversation starts with a chat or phone thread, as before."""
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -248,6 +288,7 @@ class NewConversationFields:
     tags: str = ""  # as typed, comma separated
     assignee_id: int | None = None
     status: str = "active"
+    direction: str = "outbound"
 
     @property
     def empty(self) -> bool:
@@ -269,6 +310,7 @@ class NewConversationFields:
                 "type": self.type,
                 "tags": self.tags,
                 "assignee_id": self.assignee_id,
+                "direction": self.direction,
             },
         )
 
@@ -278,6 +320,7 @@ class NewConversationFields:
         fields = draft.fields
         kind = _str(fields.get("type"))
         status = draft.status if isinstance(draft.status, str) else ""
+        direction = _str(fields.get("direction"))
         return cls(
             mailbox_id=_int_or_none(fields.get("mailbox_id")),
             customer_email=_str(fields.get("customer_email")),
@@ -287,6 +330,7 @@ class NewConversationFields:
             tags=_str(fields.get("tags")),
             assignee_id=_int_or_none(fields.get("assignee_id")),
             status=status if status in {v for _, v in STATUS_OPTIONS} else "active",
+            direction=direction if direction in {v for _, v in DIRECTIONS} else "outbound",
         )
 
 
@@ -354,6 +398,8 @@ class NewConversationScreen(ModalScreen[NewConversationForm | None]):
             yield Input(start.subject, id="new-subject")
             yield Label("Type")
             yield Select(CONVERSATION_TYPES, value=start.type, allow_blank=False, id="new-type")
+            yield Label("Whose message (for type Email)")
+            yield Select(DIRECTIONS, value=start.direction, allow_blank=False, id="new-direction")
             yield Label("Message (Markdown)")
             yield TextArea(start.body, id="new-body", soft_wrap=True)
             yield Label("Tags (comma separated)")
@@ -386,6 +432,7 @@ class NewConversationScreen(ModalScreen[NewConversationForm | None]):
             tags=self.query_one("#new-tags", Input).value,
             assignee_id=assignee if isinstance(assignee, int) else None,
             status=str(self.query_one("#new-status", Select).value),
+            direction=str(self.query_one("#new-direction", Select).value),
         )
 
     @on(Input.Changed)
@@ -439,6 +486,7 @@ class NewConversationScreen(ModalScreen[NewConversationForm | None]):
                 tags=tuple(split_list(current.tags)),
                 assignee_id=current.assignee_id,
                 status=current.status,
+                direction=current.direction,
             )
         )
 
@@ -458,16 +506,26 @@ class CustomerForm:
 
 
 class CustomerEditScreen(ModalScreen[CustomerForm | None]):
-    """Edit a customer's names, organization, job title, emails and phones."""
+    """Edit a customer's names, organization, job title, emails and phones.
+
+    With ``save`` the form stays open while Help Scout is asked: ``save(form)`` submits and
+    returns the action's id (None: nothing to send, close); the screen closes on
+    ``outcome(id, None)`` and, on ``outcome(id, reason)``, stays with everything typed and
+    says why, so a refused change is corrected, not typed again.
+    """
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="customer.save", priority=True),
         Binding("escape", "cancel", "Cancel", id="customer.cancel", priority=True),
     ]
 
-    def __init__(self, customer: Customer) -> None:
+    def __init__(
+        self, customer: Customer, save: Callable[[CustomerForm], str | None] | None = None
+    ) -> None:
         super().__init__(classes="dialog-screen")
         self.customer = customer
+        self._save = save
+        self.waiting_for: str | None = None
 
     def compose(self) -> ComposeResult:
         c = self.customer
@@ -484,6 +542,7 @@ class CustomerEditScreen(ModalScreen[CustomerForm | None]):
             for label, wid, value in fields:
                 yield Label(label)
                 yield Input(safe_text(value).plain, id=wid)
+            yield Static("", id="cust-problem")
             yield Footer()
 
     def on_mount(self) -> None:
@@ -492,17 +551,41 @@ class CustomerEditScreen(ModalScreen[CustomerForm | None]):
     def _value(self, wid: str) -> str:
         return self.query_one(f"#{wid}", Input).value.strip()
 
-    def action_save(self) -> None:
-        self.dismiss(
-            CustomerForm(
-                first_name=self._value("cust-first"),
-                last_name=self._value("cust-last"),
-                organization=self._value("cust-org"),
-                job_title=self._value("cust-job"),
-                emails=tuple(split_list(self._value("cust-emails"))),
-                phones=tuple(split_list(self._value("cust-phones"))),
-            )
+    def form(self) -> CustomerForm:
+        return CustomerForm(
+            first_name=self._value("cust-first"),
+            last_name=self._value("cust-last"),
+            organization=self._value("cust-org"),
+            job_title=self._value("cust-job"),
+            emails=tuple(split_list(self._value("cust-emails"))),
+            phones=tuple(split_list(self._value("cust-phones"))),
         )
+
+    def action_save(self) -> None:
+        if self._save is None:
+            self.dismiss(self.form())
+            return
+        if self.waiting_for is not None:
+            return  # one save at a time
+        sent = self._save(self.form())
+        if sent is None:
+            self.dismiss(None)
+            return
+        self.waiting_for = sent
+        self.query_one("#cust-problem", Static).update(Text("Saving…", "italic"))
+
+    def outcome(self, action_id: str, reason: str | None) -> None:
+        """Help Scout's answer to the save: close, or stay with the reason shown."""
+        if action_id != self.waiting_for:
+            return
+        self.waiting_for = None
+        if reason is None:
+            self.dismiss(None)
+            return
+        problem = Text("Not saved: ", "bold red", end="")
+        problem.append(safe_text(reason))
+        problem.append("\nEverything typed is still here: correct it and save (ctrl+s) again.")
+        self.query_one("#cust-problem", Static).update(problem)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

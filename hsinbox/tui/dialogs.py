@@ -1,8 +1,8 @@
-"""Modal screens: pickers, the tag editor, confirmation, help and the sign-in notice."""
+"""Modal screens: pickers, the tag editor, confirmation, quitting, help, the sign-in notice."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -252,6 +252,60 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)
+
+
+SEND_AND_QUIT = "send"
+QUIT_LATER = "later"
+
+
+class QuitScreen(ModalScreen[str | None]):
+    """Quitting with unsent work: send now and quit / quit and send next time / cancel.
+
+    "Send now" keeps the screen up with a progress line while the app waits (bounded) for
+    the queue; ``progress()`` updates that line.
+    """
+
+    BINDINGS = [
+        Binding("s", "answer('send')", "Send now and quit", id="quit.send"),
+        Binding("l", "answer('later')", "Quit, send next time", id="quit.later"),
+        Binding("c,escape", "answer(None)", "Cancel", id="quit.cancel"),
+    ]
+
+    def __init__(self, question: Text, send: Callable[[QuitScreen], None]) -> None:
+        super().__init__(classes="dialog-screen")
+        self.question = question
+        self._send = send
+        self.sending = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog confirm"):
+            yield Label(Text("Quit with unsent changes?"), classes="dialog-title")
+            yield Static(self.question, id="confirm-question")
+            yield Button("Send now and quit (s)", variant="primary", id="quit-send")
+            yield Button("Quit, send next time (l)", id="quit-later")
+            yield Button("Cancel (c)", id="quit-cancel")
+            yield Static("", id="quit-progress")
+
+    def on_mount(self) -> None:
+        self.query_one("#quit-send", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        answers = {"quit-send": SEND_AND_QUIT, "quit-later": QUIT_LATER}
+        self.action_answer(answers.get(event.button.id or ""))
+
+    def action_answer(self, value: str | None) -> None:
+        if self.sending:
+            return  # the app is sending; it quits when done (or at its time limit)
+        if value == SEND_AND_QUIT:
+            self.sending = True
+            self.progress("Sending…")
+            self._send(self)  # the screen stays, with the progress line, until the app quits
+            return
+        self.dismiss(value)
+
+    def progress(self, line: str) -> None:
+        self.query_one("#quit-progress", Static).update(Text(line, "italic"))
 
 
 class HelpScreen(ModalScreen[None]):

@@ -53,6 +53,11 @@ def age(seconds: float) -> str:
     return f"{int(seconds // 86400)} d"
 
 
+def is_remote(draft: Draft) -> bool:
+    """A Help Scout draft (kept on the server), not a local one."""
+    return "help_scout_thread_id" in draft.fields
+
+
 class DraftsScreen(ModalScreen[Draft | None]):
     """Unsent drafts, newest first. enter resumes, d discards (asks first), escape closes."""
 
@@ -83,11 +88,14 @@ class DraftsScreen(ModalScreen[Draft | None]):
         describe: Callable[[int], Text],
         *,
         clock: Callable[[], float] = time.time,
+        remote: list[Draft] | None = None,
     ) -> None:
         super().__init__(classes="dialog-screen")
         self.store = store
         self.describe = describe
         self.clock = clock
+        #: Help Scout drafts (saved on the server, ``fields["help_scout_thread_id"]``).
+        self.remote = list(remote or [])
         self.drafts: list[Draft] = []
 
     def compose(self) -> ComposeResult:
@@ -110,7 +118,9 @@ class DraftsScreen(ModalScreen[Draft | None]):
 
     def reload(self) -> None:
         """Re-read the drafts from disk (another run may have sent or written some)."""
-        self.drafts = self.store.list()
+        self.drafts = sorted(
+            [*self.store.list(), *self.remote], key=lambda d: d.updated_at, reverse=True
+        )
         table = self.query_one(DataTable)
         table.clear()
         now = self.clock()
@@ -120,12 +130,13 @@ class DraftsScreen(ModalScreen[Draft | None]):
                 if draft.conversation_id is None
                 else self.describe(draft.conversation_id)
             )
+            remote = is_remote(draft)
             table.add_row(
                 where,
-                KIND_LABELS.get(draft.kind, draft.kind),
+                "Help Scout draft" if remote else KIND_LABELS.get(draft.kind, draft.kind),
                 safe_text(summary(draft)),
                 age(now - draft.updated_at),
-                key=draft.key,
+                key=f"hs:{draft.key}" if remote else draft.key,
             )
         empty = not self.drafts
         table.display = not empty
@@ -150,6 +161,13 @@ class DraftsScreen(ModalScreen[Draft | None]):
     def action_discard(self) -> None:
         draft = self.current
         if draft is None:
+            return
+        if is_remote(draft):
+            self.notify(
+                markup=False,
+                message="A Help Scout draft lives in Help Scout: resume it (enter) to send it.",
+                timeout=4,
+            )
             return
         question = Text("Discard this draft for good?\n", end="")
         question.append(safe_text(summary(draft) or "(empty)", "italic"))

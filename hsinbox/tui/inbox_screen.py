@@ -139,6 +139,8 @@ class InboxScreen(
         self._first_painted = False
         self.new_count = 0
         self._last_highlighted: int | None = None
+        self._listening = False
+        self._start_failed = False
 
     @property
     def inbox_app(self) -> HsInboxApp:
@@ -175,6 +177,11 @@ class InboxScreen(
         self.query_one(ConversationTable).focus()
         self.update_status()
         self.start_session()
+
+    @property
+    def start_failed(self) -> bool:
+        """Help Scout did not answer the start: it is tried again on refresh."""
+        return self._start_failed
 
     @property
     def table(self) -> ConversationTable:
@@ -276,7 +283,7 @@ class InboxScreen(
 
     def action_back(self) -> None:
         if not self.action_back_only():
-            self.app.exit()
+            self.inbox_app.request_quit()
 
     def action_back_only(self) -> bool:
         if self.focused is self.query_one("#filter"):

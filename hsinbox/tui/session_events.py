@@ -9,6 +9,7 @@ from rich.text import Text
 from hsinbox.inbox import actions as act
 from hsinbox.inbox import events as ev
 from hsinbox.inbox.text import clean
+from hsinbox.tui.compose import CustomerEditScreen
 from hsinbox.tui.reauth import ReauthScreen
 
 
@@ -19,6 +20,7 @@ class SessionEvents:
     """
 
     def handle_event(self, event: Any) -> None:
+        self._tell_customer_form(event)
         if isinstance(event, ev.ActionApplied):
             if event.action.delay_eligible and self.inbox_app.settings.undo_delay > 0:
                 self.pending_undo = event.action
@@ -62,11 +64,24 @@ class SessionEvents:
                 )
             else:
                 self.notify(markup=False, message="Back online; sending queued changes.", timeout=3)
+                if self._start_failed:
+                    self.start_session()  # the mailboxes, folders and list, now they answer
         elif isinstance(event, ev.RateLimitWait):
             self._rate_limited(event.seconds)
         elif isinstance(event, ev.AuthRequired):
             self._ask_sign_in(event.reason)
         self.refresh_from_store()
+
+    def _tell_customer_form(self, event: Any) -> None:
+        """A customer form waiting for its save hears how it went (it stays open on a no)."""
+        if not isinstance(event, ev.ActionConfirmed | ev.ActionFailed):
+            return
+        if not isinstance(event.action, act.UpdateCustomer):
+            return
+        reason = event.reason if isinstance(event, ev.ActionFailed) else None
+        for screen in self.app.screen_stack:
+            if isinstance(screen, CustomerEditScreen):
+                screen.outcome(event.action.id, reason and clean(reason))
 
     def _show_result(self, line: Text) -> None:
         """The latest landed result replaces older failures on the status line."""

@@ -23,25 +23,45 @@ class Submitting:
     def targets(self) -> list[Conversation]:
         return self.table.targets()
 
-    def submit(self, action: act.Action) -> None:
+    def submit(self, action: act.Action) -> bool:
+        """Hand ``action`` to the session; False when it never got there."""
         if self.inbox_app.read_only:
             self.explain_read_only(action.describe())
-            return
+            return False
         try:
             self.session.submit(action)
         except Exception as exc:
             self.fail(f"{action.describe()} could not start: {exc}")
-            return
+            return False
         self.refresh_from_store()
+        return True
 
     def submit_each(self, items: list[act.Action]) -> None:
+        """One action, or a bulk of several; the marks they were chosen by are used up."""
+        if self.table.marked:
+            self.table.marked.clear()
         if not items:
+            self.refresh_from_store()
             return
         if len(items) == 1:
             self.submit(items[0])
         else:
             self.submit(act.Bulk(tuple(items)))
-            self.table.marked.clear()
+
+    def single_only(self, what: str) -> None:
+        """Say that a key acts on the cursor row alone while rows are marked."""
+        marked = len(self.table.marked)
+        if not marked:
+            return
+        conv = self.table.current
+        where = f"#{conv.number or conv.id}" if conv is not None else "the open conversation"
+        rows = "row stays" if marked == 1 else "rows stay"
+        self.notify(
+            markup=False,
+            message=f"{what} applies to one conversation: {where}. The {marked} marked {rows} "
+            "marked.",
+            timeout=5,
+        )
 
     def action_undo(self) -> None:
         action = self.pending_undo

@@ -41,17 +41,29 @@ class Triage:
         self.app.push_screen(StatusPicker(title, current), done)
 
     def action_close_next(self) -> None:
+        """Close the marked rows (as ``s c`` does), else the cursor row; then move on."""
+        targets = self.targets()
         conv = self.table.current
-        if conv is None:
+        if not targets:
             return
-        nxt = self.table.next_id_after(conv.id)
-        if conv.status != "closed":
-            self.submit(act.SetStatus.of(conv, "closed"))
+        anchor = conv.id if conv is not None else targets[-1].id
+        nxt = self._next_outside(anchor, {c.id for c in targets})
+        self.submit_each([act.SetStatus.of(c, "closed") for c in targets if c.status != "closed"])
         if nxt is not None:
             self.table.go_to(nxt)
             self.thread.conversation = None
             if not self.narrow or self.has_class("thread-open"):
                 self.show_current()
+
+    def _next_outside(self, anchor: int, leaving: set[int]) -> int | None:
+        """The row after ``anchor`` (else before it) that is not among ``leaving``."""
+        ids = [c.id for c in self.table.visible()]
+        if anchor not in ids:
+            return None
+        i = ids.index(anchor)
+        later = [x for x in ids[i + 1 :] if x not in leaving]
+        earlier = [x for x in reversed(ids[:i]) if x not in leaving]
+        return (later or earlier or [None])[0]
 
     def users_for(self, mailbox_id: int | None) -> list[User]:
         if mailbox_id is None:

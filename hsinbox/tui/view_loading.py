@@ -23,18 +23,23 @@ class ViewLoading:
     @work(exclusive=True, group="start", exit_on_error=False)
     async def start_session(self) -> None:
         self.loading_view = True
-        self.update_status("Connecting to Help Scout…")
-        painted = self.paint_from_cache()
+        retry = self._start_failed
+        if not retry:
+            self.update_status("Connecting to Help Scout…")
+        painted = self.paint_from_cache() if not retry else self.view is not None
         try:
             await self.session.start()
         except Exception as exc:
             self.loading_view = False
-            self.fail(f"Could not load your mailboxes: {exc}")
+            self._listen_to_session()
+            if not retry:
+                self.fail(f"Could not load your mailboxes: {exc}")
+            # Started again once Help Scout answers (see handle_event).
+            self._start_failed = True
+            self.refresh_from_store()
             return
-        self.session.subscribe(self.inbox_app.session_callback)
-        # What start() resumed from the journal was announced before we listened.
-        self.queue_length = self.session.queue_length
-        self.online = self.session.online
+        self._start_failed = False
+        self._listen_to_session()
         self.fill_sidebar()
         view = self.initial_view()
         if view is not None and painted and view == self.view:
@@ -46,6 +51,14 @@ class ViewLoading:
         else:
             self.loading_view = False
             self.update_status("No mailboxes.")
+
+    def _listen_to_session(self) -> None:
+        """Subscribe once; the queue start() resumed was announced before we listened."""
+        if not self._listening:
+            self._listening = True
+            self.session.subscribe(self.inbox_app.session_callback)
+        self.queue_length = self.session.queue_length
+        self.online = self.session.online
 
     def paint_from_cache(self) -> bool:
         """Show the last view as cached before Help Scout answers; True when painted."""
@@ -165,6 +178,9 @@ class ViewLoading:
 
     def refresh_on_timer(self) -> None:
         """The timer's refresh: one request when nothing changed, a notice when rows arrive."""
+        if self._start_failed:
+            self.start_session()
+            return
         if self.view is None or self.loading_view:
             return
         if getattr(self.session, "refresh_view", None) is None:
@@ -212,6 +228,9 @@ class ViewLoading:
         self.update_status()
 
     def action_refresh(self) -> None:
+        if self._start_failed:
+            self.start_session()  # an offline start: try the whole start again
+            return
         if self.view is not None:
             self.load_list(self.view, full=True)
             conv = self.thread.conversation

@@ -8,10 +8,16 @@ from typing import Any
 from rich.text import Text
 from textual import work
 
-from hsinbox.helpscout.models import Conversation, NewConversation, NewThread
+from hsinbox.helpscout.models import Conversation, NewConversation, NewThread, Thread
 from hsinbox.inbox import actions as act
 from hsinbox.inbox.drafts import Draft
-from hsinbox.inbox.text import clean, markdown_to_html, safe_text
+from hsinbox.inbox.text import (
+    blocks_to_text,
+    clean,
+    html_to_blocks,
+    markdown_to_html,
+    safe_text,
+)
 from hsinbox.tui.collision import EDIT, SEND, CollisionScreen, unseen_threads
 from hsinbox.tui.compose import (
     Composed,
@@ -32,9 +38,11 @@ class Writing:
         return self.session.drafts
 
     def action_reply(self) -> None:
+        self.single_only("A reply")
         self._open_composer("reply")
 
     def action_note(self) -> None:
+        self.single_only("A note")
         self._open_composer("note")
 
     def _open_composer(
@@ -61,30 +69,63 @@ class Writing:
         drafts = self._drafts()
         saved = drafts.load(conv.id, kind)
         initial = saved.text if saved else ""
+        # A Help Scout draft of mine is resumed: sending it publishes it (no second reply).
+        hs_draft = self.my_help_scout_draft(conv.id) if kind == "reply" else None
+        if hs_draft is not None and saved is None:
+            initial = blocks_to_text(html_to_blocks(hs_draft.body), show_quoted=True).plain
+        if hs_draft is not None:
+            self.notify(
+                markup=False,
+                message="Resuming your Help Scout draft: sending publishes it.",
+                timeout=4,
+            )
         if not saved and kind == "reply" and self.inbox_app.settings.signature:
             initial = "\n\n" + self.inbox_app.settings.signature
         settings = self.inbox_app.settings
         default_status = settings.status_after_reply if kind == "reply" else conv.status
+        if saved is not None and saved.status:
+            default_status = saved.status  # the draft's choice wins
         if default_status not in ("active", "pending", "closed"):
             default_status = "active"
 
-        def save(text: str) -> None:
-            if text.strip():
-                drafts.save(Draft(conversation_id=conv.id, kind=kind, text=text))
+        def save(typed: Composed) -> None:
+            """Every field of the composer goes into the draft, not only the body."""
+            if typed.body.strip() or typed.cc or typed.bcc:
+                drafts.save(
+                    Draft(
+                        conversation_id=conv.id,
+                        kind=kind,
+                        text=typed.body,
+                        cc=list(typed.cc),
+                        bcc=list(typed.bcc),
+                        status=typed.status,
+                        fields={"help_scout_draft": True} if typed.draft else {},
+                    )
+                )
             else:
                 drafts.delete(conv.id, kind)
 
         def done(result: Composed | None) -> None:
             if result is None:
                 return
-            save(result.body)
+            save(result)
             key = drafts.load(conv.id, kind)
             draft_key = key.key if key else None
             html = markdown_to_html(result.body)
             fresh = self.session.store.get(conv.id) or conv
             try:
-                if result.kind == "reply":
-                    action: act.Action = act.Reply.of(
+                if result.kind == "reply" and hs_draft is not None:
+                    action: act.Action = act.SendDraft(
+                        fresh.id,
+                        hs_draft.id,
+                        html,
+                        result.status,
+                        publish=not result.draft,
+                        number=fresh.number,
+                        draft_key=draft_key,
+                    )
+                elif result.kind == "reply":
+                    action = act.Reply.of(
                         fresh,
                         html,
                         cc=result.cc,
@@ -112,6 +153,9 @@ class Writing:
                 save_draft=save,
                 editor=self.inbox_app.editor,
                 debounce=self.inbox_app.draft_debounce,
+                cc=tuple(saved.cc) if saved else (),
+                bcc=tuple(saved.bcc) if saved else (),
+                hs_draft=bool(saved and saved.fields.get("help_scout_draft")),
             ),
             done,
         )
@@ -180,21 +224,31 @@ class Writing:
         def done(form: NewConversationForm | None) -> None:
             if form is None:
                 return
+            customer = {"email": form.customer_email}
+            me_id = me.id if me is not None else None
+            outbound = form.direction == "outbound" and form.type == "email"
+            if outbound:
+                # An email from the agent to the customer: a reply thread, written by me.
+                thread = NewThread(
+                    type="reply", text=markdown_to_html(form.body), customer=customer, user=me_id
+                )
+            else:
+                # What the customer sent (by email, chat or phone), logged in their name.
+                thread = NewThread(
+                    type="customer" if form.type == "email" else form.type,
+                    text=markdown_to_html(form.body),
+                    customer=customer,
+                )
             new = NewConversation(
                 subject=form.subject,
                 type=form.type,
                 mailbox_id=form.mailbox_id,
                 status=form.status,
-                customer={"email": form.customer_email},
-                threads=[
-                    NewThread(
-                        type="customer" if form.type == "email" else form.type,
-                        text=markdown_to_html(form.body),
-                        customer={"email": form.customer_email},
-                    )
-                ],
+                customer=customer,
+                threads=[thread],
                 tags=list(form.tags) or None,
                 assign_to=form.assignee_id,
+                user=me_id if outbound else None,
             )
             # The draft stays on disk until Help Scout confirmed the conversation.
             self.submit(act.CreateConversation(new, draft_key=Draft(None, "new").key))
@@ -212,7 +266,41 @@ class Writing:
             done,
         )
 
+    def my_help_scout_draft(self, conversation_id: int) -> Thread | None:
+        """The newest draft reply of mine among the conversation's loaded threads."""
+        me = self.session.me
+        drafts = [
+            t
+            for t in self.session.store.threads.get(conversation_id, [])
+            if t.is_draft
+            and t.id > 0
+            and t.type in ("message", "reply")
+            and (me is None or t.created_by is None or t.created_by.id == me.id)
+        ]
+        return drafts[-1] if drafts else None
+
+    def help_scout_drafts(self) -> list[Draft]:
+        """My Help Scout drafts in the conversations loaded so far, for the drafts list."""
+        found = []
+        for conversation_id in list(self.session.store.threads):
+            thread = self.my_help_scout_draft(conversation_id)
+            if thread is None:
+                continue
+            text = blocks_to_text(html_to_blocks(thread.body), show_quoted=True).plain
+            stamp = thread.created_at.timestamp() if thread.created_at else 0.0
+            found.append(
+                Draft(
+                    conversation_id,
+                    "reply",
+                    text,
+                    fields={"help_scout_thread_id": thread.id},
+                    updated_at=stamp,
+                )
+            )
+        return found
+
     def action_edit_customer(self) -> None:
+        self.single_only("Editing the customer")
         conv = self.table.current or self.thread.conversation
         if conv is None or conv.primary_customer is None or conv.primary_customer.id is None:
             self.notify(
@@ -229,9 +317,8 @@ class Writing:
             self.fail(f"Could not load the customer: {exc}")
             return
 
-        def done(form: CustomerForm | None) -> None:
-            if form is None:
-                return
+        def save(form: CustomerForm) -> str | None:
+            """Submit the form's changes; the form waits for the outcome by this id."""
             changes: dict[str, Any] = {}
             pairs = [
                 ("first_name", form.first_name, customer.first_name),
@@ -248,10 +335,11 @@ class Writing:
                 changes["phones"] = list(form.phones)
             if not changes:
                 self.notify(markup=False, message="No changes to the customer.", timeout=2)
-                return
-            self.submit(act.UpdateCustomer.of(customer, **changes))
+                return None
+            action = act.UpdateCustomer.of(customer, **changes)
+            return action.id if self.submit(action) else None
 
-        self.app.push_screen(CustomerEditScreen(customer), done)
+        self.app.push_screen(CustomerEditScreen(customer, save))
 
     def action_drafts(self) -> None:
         store = self.session.drafts
@@ -270,7 +358,7 @@ class Writing:
             if draft is not None:
                 self.resume_draft(draft)
 
-        self.app.push_screen(DraftsScreen(store, describe), done)
+        self.app.push_screen(DraftsScreen(store, describe, remote=self.help_scout_drafts()), done)
 
     @work(group="resume-draft", exit_on_error=False)
     async def resume_draft(self, draft: Draft) -> None:

@@ -567,8 +567,19 @@ def test_customer_patch_builds_only_changes() -> None:
     assert ops == [
         {"op": "replace", "path": "/lastName", "value": "Grizzly"},
         {"op": "remove", "path": "/jobTitle"},
-        {"op": "remove", "path": "/emails/1"},
-        {"op": "add", "path": "/emails", "value": {"type": "work", "value": "new@acme.com"}},
+        {
+            "op": "replace",
+            "path": "/emails",
+            "value": [
+                {"value": "KEEP@acme.com", "type": "work"},
+                {"value": "new@acme.com", "type": "work"},
+            ],
+        },
+    ]
+    # Only a changed list is sent, and then whole (a strict Help Scout refuses add/remove).
+    assert customer_patch(before, emails=["old@acme.com", "keep@acme.com"]) == []
+    assert customer_patch(before, phones=["555 1234"]) == [
+        {"op": "replace", "path": "/phones", "value": [{"value": "555 1234", "type": "work"}]}
     ]
     assert customer_patch(before) == []
 

@@ -82,9 +82,8 @@ async def test_patch_is_an_array(sb: Sandbox, api: httpx.AsyncClient) -> None:
     ops = [
         {"op": "replace", "path": "/lastName", "value": "King"},
         {"op": "replace", "path": "/jobTitle", "value": "Countess"},
-        {"op": "add", "path": "/emails", "value": {"type": "other", "value": "b@x.org"}},
-        {"op": "remove", "path": f"/emails/{email_id}"},
-        {"op": "add", "path": "/phones", "value": {"type": "work", "value": "555"}},
+        {"op": "replace", "path": "/emails", "value": [{"type": "other", "value": "b@x.org"}]},
+        {"op": "replace", "path": "/phones", "value": [{"type": "work", "value": "555"}]},
         {"op": "replace", "path": "/background", "value": "met at a ball"},
         {"op": "remove", "path": "/firstName"},
     ]
@@ -96,12 +95,21 @@ async def test_patch_is_an_array(sb: Sandbox, api: httpx.AsyncClient) -> None:
     assert [e["value"] for e in cust["_embedded"]["emails"]] == ["b@x.org"]
     assert [p["value"] for p in cust["_embedded"]["phones"]] == ["555"]
     new_id = cust["_embedded"]["emails"][0]["id"]
+    assert new_id != email_id
     r = await api.patch(
         f"/v2/customers/{cid}",
-        json=[{"op": "replace", "path": f"/emails/{new_id}/value", "value": "c@x.org"}],
+        json=[
+            {
+                "op": "replace",
+                "path": "/emails",
+                "value": [{"value": "b@x.org", "type": "other"}, {"value": "c@x.org"}],
+            }
+        ],
     )
     assert r.status_code == 204
-    assert sb.customer(cid)["_embedded"]["emails"][0]["value"] == "c@x.org"
+    emails = sb.customer(cid)["_embedded"]["emails"]
+    assert [(e["value"], e["type"]) for e in emails] == [("b@x.org", "other"), ("c@x.org", "work")]
+    assert emails[0]["id"] == new_id, "an entry kept keeps its id"
 
 
 @pytest.mark.parametrize(
@@ -111,6 +119,10 @@ async def test_patch_is_an_array(sb: Sandbox, api: httpx.AsyncClient) -> None:
         [{"op": "remove", "path": "/emails"}],
         [{"op": "replace", "path": "/shoeSize", "value": "9"}],
         [{"op": "add", "path": "/emails", "value": "plain@x.org"}],
+        # A strict Help Scout refuses these two: the list is replaced whole instead.
+        [{"op": "add", "path": "/emails", "value": {"type": "work", "value": "b@x.org"}}],
+        [{"op": "remove", "path": "/phones/1"}],
+        [{"op": "replace", "path": "/phones", "value": {"value": "555"}}],
         [
             {"op": "replace", "path": "/lastName", "value": "ok"},
             {"op": "replace", "path": "/emails/1/value", "value": "x@y.org"},
@@ -150,3 +162,20 @@ async def test_customer_edit_reaches_conversations(sb: Sandbox, api: httpx.Async
     )
     shown = (await api.get(f"/v2/conversations/{conv['id']}")).json()
     assert shown["primaryCustomer"]["first"] == "Renamed"
+
+
+async def test_entries_are_not_added_or_removed_one_by_one(
+    sb: Sandbox, api: httpx.AsyncClient
+) -> None:
+    """A strict Help Scout answers 400 to both; only ``replace`` of the whole list works."""
+    cid = await create(
+        api, emails=[{"value": "a@x.org"}], phones=[{"type": "mobile", "value": "555"}]
+    )
+    phone_id = sb.customer(cid)["_embedded"]["phones"][0]["id"]
+    before = json.dumps(sb.customer(cid), sort_keys=True)
+    for op in (
+        {"op": "add", "path": "/emails", "value": {"type": "work", "value": "b@x.org"}},
+        {"op": "remove", "path": f"/phones/{phone_id}"},
+    ):
+        assert_vnd_error(await api.patch(f"/v2/customers/{cid}", json=[op]), 400)
+    assert json.dumps(sb.customer(cid), sort_keys=True) == before

@@ -50,7 +50,7 @@ async def test_create_conversation_variants(sb: Sandbox, api: httpx.AsyncClient)
         "status": "closed",
         "threads": [
             {"type": "customer", "text": "q"},
-            {"type": "reply", "text": "a"},
+            {"type": "reply", "text": "a", "customer": {"id": customer_id}},
             {"type": "note", "text": "n"},
         ],
         "imported": True,
@@ -62,7 +62,12 @@ async def test_create_conversation_variants(sb: Sandbox, api: httpx.AsyncClient)
     assert conv["assignee"]["id"] == sb.me_id
     types = [t["type"] for t in sb.threads_of(conv["id"])]
     assert types == ["customer", "message", "note"]
-    draft = {**NEW, "threads": [{"type": "reply", "text": "draft", "draft": True}]}
+    draft = {
+        **NEW,
+        "threads": [
+            {"type": "reply", "text": "draft", "draft": True, "customer": {"email": "x@y.org"}}
+        ],
+    }
     d = sb.conversation(
         int((await api.post("/v2/conversations", json=draft)).headers["Resource-ID"])
     )
@@ -83,6 +88,12 @@ async def test_create_conversation_variants(sb: Sandbox, api: httpx.AsyncClient)
         ({"threads": [{"type": "customer"}]}, "threads[0].text"),
         ({"threads": [{"type": "tweet", "text": "x"}]}, "threads[0].type"),
         ({"assignTo": 42}, "assignTo"),
+        ({"threads": [{"type": "reply", "text": "x"}]}, "threads[0].customer"),
+        (
+            {"type": "chat", "threads": [{"type": "reply", "text": "x", "customer": {"id": 1}}]},
+            "type",
+        ),
+        ({"user": 42}, "user"),
         ({"createdAt": "2026-01-01T00:00:00.123Z"}, "createdAt"),
     ],
 )

@@ -193,6 +193,35 @@ def _check_customer_spec(api: Api, spec: Any, problems: list[FieldProblem]) -> N
         problems.append(FieldProblem("customer.email", message, spec.get("email"), "Email"))
 
 
+def _check_outbound(
+    type_: Any, imported: bool, threads: list[Any], problems: list[FieldProblem]
+) -> None:
+    """A ``reply`` thread is an email from a user to a customer: it names its customer
+    (whom it is sent to), and a published one needs an ``email`` conversation."""
+    for i, t in enumerate(threads):
+        if not isinstance(t, dict) or t.get("type") != "reply":
+            continue
+        spec = t.get("customer")
+        if not isinstance(spec, dict) or (spec.get("id") is None and not spec.get("email")):
+            problems.append(
+                FieldProblem(
+                    f"threads[{i}].customer",
+                    "A reply thread needs the customer it is sent to (id or email)",
+                    spec,
+                    "NotNull",
+                )
+            )
+        if not t.get("draft") and not imported and type_ != "email":
+            problems.append(
+                FieldProblem(
+                    "type",
+                    "A conversation that starts with a published reply must be an email",
+                    type_,
+                    "Invalid",
+                )
+            )
+
+
 def create_conversation(api: Api, req: Req) -> httpx.Response:
     body = req.json_object()
     problems: list[FieldProblem] = []
@@ -238,6 +267,10 @@ def create_conversation(api: Api, req: Req) -> httpx.Response:
     thread_specs = _thread_specs(api, threads, problems)
     cust_spec = body.get("customer")
     _check_customer_spec(api, cust_spec, problems)
+    adder = None
+    if body.get("user") is not None:
+        adder = known_id(body["user"], api.users, "user", problems)
+    _check_outbound(type_, bool(body.get("imported")), threads, problems)
     require(problems)
     customer = find_or_create_customer(api, cust_spec, "customer", problems)
     if customer is None:
@@ -278,7 +311,7 @@ def create_conversation(api: Api, req: Req) -> httpx.Response:
         author_user = None
         thread_customer = customer
         if kind in ("reply", "note", "phone"):
-            author_user = user or req.user_id
+            author_user = user or adder or req.user_id
         if isinstance(thread_cust, dict) and thread_cust.get("id") in api.customers:
             thread_customer = api.customers[thread_cust["id"]]
         new_thread(

@@ -128,39 +128,35 @@ def apply_customer_op(
         problems.append(unsupported)
         return
     entries: list[dict[str, Any]] = cust["_embedded"][name]
-    if len(parts) == 1:
-        if kind != "add":
-            problems.append(
-                FieldProblem(
-                    f"{where}.path", f"A whole {name} collection cannot be {kind}d", path, "Invalid"
-                )
-            )
-            return
-        entry = checked_entry(value, f"{where}.value", name, problems)
-        if entry is not None:
-            entries.append(contact_entry(api, entry, "work"))
-        return
-    try:
-        entry_id = int(parts[1])
-    except ValueError:
-        entry_id = -1
-    target = next((e for e in entries if e["id"] == entry_id), None)
-    if target is None:
+    # As the API reference documents (and a strict Help Scout enforces): the list is
+    # replaced whole with ``{value, type}`` objects; adding one object to the collection or
+    # removing an entry by id is a 400.
+    if len(parts) != 1 or kind != "replace":
         problems.append(
-            FieldProblem(f"{where}.path", "Invalid identifier", path, "InvalidIdentifier")
+            FieldProblem(
+                f"{where}.path",
+                f"Only 'replace' of the whole /{name} list of {{value, type}} objects is "
+                f"supported, not '{kind} {path}'",
+                path,
+                "Invalid",
+            )
         )
         return
-    if kind == "remove" and len(parts) == 2:
-        entries.remove(target)
+    if not isinstance(value, list):
+        problems.append(
+            FieldProblem(f"{where}.value", "must be an array of objects", value, "Invalid")
+        )
         return
-    if kind in ("replace", "add") and len(parts) == 2:
-        entry = checked_entry(value, f"{where}.value", name, problems)
-        if entry is not None:
-            target["value"] = entry["value"]
-            target["type"] = entry["type"] or target["type"]
-        return
-    if kind in ("replace", "add") and len(parts) == 3 and parts[2] in ("value", "type"):
-        if checked_entry({**target, parts[2]: value}, f"{where}.value", name, problems):
-            target[parts[2]] = value
-        return
-    problems.append(unsupported)
+    fresh: list[dict[str, Any]] = []
+    for i, item in enumerate(value):
+        entry = checked_entry(item, f"{where}.value[{i}]", name, problems)
+        if entry is None:
+            continue
+        same = next(
+            (e for e in entries if e["value"].casefold() == entry["value"].casefold()), None
+        )
+        if same is not None and same not in fresh:
+            fresh.append({**same, "value": entry["value"], "type": entry["type"] or same["type"]})
+        else:
+            fresh.append(contact_entry(api, entry, "work"))
+    entries[:] = fresh

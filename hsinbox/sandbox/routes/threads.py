@@ -317,11 +317,27 @@ def patch_thread(api: Api, req: Req) -> httpx.Response:
     conv = api.conversation(req)
     thread = _thread(api, req, conv)
     op, path, value = single_patch(req)
-    if op != "replace" or path not in ("/text", "/hidden"):
+    if op != "replace" or path not in ("/text", "/hidden", "/draft"):
         raise bad_request(
             FieldProblem("path", f"Unsupported operation {op} {path}", path, "EnumValue")
         )
-    if path == "/text":
+    if path == "/draft":
+        # Undocumented for threads (the reference documents ``/draft`` → false only for a
+        # draft conversation); hsinbox's choice: the same op publishes a draft reply, with
+        # what sending a reply does (emailed, the conversation active again).
+        if value is not False or thread["type"] != "message":
+            raise bad_request(
+                FieldProblem("value", "Only a reply can be published (false)", value, "Invalid")
+            )
+        if thread["state"] != "draft":
+            return empty_response(204)  # published already (a retry): nothing to do
+        thread["state"] = "published"
+        thread["createdAt"] = api.now
+        user = thread["createdBy"].get("id") or req.user_id
+        set_status(api, conv, "active", user)
+        conv["userUpdatedAt"] = api.now
+        refresh_after_threads(api, conv)
+    elif path == "/text":
         problems: list[FieldProblem] = []
         text = non_empty_text(value, "value", problems)
         require(problems)
