@@ -355,7 +355,6 @@ class SendDraft(Action):
                 store.stash(f"draft:{self.id}", thread)
                 state = "published" if self.publish else thread.state
                 threads[i] = thread.model_copy(update={"body": self.text_html, "state": state})
-                store.version += 1
         current = store.get(self.conversation_id)
         if self.publish and current is not None:
             store.stash(f"status:{self.id}", current.status)
@@ -367,7 +366,6 @@ class SendDraft(Action):
         for i, thread in enumerate(threads):
             if before is not None and thread.id == self.thread_id:
                 threads[i] = before
-                store.version += 1
         previous = store.unstash(f"status:{self.id}")
         if previous is not None:
             store.update(self.conversation_id, status=previous)
