@@ -77,7 +77,7 @@ _LAYOUTS: list[tuple[int, int, bool, dict[str, int]]] = [
     # gap, subject's minimum, short forms, the other columns
     (2, 30, False, dict(customer=18, waiting=7, status=7, assignee=16, tags=20, updated=7)),
     (1, 24, False, dict(customer=18, waiting=7, status=7, assignee=16, tags=14, updated=7)),
-    (1, 20, False, dict(customer=16, waiting=7, status=7, assignee=14, updated=7)),
+    (1, 20, False, dict(customer=16, waiting=7, status=7, assignee=14, tags=12)),
     (1, 16, False, dict(customer=14, waiting=7, status=7, assignee=12)),
     (1, 12, True, dict(customer=12, waiting=6, status=4, assignee=8)),
     (1, 0, True, dict(waiting=6, status=4, assignee=8)),
@@ -88,7 +88,8 @@ def choose_layout(width: int, number_width: int) -> Layout:
     """The columns for ``width`` cells; the subject takes whatever the others leave."""
     for i, (gap, subject_min, short, fixed) in enumerate(_LAYOUTS):
         widths = {"mark": 1, "number": number_width, **fixed}
-        used = sum(widths.values()) + gap * len(widths)  # one gap per column, subject included
+        # A space before the mark, then one gap before each later column, the subject's too.
+        used = 1 + sum(widths.values()) + gap * (len(widths) - 1) + gap
         if width - used >= subject_min or i == len(_LAYOUTS) - 1:
             widths["subject"] = max(0, width - used)
             return Layout(widths, gap, short)
