@@ -75,7 +75,7 @@ class Layout:
 # always show (in short forms at the end).
 _LAYOUTS: list[tuple[int, int, bool, dict[str, int]]] = [
     # gap, subject's minimum, short forms, the other columns
-    (2, 30, False, dict(customer=18, waiting=7, status=7, assignee=16, tags=20, updated=7)),
+    (2, 30, False, dict(customer=18, waiting=8, status=7, assignee=16, tags=20, updated=8)),
     (1, 24, False, dict(customer=18, waiting=7, status=7, assignee=16, tags=14, updated=7)),
     (1, 20, False, dict(customer=16, waiting=7, status=7, assignee=14, tags=12)),
     (1, 16, False, dict(customer=14, waiting=7, status=7, assignee=12)),
@@ -372,8 +372,7 @@ class ConversationTable(ScrollView, can_focus=True):
         self._loading_more = value
         if value:
             self._load_error = None
-        self._sync_size()
-        self.refresh()
+        self._extra_changed()
 
     @property
     def load_error(self) -> str | None:
@@ -386,8 +385,13 @@ class ConversationTable(ScrollView, can_focus=True):
         if message is not None:
             self._loading_more = False
             self._near_end_sent_at = None
+        self._extra_changed()
+
+    def _extra_changed(self) -> None:
         self._sync_size()
         self.refresh()
+        if self.is_mounted:
+            self.call_after_refresh(self._scroll_to_cursor)
 
     def _extra_rows(self) -> int:
         return 1 if self._loading_more or self._load_error is not None else 0
@@ -473,19 +477,18 @@ class ConversationTable(ScrollView, can_focus=True):
         """Moving on the error row asks for the page again."""
         self._load_error = None
         self._near_end_sent_at = None
-        self._sync_size()
-        self.refresh()
+        self._extra_changed()
 
     def _scroll_to_cursor(self) -> None:
         if not self.is_mounted:
             return
         height = self._page()
         top = round(self.scroll_y)
+        # On the last row, the extra row (loading, error) shows too.
+        last = self._cursor + (self._extra_rows() if self._cursor == len(self._rows) - 1 else 0)
         if self._cursor < top:
             self.scroll_to(y=self._cursor, animate=False, immediate=True)
-        elif self._cursor >= top + height:
-            # The extra row (loading, error) shows once the cursor reaches the last row.
-            last = self._cursor + (self._extra_rows() if self._cursor == len(self._rows) - 1 else 0)
+        elif last >= top + height:
             self.scroll_to(y=last - height + 1, animate=False, immediate=True)
 
     def _after_move(self) -> None:
@@ -600,8 +603,8 @@ class ConversationTable(ScrollView, can_focus=True):
             title = dict(COLUMNS)[key]
             if layout.short and key in SHORT_TITLES:
                 title = SHORT_TITLES[key]
-            if key == sort_key:
-                title = f"{title}▾" if layout.widths[key] <= len(title) + 1 else f"{title} ▾"
+            if key == sort_key:  # the indicator in the title's last cell when it must
+                title = f"{title[: max(0, layout.widths[key] - 1)]}▾"
             parts.append(Text(title))
         return self._line(parts, layout, width)
 
