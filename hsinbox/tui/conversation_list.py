@@ -13,6 +13,7 @@ by cell width; graphemes whose width terminals disagree about are flattened firs
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +23,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -55,6 +56,7 @@ SHORT_STATUS = {"active": "act", "pending": "pend", "closed": "clsd", "spam": "s
 STATUS_STYLE = {"active": "bold", "pending": "italic", "closed": "dim", "spam": "dim strike"}
 
 NEAR_END = 5  # rows from the end of what is loaded that ask for more
+STRIP_CACHE = 256  # drawn rows kept: a few screens, whatever the number of rows
 
 
 @dataclass(frozen=True)
@@ -250,6 +252,8 @@ class ConversationTable(ScrollView, can_focus=True):
         self._loading_more = False
         self._load_error: str | None = None
         self._near_end_sent_at: int | None = None
+        self._frame: _Frame | None = None
+        self._strips: OrderedDict[tuple[object, ...], tuple[Conversation, Strip]] = OrderedDict()
 
     # data ---------------------------------------------------------------------------------
     def set_conversations(self, conversations: Iterable[Conversation]) -> None:
@@ -509,9 +513,7 @@ class ConversationTable(ScrollView, can_focus=True):
             self.post_message(self.NearEnd(self, loaded))
 
     def _refresh_row(self, index: int) -> None:
-        y = 1 + index - round(self.scroll_y)
-        if 1 <= y < self.size.height:
-            self.refresh_line(y)
+        self.refresh_line(1 + index)  # a virtual line: the header is line 0
 
     # marks --------------------------------------------------------------------------------
     def toggle_mark(self) -> None:
@@ -614,28 +616,60 @@ class ConversationTable(ScrollView, can_focus=True):
         cells = self.cells(conv, layout)
         return self._line([cells[key] for key in layout.keys], layout, width)
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """One frame: the styles and the width are looked up once, not once per line."""
+        self._frame = None
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame = None
+
+    def _frame_styles(self) -> _Frame:
+        frame = self._frame
+        if frame is None:
+            base = self.rich_style
+            frame = _Frame(
+                width=self.scrollable_content_region.width,
+                base=base,
+                header=base + self.get_component_rich_style("conversation-list--header"),
+                cursor=base + self.get_component_rich_style("conversation-list--cursor"),
+                note=base + self.get_component_rich_style("conversation-list--note"),
+                error=base + self.get_component_rich_style("conversation-list--error"),
+                minute=self._now().replace(second=0, microsecond=0),
+            )
+            self._frame = frame
+        return frame
+
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        base = self.rich_style
+        frame = self._frame_styles()
+        width = frame.width
         if y == 0:
-            style = base + self.get_component_rich_style("conversation-list--header")
-            return self._strip(self.header_text(width), style, width)
+            return self._strip(self.header_text(width), frame.header, width)
         index = round(self.scroll_y) + y - 1
         if 0 <= index < len(self._rows):
-            style = base
-            if index == self._cursor:
-                style = base + self.get_component_rich_style("conversation-list--cursor")
-            return self._strip(self.row_text(self._rows[index], width), style, width)
+            conv = self._rows[index]
+            style = frame.cursor if index == self._cursor else frame.base
+            # A scroll by one row redraws every line: the others come from this small cache,
+            # keyed by everything a row's look depends on (the object changes when it does).
+            key = (id(conv), conv.id in self.marked, style, width, frame.minute, self.sort_index)
+            strip = self._strips.get(key)
+            if strip is None or strip[0] is not conv:
+                strip = (conv, self._strip(self.row_text(conv, width), style, width))
+                self._strips[key] = strip
+                if len(self._strips) > STRIP_CACHE:
+                    self._strips.popitem(last=False)
+            else:
+                self._strips.move_to_end(key)
+            return strip[1]
         if index == len(self._rows) and self._extra_rows():
             if self._load_error is not None:
                 text = Text(f" Could not load more: {self._load_error}; move to retry")
-                component = "conversation-list--error"
+                style = frame.error
             else:
                 text = Text(" loading…")
-                component = "conversation-list--note"
-            style = base + self.get_component_rich_style(component)
+                style = frame.note
             return self._strip(fit(text, width), style, width)
-        return Strip.blank(width, base)
+        return Strip.blank(width, frame.base)
 
     def _strip(self, text: Text, style: Style, width: int) -> Strip:
         """The row's own styles (marks, waiting alerts) over the line's (cursor, header)."""
@@ -644,3 +678,16 @@ class ConversationTable(ScrollView, can_focus=True):
             for s in text.render(self.app.console)
         ]
         return Strip(segments, cell_len(text.plain)).crop_extend(0, width, style)
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """What every line of one frame shares."""
+
+    width: int
+    base: Style
+    header: Style
+    cursor: Style
+    note: Style
+    error: Style
+    minute: datetime
