@@ -338,6 +338,7 @@ class ConversationTable(ScrollView, can_focus=True):
     def _rebuild(self) -> None:
         """Recompute the shown rows and put the cursor where the agent expects it."""
         old_rows, old_cursor = self._rows, self._cursor
+        self._strips.clear()  # new data: drawn rows are redrawn
         keep = old_rows[old_cursor].id if 0 <= old_cursor < len(old_rows) else None
         self._rows = self._compute_rows()
         self._index = {c.id: i for i, c in enumerate(self._rows)}
@@ -651,7 +652,7 @@ class ConversationTable(ScrollView, can_focus=True):
             style = frame.cursor if index == self._cursor else frame.base
             # A scroll by one row redraws every line: the others come from this small cache,
             # keyed by everything a row's look depends on (the object changes when it does).
-            key = (id(conv), conv.id in self.marked, style, width, frame.minute, self.sort_index)
+            key = (id(conv), conv.id in self.marked, style, width, frame.minute)
             strip = self._strips.get(key)
             if strip is None or strip[0] is not conv:
                 strip = (conv, self._strip(self.row_text(conv, width), style, width))
