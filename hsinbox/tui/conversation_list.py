@@ -123,9 +123,13 @@ def fit(text: Text, width: int) -> Text:
     if width <= 0:
         return Text("", end="")
     if cell_len(text.plain) > width:
-        text.truncate(width, overflow="ellipsis")
-        while cell_len(text.plain) > width:  # a wide character straddling the edge
-            text = text[:-2] + Text("…")
+        used, end = 0, 0
+        for end, char in enumerate(text.plain):  # noqa: B007  (end is the cut after the loop)
+            used += cell_len(char)
+            if used > width - 1:
+                break
+        text = text[:end]
+        text.append("…")
     text.pad_right(width - cell_len(text.plain))
     text.end = ""
     return text
