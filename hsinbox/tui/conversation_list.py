@@ -195,7 +195,8 @@ class ConversationTable(ScrollView, can_focus=True):
         Binding("G,end", "cursor_bottom", "Bottom", show=False, id="bottom"),
         Binding("pageup", "page_up_rows", "Page up", show=False, id="page_up"),
         Binding("pagedown", "page_down_rows", "Page down", show=False, id="page_down"),
-        Binding("enter", "select", "Open", id="open", show=False),
+        # "open" like the screen's action, so the palette (which runs it there) opens too.
+        Binding("enter", "open", "Open", id="open", show=False),
         Binding("x,space", "screen.toggle_mark", "Mark", id="mark"),
         Binding("o", "screen.sort", "Sort", id="sort", show=False),
         Binding("W", "screen.sort_waiting", "Longest waiting first", id="sort_waiting", show=False),
@@ -477,7 +478,7 @@ class ConversationTable(ScrollView, can_focus=True):
     def action_page_down_rows(self) -> None:
         self.move_cursor(row=self._cursor + self._page())
 
-    def action_select(self) -> None:
+    def action_open(self) -> None:
         cid = self.current_id
         if cid is not None:
             self.post_message(self.Selected(self, cid))
