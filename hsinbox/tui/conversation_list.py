@@ -22,6 +22,7 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -482,6 +483,20 @@ class ConversationTable(ScrollView, can_focus=True):
         cid = self.current_id
         if cid is not None:
             self.post_message(self.Selected(self, cid))
+
+    def on_click(self, event: events.Click) -> None:
+        """A click highlights its row; a click on the highlighted row opens it (as DataTable)."""
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < 1:
+            return
+        index = round(self.scroll_y) + offset.y - 1
+        if not 0 <= index < len(self._rows):
+            return
+        if index == self._cursor or event.chain > 1:
+            self.move_cursor(row=index)
+            self.action_open()
+        else:
+            self.move_cursor(row=index)
 
     def _retry(self) -> None:
         """Moving on the error row asks for the page again."""

@@ -99,6 +99,23 @@ async def test_keys_move_the_highlight_and_post_messages() -> None:
         assert any(str(table.current.number) in line for line in screen_text(app))
 
 
+async def test_a_click_highlights_and_a_second_click_opens() -> None:
+    app = ListApp()
+    async with app.run_test(size=(100, 12)) as pilot:
+        table = app.table
+        table.set_conversations(make(i) for i in range(50))
+        await pilot.pause()
+        ids = [c.id for c in table.visible()]
+        await pilot.click(ConversationTable, offset=(10, 3))  # line 3: the third row
+        assert table.current_id == ids[2]
+        assert not [m for m in app.messages if m[0] == "selected"]
+        await pilot.click(ConversationTable, offset=(10, 3))
+        await pilot.pause()
+        assert ("selected", ids[2]) in app.messages
+        await pilot.click(ConversationTable, offset=(10, 0))  # the header: nothing moves
+        assert table.current_id == ids[2]
+
+
 async def test_header_shows_titles_and_the_sort_indicator() -> None:
     app = ListApp()
     async with app.run_test(size=(160, 10)) as pilot:
