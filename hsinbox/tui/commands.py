@@ -12,6 +12,10 @@ if TYPE_CHECKING:
     from textual.binding import Binding
 
 
+# Moving the cursor is for keys, not the palette (and the list's moves are not screen actions).
+MOVES = ("down", "up", "top", "bottom", "page_up", "page_down", "thread.down", "thread.up")
+
+
 class ActionsProvider(Provider):
     """Lists the inbox screen's and list's bindings, so the palette teaches the keymap."""
 
@@ -30,7 +34,7 @@ class ActionsProvider(Provider):
                 bindings.apply_keymap(keymap)
             for key, items in bindings.key_to_bindings.items():
                 for binding in items:
-                    if not binding.id or binding.id in ("down", "up", "thread.down", "thread.up"):
+                    if not binding.id or binding.id in MOVES:
                         continue
                     entry = found.setdefault(binding.id, (binding, []))
                     entry[1].append(self.app.get_key_display(binding.with_key(key)))

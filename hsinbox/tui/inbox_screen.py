@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, OptionList, Static
+from textual.widgets import Footer, Input, OptionList, Static
 
 from hsinbox.helpscout.models import Customer
 from hsinbox.inbox import actions as act
@@ -196,7 +196,7 @@ class InboxScreen(
         return self.has_class("-narrow")
 
     # --- event routing -------------------------------------------------------------------
-    @on(DataTable.RowHighlighted, "#list")
+    @on(ConversationTable.Highlighted, "#list")
     def _highlighted(self) -> None:
         # Holding j must not render every conversation it passes: wait for the cursor to rest.
         if self._show_timer is not None:
@@ -213,7 +213,7 @@ class InboxScreen(
         self._schedule_prefetch()
         self.update_status()
 
-    @on(DataTable.RowSelected, "#list")
+    @on(ConversationTable.Selected, "#list")
     def _selected(self) -> None:
         self.action_open()
 

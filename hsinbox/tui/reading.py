@@ -7,7 +7,6 @@ from typing import Any
 
 from rich.text import Text
 from textual import work
-from textual.coordinate import Coordinate
 from textual.widgets import Static
 
 from hsinbox.helpscout.models import Conversation, Customer
@@ -73,10 +72,9 @@ class Reading:
         row = table.cursor_row
         ids: list[int] = []
         for index in (row, row + 1, row - 1):
-            if 0 <= index < table.row_count:
-                key = table.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value
-                if key is not None:
-                    ids.append(int(key))
+            key = table.row_id(index)
+            if key is not None:
+                ids.append(key)
         started = prefetch(ids)
         if started:
             self._after_prefetch(started)

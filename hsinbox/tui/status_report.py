@@ -23,8 +23,9 @@ class StatusReport:
             parts.append(Text(note))
         elif self.view is not None:
             shown = self.table.row_count
-            total = len(self.table.conversations)
-            count = f"{shown}" if shown == total else f"{shown} of {total}"
+            # The server's count when it said (a view paged on demand), else what is loaded.
+            total = max(self.table.total or 0, len(self.table.conversations))
+            count = f"{shown:,}" if shown == total else f"{shown:,} of {total:,}"
             view = Text(self.view_label + f" ({count})", end="")
             if self.loading_view:
                 view.append(" loading…", "italic")

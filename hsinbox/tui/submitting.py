@@ -74,3 +74,15 @@ class Submitting:
             )
         self.pending_undo = None
         self.refresh_from_store()
+        # The row the action took away is back: so is the highlight, on it.
+        for conversation_id in touched(action):
+            if conversation_id in self.table.conversations:
+                self.table.go_to(conversation_id)
+                break
+
+
+def touched(action: act.Action) -> list[int]:
+    """The conversations an action (or each action of a bulk) changes, in order."""
+    if isinstance(action, act.Bulk):
+        return [i for a in action.actions for i in touched(a)]
+    return [action.conversation_id] if action.conversation_id is not None else []

@@ -6,19 +6,30 @@ Every string that came from Help Scout reaches these widgets as a ``rich.text.Te
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from hsinbox.helpscout.models import Conversation, Customer, Folder, Mailbox, Thread
 from hsinbox.inbox.text import blocks_to_text, html_to_blocks, human_size, safe_text, waiting
+from hsinbox.tui.conversation_list import COLUMNS, SORTS, STATUS_STYLE, ConversationTable
+
+__all__ = [
+    "COLUMNS",
+    "SORTS",
+    "STATUS_STYLE",
+    "ConversationTable",
+    "Sidebar",
+    "StatusLine",
+    "ThreadView",
+    "ViewKey",
+]
 
 # --- sidebar ------------------------------------------------------------------------------
 
@@ -72,262 +83,7 @@ class Sidebar(OptionList):
             return
 
 
-# --- conversation list --------------------------------------------------------------------
-
-SORTS: list[tuple[str, str]] = [
-    ("updated", "newest first"),
-    ("waiting", "longest waiting first"),
-    ("number", "number"),
-    ("customer", "customer"),
-    ("status", "status"),
-]
-
-COLUMNS: list[tuple[str, str]] = [
-    ("mark", " "),
-    ("number", "#"),
-    ("customer", "Customer"),
-    ("subject", "Subject"),
-    ("waiting", "Waiting"),
-    ("status", "Status"),
-    ("assignee", "Assignee"),
-    ("tags", "Tags"),
-    ("updated", "Updated"),
-]
-
-STATUS_STYLE = {"active": "bold", "pending": "italic", "closed": "dim", "spam": "dim strike"}
-
-
-class Cell:
-    """One list cell kept as its string and style; the ``Text`` is rebuilt when painted.
-
-    A mailbox of 10,000 conversations is 90,000 cells: held as ``Text`` (with their lists of
-    segments and spans) they weighed tens of megabytes, while only one screen of rows is ever
-    drawn (and DataTable caches the drawn lines).
-    """
-
-    __slots__ = ("end", "plain", "spans", "style")
-
-    def __init__(self, text: Text) -> None:
-        self.plain = text.plain
-        self.style = text.style
-        self.end = text.end
-        self.spans = tuple(text.spans) if text.spans else None
-
-    def __rich__(self) -> Text:
-        spans = list(self.spans) if self.spans else None
-        return Text(self.plain, self.style, end=self.end, spans=spans)
-
-    def __str__(self) -> str:
-        return self.plain
-
-    def __repr__(self) -> str:
-        return f"Cell({self.plain!r})"
-
-
-class ConversationTable(DataTable[Cell]):
-    """One row per conversation, keyed by conversation id (no widget per row)."""
-
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False, id="down"),
-        Binding("k", "cursor_up", "Up", show=False, id="up"),
-        Binding("enter", "screen.open", "Open", id="open", show=False),
-        Binding("x,space", "screen.toggle_mark", "Mark", id="mark"),
-        Binding("o", "screen.sort", "Sort", id="sort", show=False),
-        Binding("W", "screen.sort_waiting", "Longest waiting first", id="sort_waiting", show=False),
-    ]
-
-    def __init__(self, *, now: Callable[[], datetime], warn: int, alert: int, **kw) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kw)
-        self._now = now
-        self._warn = warn
-        self._alert = alert
-        self.conversations: dict[int, Conversation] = {}
-        self.marked: set[int] = set()
-        self.filter_text = ""
-        self.match_ids: set[int] = set()  # found by the session's search (thread text too)
-        self.sort_index = 0
-
-    def on_mount(self) -> None:
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
-
-    def _update_dimensions(self, new_rows: Iterable[Any]) -> None:
-        """Column widths grow on idle, after a frame may already have cached the rows.
-
-        DataTable keys its line caches without the column widths, so rows painted between
-        ``add_row`` and the next idle kept the header-wide columns until something else
-        invalidated them (intermittently squeezed columns). Drop those caches when a width
-        changes.
-        """
-        before = [c.content_width for c in self.ordered_columns]
-        super()._update_dimensions(new_rows)
-        if [c.content_width for c in self.ordered_columns] != before:
-            self._clear_caches()
-            self.refresh()
-
-    # data ---------------------------------------------------------------------------------
-    def set_conversations(self, conversations: Iterable[Conversation]) -> None:
-        """Replace the rows, keeping the cursor on the same conversation when possible."""
-        current = self.current_id
-        self.conversations = {c.id: c for c in conversations}
-        self.marked &= set(self.conversations)
-        self._rebuild(keep=current)
-
-    def upsert(self, conv: Conversation) -> None:
-        self.conversations[conv.id] = conv
-        if self.is_valid_row_index(0) and str(conv.id) in {k.value for k in self.rows}:
-            for key, value in self._cells(conv).items():
-                self.update_cell(str(conv.id), key, value)
-        else:
-            self._rebuild(keep=self.current_id)
-
-    def discard(self, conversation_id: int) -> None:
-        self.conversations.pop(conversation_id, None)
-        self.marked.discard(conversation_id)
-        if str(conversation_id) in {k.value for k in self.rows}:
-            self.remove_row(str(conversation_id))
-
-    def visible(self) -> list[Conversation]:
-        items = list(self.conversations.values())
-        needle = self.filter_text.casefold().strip()
-        if needle:
-            items = [c for c in items if c.id in self.match_ids or needle in self._haystack(c)]
-        return sorted(items, key=self._sort_key(), reverse=self._sort_reverse())
-
-    def _haystack(self, conv: Conversation) -> str:
-        parts = [
-            str(conv.number or ""),
-            conv.subject or "",
-            conv.preview or "",
-            conv.primary_customer.display if conv.primary_customer else "",
-            conv.primary_customer.email or "" if conv.primary_customer else "",
-            conv.assignee.display if conv.assignee else "",
-            conv.status,
-            *conv.tag_names,
-        ]
-        return " ".join(parts).casefold()
-
-    def _sort_key(self) -> Callable[[Conversation], object]:
-        name = SORTS[self.sort_index][0]
-        floor = datetime.min.replace(tzinfo=self._now().tzinfo)
-        if name == "waiting":
-
-            def wait_key(c: Conversation) -> tuple[int, datetime]:
-                t = c.customer_waiting_since.time if c.customer_waiting_since else None
-                return (1, floor) if t is None else (0, t)
-
-            return wait_key
-        if name == "number":
-            return lambda c: c.number or 0
-        if name == "customer":
-            return lambda c: (c.primary_customer.display if c.primary_customer else "").casefold()
-        if name == "status":
-            return lambda c: c.status
-        return lambda c: (c.modified_at or floor, c.id)
-
-    def _sort_reverse(self) -> bool:
-        return SORTS[self.sort_index][0] in ("updated", "number")
-
-    def cycle_sort(self) -> str:
-        self.sort_index = (self.sort_index + 1) % len(SORTS)
-        self._rebuild(keep=self.current_id)
-        return SORTS[self.sort_index][1]
-
-    def sort_by(self, name: str) -> str:
-        self.sort_index = next(i for i, (key, _label) in enumerate(SORTS) if key == name)
-        self._rebuild(keep=self.current_id)
-        return SORTS[self.sort_index][1]
-
-    def _rebuild(self, keep: int | None) -> None:
-        self.clear()
-        for conv in self.visible():
-            cells = self._cells(conv)
-            self.add_row(*(cells[key] for key, _ in COLUMNS), key=str(conv.id))
-        if keep is not None and str(keep) in {k.value for k in self.rows}:
-            self.move_cursor(row=self.get_row_index(str(keep)), animate=False)
-
-    def _cells(self, conv: Conversation) -> dict[str, Cell]:
-        now = self._now()
-        mark = Text("●" if conv.id in self.marked else " ", "bold cyan")
-        number = Text(str(conv.number or ""), "dim")
-        who = safe_text(conv.primary_customer.display if conv.primary_customer else "")
-        who.truncate(18, overflow="ellipsis")
-        weight = "bold" if conv.status == "active" else ""
-        subject = safe_text(conv.subject or "(no subject)", weight)
-        subject.truncate(40, overflow="ellipsis")
-        status = Text(conv.status, STATUS_STYLE.get(conv.status, ""))
-        assignee = safe_text(conv.assignee.display if conv.assignee else "—")
-        assignee.truncate(16, overflow="ellipsis")
-        tags = safe_text(", ".join(conv.tag_names), "italic")
-        tags.truncate(20, overflow="ellipsis")
-        since = conv.customer_waiting_since.time if conv.customer_waiting_since else None
-        wait = Text(waiting(since, now) if conv.status == "active" else "")
-        if since is not None and conv.status == "active":
-            minutes = (now - since).total_seconds() / 60
-            if minutes >= self._alert:
-                wait = Text("!! ", "bold red") + wait
-            elif minutes >= self._warn:
-                wait = Text("! ", "bold yellow") + wait
-        updated = Text(waiting(conv.modified_at, now), "dim")
-        return {
-            "mark": Cell(mark),
-            "number": Cell(number),
-            "customer": Cell(who),
-            "subject": Cell(subject),
-            "status": Cell(status),
-            "assignee": Cell(assignee),
-            "tags": Cell(tags),
-            "waiting": Cell(wait),
-            "updated": Cell(updated),
-        }
-
-    # marks and cursor -----------------------------------------------------------------------
-    @property
-    def current_id(self) -> int | None:
-        if not self.row_count:
-            return None
-        try:
-            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        except Exception:
-            return None
-        return int(key.value) if key.value is not None else None
-
-    @property
-    def current(self) -> Conversation | None:
-        cid = self.current_id
-        return self.conversations.get(cid) if cid is not None else None
-
-    def toggle_mark(self) -> None:
-        cid = self.current_id
-        if cid is None:
-            return
-        self.marked.symmetric_difference_update({cid})
-        self.update_cell(str(cid), "mark", self._cells(self.conversations[cid])["mark"])
-        if self.cursor_row < self.row_count - 1:
-            self.move_cursor(row=self.cursor_row + 1)
-
-    def targets(self) -> list[Conversation]:
-        """The marked conversations in list order, else the one under the cursor."""
-        if self.marked:
-            return [c for c in self.visible() if c.id in self.marked] or [
-                self.conversations[i] for i in sorted(self.marked) if i in self.conversations
-            ]
-        cur = self.current
-        return [cur] if cur else []
-
-    def next_id_after(self, conversation_id: int) -> int | None:
-        ids = [c.id for c in self.visible()]
-        if conversation_id not in ids:
-            return None
-        i = ids.index(conversation_id)
-        if i + 1 < len(ids):
-            return ids[i + 1]
-        return ids[i - 1] if i > 0 else None
-
-    def go_to(self, conversation_id: int) -> None:
-        if str(conversation_id) in {k.value for k in self.rows}:
-            self.move_cursor(row=self.get_row_index(str(conversation_id)), animate=False)
-
+# --- conversation list: hsinbox.tui.conversation_list (re-exported for the screen) ---------
 
 # --- thread pane --------------------------------------------------------------------------
 

@@ -281,14 +281,14 @@ async def test_waiting_marks_are_symbols_and_w_sorts_longest_first(tmp_path: Pat
         assert waits == sorted(waits)
         first = visible[0]
         assert first.customer_waiting_since is not None
-        cell = table.get_row(str(first.id))[4]
+        cell = table.cells(first)["waiting"]
         assert cell.plain.startswith("!! ")
         for c in visible:
             since = c.customer_waiting_since.time if c.customer_waiting_since else None
             if since is None or c.status != "active":
                 continue
             minutes = (NOW - since).total_seconds() / 60
-            plain = table.get_row(str(c.id))[4].plain
+            plain = table.cells(c)["waiting"].plain
             if minutes >= 24 * 60:
                 assert plain.startswith("!! ")
             elif minutes >= 60:

@@ -51,6 +51,19 @@ def test_main_screen(snap_compare, tmp_path: Path, size: tuple[int, int]) -> Non
     assert snap_compare(app, terminal_size=size, run_before=_before(session))
 
 
+HOSTILE_SUBJECT = "請求書の件 — 返金をお願いします 🙏🏽 👨‍👩‍👧‍👦 🇯🇵"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (160, 48)])
+def test_list_with_hostile_rows(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
+    """Columns fit the width; CJK, ZWJ emoji, flags and RTL do not push later columns off."""
+    app, sb, session = _app(tmp_path)
+    row = next(c for c in sb.state["conversations"] if c["number"] == 10021)
+    row["subject"] = HOSTILE_SUBJECT
+    row["tags"] = [{"id": 1, "tag": "返金"}, {"id": 2, "tag": "🇯🇵 vip"}]
+    assert snap_compare(app, terminal_size=size, run_before=_before(session))
+
+
 def test_thread_with_every_kind(snap_compare, tmp_path: Path) -> None:
     """One thread of each kind the sandbox seeds, a draft, and a type nobody documented."""
     app, sb, session = _app(tmp_path)
