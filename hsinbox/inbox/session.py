@@ -61,9 +61,9 @@ _STATUSES = {
     "all": {"active", "pending", "closed", "spam"},
 }
 PREFETCH_CONCURRENCY = 2
+CONVERSATION_PAGE = 25  # Help Scout's list page; the server's ``page.size`` wins when it says
 PREFETCH_QUEUE = 6
 SYNC_CONCURRENCY = 8
-SEARCH_SERVER_PAGES = 4
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,24 @@ def server_query(text: str) -> str:
     term = text.strip()
     fields = ("subject", "body", "email", "tag")
     return "(" + " OR ".join([*(field_phrase(f, term) for f in fields), quoted(term)]) + ")"
+
+
+def longest_waiting_unassigned(conversations: Iterable[Conversation]) -> Conversation | None:
+    """The active, unassigned conversation whose customer has waited longest.
+
+    One with no waiting time (nobody is waiting on us) comes after every waiting one.
+    """
+    candidates = [c for c in conversations if c.status == "active" and c.assignee is None]
+    if not candidates:
+        return None
+
+    def key(c: Conversation) -> tuple[int, float, int]:
+        since = c.customer_waiting_since.time if c.customer_waiting_since else None
+        if since is not None:
+            return (0, since.timestamp(), c.id)
+        return (1, c.created_at.timestamp() if c.created_at else 0.0, c.id)
+
+    return min(candidates, key=key)
 
 
 def _in_status_view(view: View, conversation: Conversation) -> bool:
@@ -167,7 +185,7 @@ class InboxSession(AgentDaySession):
         self._started = False
         self._closed = False
         self._account_fetch: asyncio.Task[_Account] | None = None
-        self._first_lists: dict[str, tuple[dict[str, Any], asyncio.Task[list[Conversation]]]] = {}
+        self._first_lists: dict[str, tuple[dict[str, Any], asyncio.Task[Page[Conversation]]]] = {}
         self._agent_day_init()
 
     # --- events ----------------------------------------------------------------------
@@ -298,16 +316,13 @@ class InboxSession(AgentDaySession):
         if view is None:
             return
         params = view.list_params()
-        task = asyncio.get_running_loop().create_task(self._first_list_pages(params))
+        task = asyncio.get_running_loop().create_task(
+            self.client.list_conversations(page=1, **params)
+        )
         task.add_done_callback(_retrieve)
         self._first_lists[view.key] = (params, task)
 
-    async def _first_list_pages(self, params: dict[str, Any]) -> list[Conversation]:
-        """Every page of a list, pages 1 and 2 asked together (one request wasted when it
-        fits one page, one round saved when it does not); the first copy of an id wins."""
-        return unique_items(await _collect(self.client.conversation_pages(ahead=1, **params)))
-
-    def _take_first_list(self, view: View) -> asyncio.Task[list[Conversation]] | None:
+    def _take_first_list(self, view: View) -> asyncio.Task[Page[Conversation]] | None:
         """The list asked for at start for this view (used once); any other is dropped."""
         early = self._first_lists.pop(view.key, None)
         self._drop_first_lists()
@@ -470,22 +485,92 @@ class InboxSession(AgentDaySession):
     # --- views -----------------------------------------------------------------------
 
     async def load_view(self, view: View) -> list[Conversation]:
-        """Every page of the view; unsent local changes are shown on top of it."""
+        """Page 1 of the view, one request (``load_more`` asks the next ones as the agent
+        scrolls); unsent local changes are shown on top of it."""
         early = self._take_first_list(view)
         if early is not None:
-            conversations = await self._read(early)
+            page = await self._read(early)
         else:
-            conversations = await self._read(
-                self.client.list_all_conversations(**view.list_params())
-            )
+            page = await self._read(self.client.list_conversations(page=1, **view.list_params()))
+        return self._set_loaded(view, [page])
+
+    async def reload_view(self, view: View) -> list[Conversation]:
+        """The pages loaded so far, read again (the agent suspects the cache): one request a
+        page, never more pages than were loaded."""
+        state = self._view_states.get(view.key)
+        size = (state.page_size if state else 0) or CONVERSATION_PAGE
+        loaded = len(self.store.view_ids(view))
+        pages = max(state.pages if state else 0, -(-loaded // size), 1)
+        self._drop_first_lists()
+        read = await self._read(
+            _collect(self.client.conversation_pages(max_pages=pages, **view.list_params()))
+        )
+        return self._set_loaded(view, read)
+
+    def _set_loaded(self, view: View, pages: list[Page[Conversation]]) -> list[Conversation]:
+        """The view is these pages, in order; refresh resumes from their newest change."""
+        conversations = unique_items(pages)
         self.store.set_view(view, conversations)
         stamps = [c.modified_at for c in conversations if c.modified_at is not None]
         newest = max(stamps) if stamps else None
         probe = {c.id: fingerprint(c) for c in conversations if c.modified_at == newest}
-        self._view_states[view.key] = ViewState(ids=[], newest=newest, probe=probe)
+        last = pages[-1].info if pages else None
+        self._view_states[view.key] = ViewState(
+            ids=[],
+            newest=newest,
+            probe=probe,
+            total=last.total_elements if last is not None else len(conversations),
+            pages=len(pages),
+            page_size=(last.size if last is not None else 0) or CONVERSATION_PAGE,
+        )
         self._save_view(view, conversations)
         self.worker.reapply_pending()
         return self.store.view_conversations(view)
+
+    def view_total(self, view: View) -> int | None:
+        """The server's count for the view, once a page of it was read this run."""
+        state = self._view_states.get(view.key)
+        return state.total if state is not None else None
+
+    def view_complete(self, view: View) -> bool:
+        """Every page of the view is loaded (then sorting and counting are local)."""
+        state = self._view_states.get(view.key)
+        if state is None or state.total is None:
+            return False
+        size = state.page_size or CONVERSATION_PAGE
+        return len(self.store.view_ids(view)) >= state.total or state.pages * size >= state.total
+
+    async def load_more(self, view: View) -> list[Conversation]:
+        """The view's next page (one request), after what is loaded; what it added.
+
+        Rows already loaded (a refresh put them on top, or the pages shifted) are not added
+        twice; a row with an unsent local change shows that change. Nothing is asked once
+        every page is loaded.
+        """
+        if self.view_complete(view):
+            return []
+        state = self._view_states.get(view.key)
+        if state is None:
+            state = ViewState(ids=self.store.view_ids(view))
+            self._view_states[view.key] = state
+        size = state.page_size or CONVERSATION_PAGE
+        number = state.pages + 1 if state.pages else len(self.store.view_ids(view)) // size + 1
+        page = await self._read(self.client.list_conversations(page=number, **view.list_params()))
+        state.pages = number
+        state.page_size = page.info.size or size
+        state.total = page.info.total_elements
+        present = set(self.store.view_ids(view))
+        added = [c for c in unique_items([page]) if c.id not in present]
+        if not page.items:
+            state.total = len(present)  # the server has nothing more: the view is complete
+        self.store.put_many(page.items)
+        self.store.views[view.key] = [*self.store.view_ids(view), *(c.id for c in added)]
+        if state.newest is None:
+            stamps = [c.modified_at for c in page.items if c.modified_at is not None]
+            state.newest = max(stamps) if stamps else None
+        self._save_view(view, page.items)
+        self.worker.reapply_pending()
+        return [self.store.conversations.get(c.id, c) for c in added]
 
     async def refresh_view(self, view: View) -> RefreshResult:
         """Ask only for what changed since the newest modification seen, and merge it.
@@ -528,6 +613,8 @@ class InboxSession(AgentDaySession):
             if old is not None and old.threads != conversation.threads:
                 self.store.threads.pop(conversation.id, None)
         self.store.merge_view(view, touched, arrived=[c.id for c in new], left=removed)
+        if state.total is not None:
+            state.total = max(0, state.total + len(new) - len(removed))
         stamps = [c.modified_at for c in changes if c.modified_at is not None]
         state.newest = max([state.newest, *stamps])
         state.probe = {c.id: fingerprint(c) for c in changes}
@@ -718,27 +805,56 @@ class InboxSession(AgentDaySession):
         out.sort(key=lambda c: (c.modified_at is not None, c.modified_at, c.id), reverse=True)
         return out[:limit]
 
+    @staticmethod
+    def search_view(text: str, mailbox_id: int | None = None) -> View:
+        """Help Scout's search for the phrase (any status) as a view: paged like any other."""
+        return View(mailbox_id, status="all", query=server_query(text))  # type: ignore[arg-type]
+
     async def search_server(
         self, text: str, *, mailbox_id: int | None = None
     ) -> list[Conversation]:
-        """Help Scout's search for the phrase (any status); results join store and cache."""
+        """Page 1 of Help Scout's search for the phrase (any status); ``load_more`` on
+        ``search_view(text, mailbox_id)`` asks the next. Results join store and cache."""
         if not text.strip():
             return []
-        conversations = await self._read(
-            self.client.list_all_conversations(
-                mailbox=mailbox_id,
-                status="all",
-                query=server_query(text),
-                sort_field="modifiedAt",
-                sort_order="desc",
-                max_pages=SEARCH_SERVER_PAGES,
-            )
+        return await self.load_view(self.search_view(text, mailbox_id))
+
+    async def next_to_take(self, mailbox_id: int) -> Conversation | None:
+        """The unassigned active conversation whose customer has waited longest, asked of
+        Help Scout in one request (page 1, ``waitingSince`` ascending) so a colleague's
+        take is seen and the answer holds over the whole mailbox, not the loaded rows.
+
+        The mailbox's Unassigned folder when it has one, else the ``assigned:"Unassigned"``
+        query; the candidate joins the store (with any unsent change on top).
+        """
+        params: dict[str, Any] = {
+            "mailbox": mailbox_id,
+            "status": "active",
+            "sort_field": "waitingSince",
+            "sort_order": "asc",
+        }
+        folder = next(
+            (
+                f
+                for f in self.folders.get(mailbox_id, [])
+                if (f.type or "").casefold() == "unassigned"
+            ),
+            None,
         )
-        fresh = [c for c in conversations if c.id not in self.store.conversations]
-        self.store.put_many(fresh)
+        if folder is not None:
+            params["folder"] = folder.id
+        else:
+            params["query"] = f"({field_phrase('assigned', 'Unassigned')})"
+        page = await self._read(self.client.list_conversations(page=1, **params))
+        chosen = longest_waiting_unassigned(page.items)
+        if chosen is None:
+            return None
+        if chosen.id not in self.store.conversations:
+            self.store.put_many([chosen])
+            self.worker.reapply_pending()
         if self.cache is not None:
-            self.cache.put_conversations(conversations)
-        return [self.store.conversations.get(c.id, c) for c in conversations]
+            self.cache.put_conversations([chosen])
+        return self.store.conversations.get(chosen.id, chosen)
 
     async def load_customer(self, customer_id: int) -> Customer:
         customer = await self._read(self.client.get_customer(customer_id))

@@ -523,6 +523,12 @@ class ConversationTable(ScrollView, can_focus=True):
             self.post_message(self.Highlighted(self, cid))
         self._check_near_end()
 
+    def check_near_end(self) -> None:
+        """Ask again whether the cursor is near the end (after a load that could not take
+        the request: the message is otherwise sent once per loaded length)."""
+        self._near_end_sent_at = None
+        self._check_near_end()
+
     def _check_near_end(self) -> None:
         loaded = len(self._rows)
         if not loaded or self._loading_more or self._load_error is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual import work
 from textual.widgets import Input
 
+from hsinbox.tui.view_loading import SERVER_SORTS
 from hsinbox.tui.widgets import SORTS
 
 
@@ -26,10 +27,12 @@ class FilterAndSort:
 
     @work(exclusive=True, group="search", exit_on_error=False)
     async def search_server(self, text: str) -> None:
-        """Enter: Help Scout's search for what the cache lacks, merged into the list."""
+        """Enter: page 1 of Help Scout's search, merged into the list; the next pages come
+        as the cursor nears the end, as in any view."""
         view = self.view
         if view is None:
             return
+        self.search_results = None
         self.update_status("Searching Help Scout…")
         try:
             found = await self.session.search_server(text, mailbox_id=view.mailbox_id)
@@ -38,6 +41,7 @@ class FilterAndSort:
             return
         if self.view != view or self.table.filter_text != text:
             return
+        self.search_results = self.session.search_view(text, view.mailbox_id)
         rows = dict(self.table.conversations)
         extra = [c for c in found if c.id not in rows]
         rows.update({c.id: c for c in extra})
@@ -53,6 +57,7 @@ class FilterAndSort:
             return False
         box.value = ""
         box.display = False
+        self.search_results = None
         self.table.filter_text = ""
         self.table.match_ids = set()
         if self.view is not None:
@@ -64,14 +69,32 @@ class FilterAndSort:
         return True
 
     def action_sort(self) -> None:
-        label = self.table.cycle_sort()
-        self.notify(markup=False, message=f"Sorted: {label}.", timeout=2)
-        self.update_status()
+        self._sort_by(SORTS[(self.table.sort_index + 1) % len(SORTS)][0])
 
     def action_sort_waiting(self) -> None:
         """Longest waiting first; pressed again, back to newest first."""
-        name = "updated" if SORTS[self.table.sort_index][0] == "waiting" else "waiting"
+        self._sort_by("updated" if SORTS[self.table.sort_index][0] == "waiting" else "waiting")
+
+    def _sort_by(self, name: str) -> None:
+        """Locally when every row is loaded; else Help Scout's order (page 1 of it replaces
+        the loaded rows), so "longest waiting first" holds over the whole view."""
         label = self.table.sort_by(name)
+        view = self.view
+        wanted = SERVER_SORTS[name]
+        if (
+            view is not None
+            and self.search_results is None
+            and (view.sort_field, view.sort_order) != wanted
+            and not self.session.view_complete(view)
+        ):
+            sorted_view = view.sorted_by(*wanted)
+            self.view = sorted_view
+            table = self.table
+            table.loading_more = False
+            table.load_error = None
+            table.total = self.session.view_total(sorted_view)
+            table.move_cursor(row=0)
+            self.load_list(sorted_view, top=True)
         self.notify(markup=False, message=f"Sorted: {label}.", timeout=2)
         self.update_status()
 

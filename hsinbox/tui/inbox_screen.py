@@ -24,6 +24,7 @@ from textual.widgets import Footer, Input, OptionList, Static
 
 from hsinbox.helpscout.models import Customer
 from hsinbox.inbox import actions as act
+from hsinbox.inbox.session import longest_waiting_unassigned
 from hsinbox.inbox.view import View
 from hsinbox.tui.filtering import FilterAndSort
 from hsinbox.tui.links import ConversationLinks
@@ -32,7 +33,7 @@ from hsinbox.tui.saved_state import read_state, write_state
 from hsinbox.tui.session_events import SessionEvents
 from hsinbox.tui.status_report import StatusReport
 from hsinbox.tui.submitting import Submitting
-from hsinbox.tui.triage import Triage, longest_waiting_unassigned
+from hsinbox.tui.triage import Triage
 from hsinbox.tui.view_loading import ViewLoading
 from hsinbox.tui.widgets import ConversationTable, Sidebar, StatusLine, ThreadView, ViewKey
 from hsinbox.tui.writing import Writing
@@ -104,6 +105,7 @@ class InboxScreen(
         Binding("I", "edit_customer", "Edit customer", id="edit_customer", show=False),
         Binding("slash", "filter", "Filter", id="filter", show=False),
         Binding("R", "refresh", "Refresh", id="refresh", show=False),
+        Binding("ctrl+r", "reload_view", "Reload view", id="reload_view", show=False),
         Binding("i", "customer_panel", "Customer", id="customer_panel", show=False),
         Binding("y", "copy_number", "Copy number", id="copy_number", show=False),
         Binding("Y", "copy_url", "Copy web link", id="copy_url", show=False),
@@ -141,6 +143,7 @@ class InboxScreen(
         self._last_highlighted: int | None = None
         self._listening = False
         self._start_failed = False
+        self.search_results: View | None = None  # Help Scout's search shown in the list
 
     @property
     def inbox_app(self) -> HsInboxApp:
@@ -212,6 +215,10 @@ class InboxScreen(
             self.new_count = 0
         self._schedule_prefetch()
         self.update_status()
+
+    @on(ConversationTable.NearEnd, "#list")
+    def _near_end(self) -> None:
+        self.load_more_rows()
 
     @on(ConversationTable.Selected, "#list")
     def _selected(self) -> None:

@@ -8,7 +8,6 @@ from textual import work
 from hsinbox.helpscout.models import Conversation, User
 from hsinbox.inbox import actions as act
 from hsinbox.inbox.text import safe_text
-from hsinbox.inbox.view import View
 from hsinbox.tui.dialogs import (
     Choice,
     ConfirmScreen,
@@ -120,13 +119,12 @@ class Triage:
 
     @work(exclusive=True, group="take-next", exit_on_error=False)
     async def _take_next(self, mailbox_id: int, me: User) -> None:
-        """Ask for the mailbox's active list afresh, so a colleague's take is seen."""
+        """Ask Help Scout for the one to take (one request), so a colleague's take is seen."""
         try:
-            active = await self.session.load_view(View(mailbox_id))
+            chosen = await self.session.next_to_take(mailbox_id)
         except Exception as exc:
-            self.fail(f"Could not load the mailbox to take the next conversation: {exc}")
+            self.fail(f"Could not ask Help Scout for the next conversation to take: {exc}")
             return
-        chosen = longest_waiting_unassigned(active)
         if chosen is None:
             self.notify(
                 markup=False,
@@ -222,21 +220,3 @@ class Triage:
                 subject = subject[:39] + "…"
             return f"{verb} #{c.number or c.id} {subject}"
         return f"{verb} {len(targets)} marked conversations"
-
-
-def longest_waiting_unassigned(conversations: list[Conversation]) -> Conversation | None:
-    """The active, unassigned conversation whose customer has waited longest.
-
-    One with no waiting time (nobody is waiting on us) comes after every waiting one.
-    """
-    candidates = [c for c in conversations if c.status == "active" and c.assignee is None]
-    if not candidates:
-        return None
-
-    def key(c: Conversation) -> tuple[int, float, int]:
-        since = c.customer_waiting_since.time if c.customer_waiting_since else None
-        if since is not None:
-            return (0, since.timestamp(), c.id)
-        return (1, c.created_at.timestamp() if c.created_at else 0.0, c.id)
-
-    return min(candidates, key=key)

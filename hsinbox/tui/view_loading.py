@@ -10,8 +10,17 @@ from textual.widgets import Static
 
 from hsinbox.helpscout.models import Conversation
 from hsinbox.inbox.text import safe_text
-from hsinbox.inbox.view import View
-from hsinbox.tui.widgets import Sidebar, ViewKey, render_customer
+from hsinbox.inbox.view import DEFAULT_SORT, View
+from hsinbox.tui.widgets import SORTS, Sidebar, ViewKey, render_customer
+
+# The list's sorts as Help Scout's ``sortField``/``sortOrder`` (the same order both ways).
+SERVER_SORTS: dict[str, tuple[str, str]] = {
+    "updated": ("modifiedAt", "desc"),
+    "waiting": ("waitingSince", "asc"),
+    "number": ("number", "desc"),
+    "customer": ("customerName", "asc"),
+    "status": ("status", "asc"),
+}
 
 
 class ViewLoading:
@@ -72,6 +81,7 @@ class ViewLoading:
             return False
         self.view = view
         self.view_label = self.describe_view(view)
+        self.table.total = None  # known once Help Scout answers a page
         self.table.set_conversations(rows)
         self.select_view_in_sidebar(view)
         self.mark_first_paint()
@@ -131,20 +141,26 @@ class ViewLoading:
         return f"{name} / {safe_text(folder.name if folder else str(view.folder_id)).plain}"
 
     def open_view(self, view: View) -> None:
+        view = self.in_list_order(view)
         self.view = view
         self.view_label = self.describe_view(view)
         self.table.marked.clear()
         cached = self.session.store.view_conversations(view)
         if not cached:
             cached = getattr(self.session, "cached_view", lambda _view: None)(view) or []
-        self.table.set_conversations(cached)
+        table = self.table
+        table.loading_more = False
+        table.load_error = None
+        table.total = self.session.view_total(view)
+        table.set_conversations(cached)
         self.query_one(Sidebar).select_view(ViewKey(view.mailbox_id, view.folder_id))
         self.inbox_app.save_state({"mailbox_id": view.mailbox_id, "folder_id": view.folder_id})
         self.load_list(view)
 
     @work(exclusive=True, group="list", exit_on_error=False)
-    async def load_list(self, view: View, full: bool = False) -> None:
-        """Ask only for what changed since the view was last seen; ``full`` reloads it all."""
+    async def load_list(self, view: View, full: bool = False, top: bool = False) -> None:
+        """Ask only for what changed since the view was last seen (page 1 when it never
+        was); ``full`` reads the loaded pages again; ``top`` puts the cursor on row 1."""
         self.loading_view = True
         self.update_status()
         refresh = None if full else getattr(self.session, "refresh_view", None)
@@ -152,6 +168,8 @@ class ViewLoading:
             if refresh is not None:
                 await refresh(view)
                 conversations = self.session.store.view_conversations(view)
+            elif full:
+                conversations = await self.session.reload_view(view)
             else:
                 conversations = await self.session.load_view(view)
         except Exception as exc:
@@ -161,11 +179,54 @@ class ViewLoading:
         self.loading_view = False
         if self.view != view:
             return
+        self.table.total = self.session.view_total(view)
         self.repaint_list(conversations)
+        if top:
+            self.table.move_cursor(row=0)
         self.mark_first_paint()
         self.update_status()
         if not self.narrow:
             self.show_current()
+        # The cursor may have neared the end while page 1 was on its way.
+        self.table.check_near_end()
+
+    def in_list_order(self, view: View) -> View:
+        """A view opened while the list is sorted is asked in that order (server-side)."""
+        if (view.sort_field, view.sort_order) != DEFAULT_SORT:
+            return view
+        wanted = SERVER_SORTS.get(SORTS[self.table.sort_index][0], DEFAULT_SORT)
+        return view if wanted == DEFAULT_SORT else view.sorted_by(*wanted)
+
+    def paging_view(self) -> View | None:
+        """What the next page belongs to: Help Scout's search while it is shown, else the view."""
+        return self.search_results or self.view
+
+    @work(exclusive=True, group="more", exit_on_error=False)
+    async def load_more_rows(self) -> None:
+        """The next page, asked as the cursor nears the end; keys never wait for it."""
+        view, target = self.view, self.paging_view()
+        table = self.table
+        if view is None or target is None or self.loading_view:
+            return  # load_list checks again when page 1 is in
+        if self.session.view_complete(target):
+            return
+        table.loading_more = True
+        self.update_status()
+        try:
+            added = await self.session.load_more(target)
+        except Exception as exc:
+            if self.view == view and self.paging_view() == target:
+                table.load_error = str(exc) or type(exc).__name__
+                self.update_status()
+            return
+        if self.view != view or self.paging_view() != target:
+            return
+        if target == view:
+            table.total = self.session.view_total(view)
+        else:
+            table.match_ids = table.match_ids | {c.id for c in added}
+        table.append_conversations(added)
+        self.update_status()
 
     def repaint_list(self, conversations: list[Conversation]) -> None:
         """New rows, same highlighted conversation at the same line of the screen."""
@@ -177,35 +238,48 @@ class ViewLoading:
             self.call_after_refresh(table.scroll_to, y=target, animate=False)
 
     def refresh_on_timer(self) -> None:
-        """The timer's refresh: one request when nothing changed, a notice when rows arrive."""
+        """The timer's refresh is ``R``'s question: what changed, and the folder counts."""
         if self._start_failed:
             self.start_session()
             return
         if self.view is None or self.loading_view:
             return
-        if getattr(self.session, "refresh_view", None) is None:
-            self.action_refresh()
-            return
-        self._refresh_quietly(self.view)
+        self._refresh_incrementally(self.view, quiet=True)
 
     @work(exclusive=True, group="quiet-refresh", exit_on_error=False)
-    async def _refresh_quietly(self, view: View) -> None:
+    async def _refresh_incrementally(self, view: View, quiet: bool = False) -> None:
+        """One list question (``modifiedSince`` the newest seen) and one for the folder
+        counts: two requests when nothing changed, whatever the size of the view.
+
+        What left the view leaves it, the highlight stays on its conversation (or the
+        neighbour in its place); the open conversation's threads are read again only when
+        its modification time or thread count changed.
+        """
+        self.refresh_folders()
+        open_conv = self.thread.conversation
+        before = self.session.store.get(open_conv.id) if open_conv is not None else None
         try:
             result = await self.session.refresh_view(view)
-        except Exception:
+        except Exception as exc:
+            if not quiet:
+                self.fail(f"Could not refresh {self.view_label}: {exc}")
             return  # offline and rate-limit states reach the status line through events
         if self.view != view:
             return
+        self.table.total = self.session.view_total(view)
         self.repaint_list(self.session.store.view_conversations(view))
         if result.new:
             self.new_count += len(result.new)
             noun = "conversation" if len(result.new) == 1 else "conversations"
             self.notify(markup=False, message=f"{len(result.new)} new {noun}.", timeout=4)
         conv = self.thread.conversation
-        if conv is not None and conv.id in {c.id for c in result.changed}:
-            self.load_thread(conv.id)
-        if result.new or result.changed or result.removed:
-            self.refresh_folders()
+        if conv is not None and open_conv is not None and conv.id == open_conv.id:
+            after = self.session.store.get(conv.id)
+            old = before or open_conv
+            if after is not None and (
+                after.modified_at != old.modified_at or after.threads != old.threads
+            ):
+                self.load_thread(conv.id)
         self.update_status()
 
     def refresh_from_store(self) -> None:
@@ -228,8 +302,20 @@ class ViewLoading:
         self.update_status()
 
     def action_refresh(self) -> None:
+        """``R``: what changed since the newest modification seen (as the timer asks)."""
         if self._start_failed:
             self.start_session()  # an offline start: try the whole start again
+            return
+        if self.view is None:
+            return
+        if self.loading_view:
+            return  # page 1 is on its way: it is the freshest answer there is
+        self._refresh_incrementally(self.view)
+
+    def action_reload_view(self) -> None:
+        """The palette's "Reload view": the loaded pages read again (the cache is suspect)."""
+        if self._start_failed:
+            self.start_session()
             return
         if self.view is not None:
             self.load_list(self.view, full=True)
