@@ -79,3 +79,13 @@ async def until(condition: Callable[[], Any], what: str, rounds: int = 2000) -> 
             return value
         await asyncio.sleep(0)
     raise AssertionError(f"never happened: {what}")
+
+
+async def load_every_page(session: Any, view: Any) -> list[Any]:
+    """A view with all its pages (the session asks page 1, then one page per ``load_more``),
+    for tests about what a whole view holds rather than about paging."""
+    await session.load_view(view)
+    for _ in range(10_000):
+        if session.view_complete(view) or not await session.load_more(view):
+            break
+    return session.store.view_conversations(view)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from testdata import load_every_page
 
 from hsinbox.helpscout.models import Conversation
 from hsinbox.inbox.actions import Action, Bulk, Note, action_from_json
@@ -137,7 +138,7 @@ async def test_workflow_run_batches_and_refreshes_rows(session_and_events: Any, 
     for conv in sb.state["conversations"]:
         if conv["mailboxId"] == SUPPORT and conv["state"] == "published":
             conv["status"] = "active"
-    convs = (await session.load_view(View(SUPPORT)))[:60]
+    convs = (await load_every_page(session, View(SUPPORT)))[:60]
     assert len({c.id for c in convs}) == 60
     (flow, _other) = await session.workflows(SUPPORT)
     start = len(sb.requests)
