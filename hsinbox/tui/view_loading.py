@@ -208,6 +208,10 @@ class ViewLoading:
         table = self.table
         if view is None or target is None or self.loading_view:
             return  # load_list checks again when page 1 is in
+        if table.filter_text.strip() and self.search_results is None:
+            # Typing filters what is loaded; pages of the view would each re-trigger the
+            # end of a short filtered list until every page was read. Enter asks Help Scout.
+            return
         if self.session.view_complete(target):
             return
         table.loading_more = True
@@ -262,7 +266,7 @@ class ViewLoading:
             result = await self.session.refresh_view(view)
         except Exception as exc:
             if not quiet:
-                self.fail(f"Could not refresh {self.view_label}: {exc}")
+                self.fail(f"Could not load what changed in {self.view_label}: {exc}")
             return  # offline and rate-limit states reach the status line through events
         if self.view != view:
             return

@@ -37,7 +37,8 @@ async def test_second_launch_paints_the_cached_list_while_offline(tmp_path: Path
         assert screen.view_label.startswith("Support")
 
 
-async def test_auto_refresh_is_one_request_and_keeps_the_cursor(tmp_path: Path) -> None:
+async def test_auto_refresh_is_two_requests_and_keeps_the_cursor(tmp_path: Path) -> None:
+    """The timer asks R's question: what changed (one list request) and the folder counts."""
     app, sb, session = make_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, session)
@@ -49,7 +50,9 @@ async def test_auto_refresh_is_one_request_and_keeps_the_cursor(tmp_path: Path) 
         before = len(sb.requests)
         screen.refresh_on_timer()
         await settle(pilot, session)
-        assert len(api_requests(sb, before)) == 1
+        sent = sorted(r.path for r in api_requests(sb, before))
+        assert sent == ["/v2/conversations", f"/v2/mailboxes/{screen.view.mailbox_id}/folders"]
+        assert "modifiedSince" in next(r for r in sb.requests[before:] if r.path == sent[0]).query
         assert table.current_id == highlighted
 
         closed = next(

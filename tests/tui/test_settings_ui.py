@@ -35,7 +35,14 @@ def messages(app: HsInboxApp) -> list[str]:
 
 
 async def go_to(pilot: Any, number: int) -> None:
+    """Scroll (end, as the agent would) until the conversation's page is loaded; go to it."""
     screen = screen_of(pilot.app)
+    for _ in range(20):
+        if any(c.number == number for c in screen.table.conversations.values()):
+            break
+        screen.table.focus()
+        await pilot.press("end")
+        await settle(pilot)
     target = next(c for c in screen.table.conversations.values() if c.number == number)
     screen.table.go_to(target.id)
     await pilot.pause()
