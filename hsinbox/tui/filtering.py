@@ -89,6 +89,7 @@ class FilterAndSort:
         ):
             sorted_view = view.sorted_by(*wanted)
             self.view = sorted_view
+            self.loading_view = True  # no page of the old order is asked meanwhile
             table = self.table
             table.loading_more = False
             table.load_error = None

@@ -11,6 +11,7 @@ from textual.widgets import Static
 from hsinbox.helpscout.models import Conversation
 from hsinbox.inbox.text import safe_text
 from hsinbox.inbox.view import DEFAULT_SORT, View
+from hsinbox.tui.conversation_list import NEAR_END
 from hsinbox.tui.widgets import SORTS, Sidebar, ViewKey, render_customer
 
 # The list's sorts as Help Scout's ``sortField``/``sortOrder`` (the same order both ways).
@@ -155,6 +156,7 @@ class ViewLoading:
         table.set_conversations(cached)
         self.query_one(Sidebar).select_view(ViewKey(view.mailbox_id, view.folder_id))
         self.inbox_app.save_state({"mailbox_id": view.mailbox_id, "folder_id": view.folder_id})
+        self.loading_view = True  # set now: a NearEnd of the cached rows waits for page 1
         self.load_list(view)
 
     @work(exclusive=True, group="list", exit_on_error=False)
@@ -180,9 +182,11 @@ class ViewLoading:
         if self.view != view:
             return
         self.table.total = self.session.view_total(view)
-        self.repaint_list(conversations)
         if top:
-            self.table.move_cursor(row=0)
+            # Another order: the first row, not the old highlight's new place (which could
+            # sit near the end and ask for page 2 before the agent moved).
+            self.table.set_conversations([])
+        self.repaint_list(conversations)
         self.mark_first_paint()
         self.update_status()
         if not self.narrow:
@@ -213,6 +217,10 @@ class ViewLoading:
             # end of a short filtered list until every page was read. Enter asks Help Scout.
             return
         if self.session.view_complete(target):
+            return
+        if table.cursor_row < table.row_count - NEAR_END:
+            # Asked for rows since replaced (a sort, a refresh): ask again when it is true.
+            table.check_near_end()
             return
         table.loading_more = True
         self.update_status()
