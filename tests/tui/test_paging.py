@@ -275,3 +275,25 @@ async def test_marks_and_a_bulk_close_span_pages(tmp_path: Path) -> None:
         assert {first, last} <= closed
         # The rows show the change at once (they leave the view at the next refresh).
         assert table.conversations[first].status == table.conversations[last].status == "closed"
+
+
+async def test_search_enter_pages_help_scouts_results_the_same_way(tmp_path: Path) -> None:
+    app, sb, session = make_app(tmp_path, sandbox=big_sandbox())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        table = screen_of(app).table
+        before = len(sb.requests)
+        await pilot.press("slash", *list("the"))
+        await settle(pilot, session)
+        assert list_requests(sb, before) == [], "typing filters the cache only"
+        await pilot.press("enter")
+        await settle(pilot, session)
+        (asked,) = list_requests(sb, before)
+        assert "query" in asked.query and asked.query.get("page", "1") == "1"
+        shown = table.row_count
+        await pilot.press("end")
+        await settle(pilot, session)
+        pages = [r.query.get("page", "1") for r in list_requests(sb, before)]
+        assert pages == ["1", "2"]
+        assert all("query" in r.query for r in list_requests(sb, before))
+        assert table.row_count > shown
