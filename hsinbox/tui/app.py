@@ -17,6 +17,7 @@ from textual.theme import Theme
 
 from hsinbox import paths
 from hsinbox.config import Settings
+from hsinbox.inbox.session import InboxSession
 from hsinbox.tui.clipboard import clipboard_sequence, has_graphical_browser
 from hsinbox.tui.commands import ActionsProvider
 from hsinbox.tui.compose import ComposerScreen, EditorLauncher, run_external_editor
@@ -55,7 +56,7 @@ class HsInboxApp(App[int]):
 
     def __init__(
         self,
-        session: Any = None,
+        session: InboxSession | None = None,
         settings: Settings | None = None,
         *,
         now: Callable[[], datetime] | None = None,
@@ -69,7 +70,7 @@ class HsInboxApp(App[int]):
         cursor_blink: bool = True,
     ) -> None:
         super().__init__()
-        self.session = session
+        self.session: InboxSession | None = session
         self.settings = settings or Settings()
         self.now = now or (lambda: datetime.now(UTC))
         self.editor: EditorLauncher = editor or (
@@ -117,10 +118,9 @@ class HsInboxApp(App[int]):
             event.widget.cursor_blink = False  # type: ignore[attr-defined]
 
     async def on_unmount(self) -> None:
-        close = getattr(self.session, "close", None)
-        if close is not None:
+        if self.session is not None:
             try:
-                await close()
+                await self.session.close()
             except Exception:
                 return
 

@@ -35,7 +35,7 @@ class ActionsProvider(Provider):
                     entry = found.setdefault(binding.id, (binding, []))
                     entry[1].append(self.app.get_key_display(binding.with_key(key)))
         out = []
-        read_only = getattr(self.app, "read_only", False)
+        read_only = screen.inbox_app.read_only
         for binding, keys in found.values():
             action = binding.action.removeprefix("screen.")
             description = binding.description
@@ -48,9 +48,9 @@ class ActionsProvider(Provider):
         from hsinbox.tui.inbox_screen import WRITE_ACTIONS, InboxScreen
 
         screen = self.screen
-        if getattr(self.app, "read_only", False) and action in WRITE_ACTIONS:
-            if isinstance(screen, InboxScreen):
-                screen.explain_read_only(description.removesuffix(" (off: read-only)"))
+        read_only = isinstance(screen, InboxScreen) and screen.inbox_app.read_only
+        if read_only and action in WRITE_ACTIONS and isinstance(screen, InboxScreen):
+            screen.explain_read_only(description.removesuffix(" (off: read-only)"))
             return
         await screen.run_action(action)
 

@@ -18,10 +18,9 @@ class FilterAndSort:
 
     def local_matches(self, text: str) -> set[int]:
         """Conversations of this mailbox whose cached text (threads too) holds the phrase."""
-        search = getattr(self.session, "search_local", None)
-        if search is None or self.view is None or not text.strip():
+        if self.view is None or not text.strip():
             return set()
-        found = search(text, mailbox_id=self.view.mailbox_id, phrase=True)
+        found = self.session.search_local(text, mailbox_id=self.view.mailbox_id, phrase=True)
         return {c.id for c in found}
 
     @work(exclusive=True, group="search", exit_on_error=False)

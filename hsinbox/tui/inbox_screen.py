@@ -24,6 +24,7 @@ from textual.widgets import DataTable, Footer, Input, OptionList, Static
 
 from hsinbox.helpscout.models import Customer
 from hsinbox.inbox import actions as act
+from hsinbox.inbox.session import InboxSession
 from hsinbox.inbox.view import View
 from hsinbox.tui.filtering import FilterAndSort
 from hsinbox.tui.links import ConversationLinks
@@ -145,8 +146,12 @@ class InboxScreen(
         return self.app  # type: ignore[return-value]
 
     @property
-    def session(self) -> Any:
-        return self.inbox_app.session
+    def session(self) -> InboxSession:
+        """The app's session; this screen is only pushed when there is one."""
+        session = self.inbox_app.session
+        if session is None:
+            raise RuntimeError("InboxScreen needs the app's InboxSession")
+        return session
 
     # --- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -229,7 +234,7 @@ class InboxScreen(
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:
         self.table.focus()
-        if event.value.strip() and hasattr(self.session, "search_server"):
+        if event.value.strip():
             self.search_server(event.value)
 
     # --- navigation ----------------------------------------------------------------------

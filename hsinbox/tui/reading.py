@@ -26,7 +26,7 @@ class Reading:
             self.thread.show(None)
             return
         if self.thread.conversation is None or self.thread.conversation.id != conv.id:
-            known = getattr(self.session, "cached_threads", lambda _id: None)(conv.id)
+            known = self.session.cached_threads(conv.id)
             if known is not None:
                 # Prefetched (or read before) and unchanged since: no request at all.
                 self.thread.show(conv, known)
@@ -66,9 +66,8 @@ class Reading:
     def prefetch_neighbours(self) -> None:
         """The rows around the cursor load in the background, so j/k then enter is instant."""
         self._prefetch_timer = None
-        prefetch = getattr(self.session, "prefetch_threads", None)
         table = self.table
-        if prefetch is None or not table.row_count:
+        if not table.row_count:
             return
         row = table.cursor_row
         ids: list[int] = []
@@ -77,7 +76,7 @@ class Reading:
                 key = table.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value
                 if key is not None:
                     ids.append(int(key))
-        started = prefetch(ids)
+        started = self.session.prefetch_threads(ids)
         if started:
             self._after_prefetch(started)
 

@@ -14,9 +14,9 @@ class StatusReport:
     def update_status(self, note: str | None = None) -> None:
         session = self.session
         parts: list[Text] = []
-        me = getattr(session, "me", None)
+        me = session.me
         if me is not None:
-            parts.append(safe_text(getattr(me, "name", "") or "", "bold"))
+            parts.append(safe_text(me.name or "", "bold"))
         if self.inbox_app.read_only:
             parts.append(Text("READ-ONLY", "bold reverse"))
         if note:
@@ -45,8 +45,7 @@ class StatusReport:
             parts.append(Text(f"✗ {self.failures[-1]}", "bold red"))
         elif self.last_result is not None:
             parts.append(self.last_result)
-        client = getattr(session, "client", None)
-        remaining = getattr(client, "rate_limit_remaining", None)
+        remaining = session.client.rate_limit_remaining
         if remaining is not None:
             parts.append(Text(f"API {remaining} left", "dim"))
         if self.rate_wait:

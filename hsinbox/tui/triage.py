@@ -158,7 +158,7 @@ class Triage:
         common = set(targets[0].tag_names)
         for c in targets[1:]:
             common &= set(c.tag_names)
-        known = [getattr(t, "name", "") for t in self.session.tags]
+        known = [t.name for t in self.session.tags]
         known = [k for k in known if k]
         for c in targets:
             known += c.tag_names

@@ -49,8 +49,7 @@ class ViewLoading:
 
     def paint_from_cache(self) -> bool:
         """Show the last view as cached before Help Scout answers; True when painted."""
-        restore = getattr(self.session, "restore", None)
-        if restore is None or not restore():
+        if not self.session.restore():
             return False
         self.fill_sidebar()
         view = self.initial_view()
@@ -123,7 +122,7 @@ class ViewLoading:
         self.table.marked.clear()
         cached = self.session.store.view_conversations(view)
         if not cached:
-            cached = getattr(self.session, "cached_view", lambda _view: None)(view) or []
+            cached = self.session.cached_view(view) or []
         self.table.set_conversations(cached)
         self.query_one(Sidebar).select_view(ViewKey(view.mailbox_id, view.folder_id))
         self.inbox_app.save_state({"mailbox_id": view.mailbox_id, "folder_id": view.folder_id})
@@ -134,10 +133,9 @@ class ViewLoading:
         """Ask only for what changed since the view was last seen; ``full`` reloads it all."""
         self.loading_view = True
         self.update_status()
-        refresh = None if full else getattr(self.session, "refresh_view", None)
         try:
-            if refresh is not None:
-                await refresh(view)
+            if not full:
+                await self.session.refresh_view(view)
                 conversations = self.session.store.view_conversations(view)
             else:
                 conversations = await self.session.load_view(view)
@@ -166,9 +164,6 @@ class ViewLoading:
     def refresh_on_timer(self) -> None:
         """The timer's refresh: one request when nothing changed, a notice when rows arrive."""
         if self.view is None or self.loading_view:
-            return
-        if getattr(self.session, "refresh_view", None) is None:
-            self.action_refresh()
             return
         self._refresh_quietly(self.view)
 
