@@ -5,10 +5,11 @@ from __future__ import annotations
 from textual import work
 from textual.widgets import Input
 
+from hsinbox.tui.screen_base import InboxScreenBase
 from hsinbox.tui.widgets import SORTS
 
 
-class FilterAndSort:
+class FilterAndSort(InboxScreenBase):
     """Mixed into ``InboxScreen``: narrows and orders the list without changing any conversation."""
 
     def action_filter(self) -> None:

@@ -13,18 +13,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, OptionList, Static
 
-from hsinbox.helpscout.models import Customer
-from hsinbox.inbox import actions as act
-from hsinbox.inbox.session import InboxSession
 from hsinbox.inbox.view import View
 from hsinbox.tui.filtering import FilterAndSort
 from hsinbox.tui.links import ConversationLinks
@@ -39,7 +33,7 @@ from hsinbox.tui.widgets import ConversationTable, Sidebar, StatusLine, ThreadVi
 from hsinbox.tui.writing import Writing
 
 if TYPE_CHECKING:
-    from hsinbox.tui.app import HsInboxApp
+    pass
 
 __all__ = [
     "NEEDS_CONVERSATION",
@@ -84,7 +78,6 @@ class InboxScreen(
     ConversationLinks,
     SessionEvents,
     StatusReport,
-    Screen[None],
 ):
     """Sidebar · list · thread. Keys act on the marked conversations, else the cursor row."""
 
@@ -118,41 +111,6 @@ class InboxScreen(
         Binding("escape", "back_only", "Back", id="back_only", show=False),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.view: View | None = None
-        self.view_label = ""
-        self.in_flight = 0
-        self.queue_length = 0
-        self.failures: list[str] = []
-        self.online = True
-        self.offline_reason = ""
-        self.pending_undo: act.Action | None = None
-        self.loading_view = False
-        self.rate_wait: float | None = None
-        self._rate_timer: Timer | None = None
-        self.auth_needed = False
-        self.last_result: Text | None = None
-        self._failures_shown = 0
-        self.customer: Customer | None = None
-        self._show_timer: Timer | None = None
-        self._prefetch_timer: Timer | None = None
-        self._first_painted = False
-        self.new_count = 0
-        self._last_highlighted: int | None = None
-
-    @property
-    def inbox_app(self) -> HsInboxApp:
-        return self.app  # type: ignore[return-value]
-
-    @property
-    def session(self) -> InboxSession:
-        """The app's session; this screen is only pushed when there is one."""
-        session = self.inbox_app.session
-        if session is None:
-            raise RuntimeError("InboxScreen needs the app's InboxSession")
-        return session
-
     # --- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         app = self.inbox_app
@@ -181,18 +139,6 @@ class InboxScreen(
         self.update_status()
         self.start_session()
 
-    @property
-    def table(self) -> ConversationTable:
-        return self.query_one(ConversationTable)
-
-    @property
-    def thread(self) -> ThreadView:
-        return self.query_one(ThreadView)
-
-    @property
-    def narrow(self) -> bool:
-        return self.has_class("-narrow")
-
     # --- event routing -------------------------------------------------------------------
     @on(DataTable.RowHighlighted, "#list")
     def _highlighted(self) -> None:
@@ -204,6 +150,7 @@ class InboxScreen(
             self._show_timer = self.set_timer(delay, self._show_rested)
         elif not self.narrow:
             self.show_current()
+        self.current_id = self.table.current_id
         if self.table.current_id != self._last_highlighted:
             # The agent moved: the "N new" notice has been seen. A repaint keeps the row.
             self._last_highlighted = self.table.current_id

@@ -11,10 +11,11 @@ from textual.coordinate import Coordinate
 from textual.widgets import Static
 
 from hsinbox.helpscout.models import Conversation, Customer
+from hsinbox.tui.screen_base import InboxScreenBase
 from hsinbox.tui.widgets import render_customer
 
 
-class Reading:
+class Reading(InboxScreenBase):
     """Mixed into ``InboxScreen``.
 
     Shows the highlighted conversation and loads its threads and customer.

@@ -10,9 +10,10 @@ from hsinbox.inbox import actions as act
 from hsinbox.inbox import events as ev
 from hsinbox.inbox.text import clean
 from hsinbox.tui.reauth import ReauthScreen
+from hsinbox.tui.screen_base import InboxScreenBase
 
 
-class SessionEvents:
+class SessionEvents(InboxScreenBase):
     """Mixed into ``InboxScreen``.
 
     Each event becomes a notice and a status-line state, then a re-read of the store.

@@ -5,13 +5,16 @@ from __future__ import annotations
 from rich.text import Text
 
 from hsinbox.inbox.text import clean, safe_text
+from hsinbox.tui.screen_base import InboxScreenBase
 from hsinbox.tui.widgets import SORTS, StatusLine
 
 
-class StatusReport:
+class StatusReport(InboxScreenBase):
     """Mixed into ``InboxScreen``: ``update_status`` redraws it from the screen's state."""
 
     def update_status(self, note: str | None = None) -> None:
+        # Every change of the list passes here: the keys that need a row follow the cursor.
+        self.current_id = self.table.current_id
         session = self.session
         parts: list[Text] = []
         me = session.me

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from hsinbox.helpscout.models import Conversation
 from hsinbox.inbox import actions as act
+from hsinbox.tui.screen_base import InboxScreenBase
 
 
-class Submitting:
+class Submitting(InboxScreenBase):
     """Mixed into ``InboxScreen``.
 
     Read-only refusals, single or bulk submits, undo of a delayed send.

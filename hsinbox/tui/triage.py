@@ -17,9 +17,10 @@ from hsinbox.tui.dialogs import (
     TagEdit,
     TagsScreen,
 )
+from hsinbox.tui.screen_base import InboxScreenBase
 
 
-class Triage:
+class Triage(InboxScreenBase):
     """Mixed into ``InboxScreen``.
 
     Each key acts on the marked conversations, else the cursor row.

@@ -11,10 +11,11 @@ from textual.widgets import Static
 from hsinbox.helpscout.models import Conversation
 from hsinbox.inbox.text import safe_text
 from hsinbox.inbox.view import View
+from hsinbox.tui.screen_base import InboxScreenBase
 from hsinbox.tui.widgets import Sidebar, ViewKey, render_customer
 
 
-class ViewLoading:
+class ViewLoading(InboxScreenBase):
     """Mixed into ``InboxScreen``.
 
     The list pane's rows come from here, the cache first, then Help Scout.

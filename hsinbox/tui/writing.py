@@ -23,9 +23,10 @@ from hsinbox.tui.compose import (
     NewConversationScreen,
 )
 from hsinbox.tui.drafts_screen import DraftsScreen
+from hsinbox.tui.screen_base import InboxScreenBase
 
 
-class Writing:
+class Writing(InboxScreenBase):
     """Mixed into ``InboxScreen``: the text is kept as a draft until Help Scout has it."""
 
     def _drafts(self) -> Any:
