@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from textual import events
 from textual.app import App
-from textual.binding import Binding, BindingsMap
-from textual.dom import DOMNode
 from textual.message import Message
 from textual.theme import Theme
 
@@ -20,10 +18,10 @@ from hsinbox.config import Settings
 from hsinbox.inbox.session import InboxSession
 from hsinbox.tui.clipboard import clipboard_sequence, has_graphical_browser
 from hsinbox.tui.commands import ActionsProvider
-from hsinbox.tui.compose import ComposerScreen, EditorLauncher, run_external_editor
-from hsinbox.tui.dialogs import HelpScreen, PickerScreen, SignInScreen, StatusPicker, TagsScreen
-from hsinbox.tui.inbox_screen import WRITE_ACTIONS, InboxScreen, read_state, write_state
-from hsinbox.tui.widgets import ConversationTable, Sidebar, ThreadView
+from hsinbox.tui.compose import EditorLauncher, run_external_editor
+from hsinbox.tui.dialogs import HelpScreen, SignInScreen
+from hsinbox.tui.inbox_screen import InboxScreen, read_state, write_state
+from hsinbox.tui.registry import CONTEXTS, bindings, bound_keys, known_binding_ids
 
 
 class SessionEvent(Message):
@@ -34,15 +32,9 @@ class SessionEvent(Message):
         self.event = event
 
 
-HELP_CONTEXTS: list[tuple[str, type]] = [
-    ("Inbox", InboxScreen),
-    ("List", ConversationTable),
-    ("Thread", ThreadView),
-    ("Sidebar", Sidebar),
-    ("Composer", ComposerScreen),
-    ("Picker", PickerScreen),
-    ("Status", StatusPicker),
-    ("Tags", TagsScreen),
+# The help screen's sections: the registry's contexts that have a title, in its order.
+HELP_CONTEXTS: list[tuple[str, str]] = [
+    (title, context) for context, title in CONTEXTS.items() if title is not None
 ]
 
 
@@ -52,7 +44,7 @@ class HsInboxApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "hsinbox"
     COMMANDS = App.COMMANDS | {ActionsProvider}
-    BINDINGS = [Binding("ctrl+c", "quit", "Quit", show=False, id="quit", priority=True)]
+    BINDINGS = bindings("app")
 
     def __init__(
         self,
@@ -205,47 +197,21 @@ class HsInboxApp(App[int]):
         """Merge ``data`` into the state file (view and theme live side by side)."""
         write_state(self._state_file(), {**self.load_state(), **data})
 
-    # --- help ----------------------------------------------------------------------------
+    # --- keys ----------------------------------------------------------------------------
+    def current_keymap(self) -> Mapping[str, str]:
+        """The user's ``[keymap]`` as Textual applied it; the one reader of ``App._keymap``."""
+        return self._keymap
+
     def help_rows(self) -> list[tuple[str, str, str, str]]:
         """Every binding as currently bound: defaults with the user's keymap applied."""
         rows: list[tuple[str, str, str, str]] = []
-        for where, cls in HELP_CONTEXTS:
-            bindings = BindingsMap(cls.BINDINGS)
-            if self._keymap:
-                bindings.apply_keymap(self._keymap)
-            grouped: dict[str, tuple[Binding, list[str]]] = {}
-            for key, items in bindings.key_to_bindings.items():
-                for binding in items:
-                    group_id = binding.id or binding.action
-                    entry = grouped.setdefault(group_id, (binding, []))
-                    entry[1].append(self.get_key_display(binding.with_key(key)))
-            order = [b.id or b.action for b in cls.BINDINGS if isinstance(b, Binding)]
-            ranked = sorted(
-                grouped.items(), key=lambda item: order.index(item[0]) if item[0] in order else 999
-            )
-            for _group_id, (binding, keys) in ranked:
-                description = binding.description
-                if self.read_only and binding.action.removeprefix("screen.") in WRITE_ACTIONS:
+        for where, context in HELP_CONTEXTS:
+            for spec, keys in bound_keys(context, self.current_keymap(), self.get_key_display):
+                description = spec.description
+                if self.read_only and spec.writes:
                     description += " (off: read-only)"
-                rows.append((where, " ".join(keys), description, binding.id or ""))
+                rows.append((where, " ".join(keys), description, spec.id or ""))
         return rows
 
     def show_help(self) -> None:
         self.push_screen(HelpScreen(self.help_rows()))
-
-
-def known_binding_ids() -> set[str]:
-    """Every binding id of every loaded widget, screen and app class: what [keymap] may name."""
-    ids: set[str] = set()
-    pending: list[type] = [DOMNode]
-    seen: set[type] = set()
-    while pending:
-        cls = pending.pop()
-        if cls in seen:
-            continue
-        seen.add(cls)
-        pending.extend(cls.__subclasses__())
-        for binding in getattr(cls, "BINDINGS", ()):
-            if isinstance(binding, Binding) and binding.id:
-                ids.add(binding.id)
-    return ids

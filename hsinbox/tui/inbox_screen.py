@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from textual import events, on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Input, OptionList, Static
 
@@ -23,6 +22,7 @@ from hsinbox.inbox.view import View
 from hsinbox.tui.filtering import FilterAndSort
 from hsinbox.tui.links import ConversationLinks
 from hsinbox.tui.reading import Reading
+from hsinbox.tui.registry import NEEDS_CONVERSATION, WRITE_ACTIONS, bindings
 from hsinbox.tui.saved_state import read_state, write_state
 from hsinbox.tui.session_events import SessionEvents
 from hsinbox.tui.status_report import StatusReport
@@ -44,29 +44,6 @@ __all__ = [
     "write_state",
 ]
 
-# The keys that change something: off in read-only mode (and said so when pressed).
-WRITE_ACTIONS = {
-    "reply",
-    "note",
-    "status",
-    "close_next",
-    "assign",
-    "assign_me",
-    "move",
-    "tags",
-    "delete",
-    "new_conversation",
-    "edit_customer",
-    "take_next",
-}
-NEEDS_CONVERSATION = WRITE_ACTIONS - {"new_conversation", "take_next"} | {
-    "open",
-    "customer_panel",
-    "copy_number",
-    "copy_url",
-    "open_web",
-}
-
 
 class InboxScreen(
     ViewLoading,
@@ -83,33 +60,7 @@ class InboxScreen(
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
-    BINDINGS = [
-        Binding("r", "reply", "Reply", id="reply"),
-        Binding("n", "note", "Note", id="note"),
-        Binding("s", "status", "Status", id="status"),
-        Binding("e", "close_next", "Close+next", id="close_next"),
-        Binding("a", "assign", "Assign", id="assign"),
-        Binding("A", "assign_me", "Assign to me", id="assign_me", show=False),
-        Binding("N", "take_next", "Take next", id="take_next", show=False),
-        Binding("v", "move", "Move", id="move", show=False),
-        Binding("t", "tags", "Tags", id="tags"),
-        Binding("d", "delete", "Delete", id="delete", show=False),
-        Binding("c", "new_conversation", "New", id="new_conversation", show=False),
-        Binding("I", "edit_customer", "Edit customer", id="edit_customer", show=False),
-        Binding("slash", "filter", "Filter", id="filter", show=False),
-        Binding("R", "refresh", "Refresh", id="refresh", show=False),
-        Binding("i", "customer_panel", "Customer", id="customer_panel", show=False),
-        Binding("y", "copy_number", "Copy number", id="copy_number", show=False),
-        Binding("Y", "copy_url", "Copy web link", id="copy_url", show=False),
-        Binding("O", "open_web", "Open in browser", id="open_web", show=False),
-        Binding("u", "undo", "Undo", id="undo"),
-        Binding("D", "drafts", "Unsent drafts", id="drafts", show=False),
-        Binding("tab", "next_pane", "Next pane", id="next_pane", show=False),
-        Binding("shift+tab", "previous_pane", "Previous pane", id="previous_pane", show=False),
-        Binding("question_mark", "help", "Help", id="help"),
-        Binding("q", "back", "Back/quit", id="back"),
-        Binding("escape", "back_only", "Back", id="back_only", show=False),
-    ]
+    BINDINGS = bindings("inbox")
 
     # --- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:

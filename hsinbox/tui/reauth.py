@@ -11,12 +11,12 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Label, Static
 
 from hsinbox.inbox.text import clean, safe_text
+from hsinbox.tui.registry import bindings
 
 
 class ReauthScreen(ModalScreen[bool]):
@@ -41,10 +41,7 @@ class ReauthScreen(ModalScreen[bool]):
     }
     """
 
-    BINDINGS = [
-        Binding("r", "retry", "Retry", id="reauth.retry"),
-        Binding("escape", "later", "Later", id="reauth.later"),
-    ]
+    BINDINGS = bindings("reauth")
 
     def __init__(self, session: Any, reason: str, queued: int = 0) -> None:
         super().__init__(classes="dialog-screen")

@@ -12,13 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
 from hsinbox.helpscout.models import Conversation, Customer, Folder, Mailbox, Thread
 from hsinbox.inbox.text import blocks_to_text, html_to_blocks, human_size, safe_text, waiting
+from hsinbox.tui.registry import bindings
 
 # --- sidebar ------------------------------------------------------------------------------
 
@@ -43,10 +43,7 @@ class ViewKey:
 class Sidebar(OptionList):
     """Mailboxes and, under each, its folders with active counts."""
 
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False, id="sidebar.down"),
-        Binding("k", "cursor_up", "Up", show=False, id="sidebar.up"),
-    ]
+    BINDINGS = bindings("sidebar")
 
     def set_mailboxes(self, mailboxes: list[Mailbox], folders: dict[int, list[Folder]]) -> None:
         highlighted = self.highlighted_option.id if self.highlighted_option else None
@@ -127,14 +124,7 @@ class Cell:
 class ConversationTable(DataTable[Cell]):
     """One row per conversation, keyed by conversation id (no widget per row)."""
 
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False, id="down"),
-        Binding("k", "cursor_up", "Up", show=False, id="up"),
-        Binding("enter", "screen.open", "Open", id="open", show=False),
-        Binding("x,space", "screen.toggle_mark", "Mark", id="mark"),
-        Binding("o", "screen.sort", "Sort", id="sort", show=False),
-        Binding("W", "screen.sort_waiting", "Longest waiting first", id="sort_waiting", show=False),
-    ]
+    BINDINGS = bindings("list")
 
     def __init__(self, *, now: Callable[[], datetime], warn: int, alert: int, **kw) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kw)
@@ -398,11 +388,7 @@ def render_thread(thread: Thread, now: datetime, *, show_quoted: bool) -> Text:
 class ThreadView(VerticalScroll):
     """The whole conversation, oldest thread first."""
 
-    BINDINGS = [
-        Binding("j", "scroll_down", "Scroll down", show=False, id="thread.down"),
-        Binding("k", "scroll_up", "Scroll up", show=False, id="thread.up"),
-        Binding("T", "screen.toggle_quoted", "Quoted text", id="toggle_quoted"),
-    ]
+    BINDINGS = bindings("thread")
 
     def __init__(self, *, now: Callable[[], datetime], **kw) -> None:
         super().__init__(**kw)
