@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from hsinbox.helpscout.models import Conversation
 from hsinbox.inbox.text import safe_text
-from hsinbox.inbox.view import View
+from hsinbox.inbox.view import View, first_view
 from hsinbox.tui.screen_base import InboxScreenBase
 from hsinbox.tui.widgets import Sidebar, ViewKey, render_customer
 
@@ -83,28 +83,14 @@ class ViewLoading(InboxScreenBase):
         )
 
     def initial_view(self) -> View | None:
-        mailboxes = list(self.session.mailboxes)
-        if not mailboxes:
-            return None
-        state = self.inbox_app.load_state()
-        ids = {m.id for m in mailboxes}
-        mailbox_id = state.get("mailbox_id")
-        if isinstance(mailbox_id, int) and mailbox_id in ids:
-            folder_id = state.get("folder_id")
-            folders = {f.id for f in self.session.folders.get(mailbox_id, [])}
-            return View(mailbox_id, folder_id if folder_id in folders else None)
         settings = self.inbox_app.settings
-        chosen = mailboxes[0]
-        wanted = settings.default_mailbox
-        for mailbox in mailboxes:
-            if wanted is not None and (mailbox.id == wanted or mailbox.name == wanted):
-                chosen = mailbox
-        folder_id = None
-        if settings.default_folder:
-            for folder in self.session.folders.get(chosen.id, []):
-                if (folder.name or "").casefold() == settings.default_folder.casefold():
-                    folder_id = folder.id
-        return View(chosen.id, folder_id)
+        return first_view(
+            self.session.mailboxes,
+            self.inbox_app.load_state(),
+            default_mailbox=settings.default_mailbox,
+            default_folder=settings.default_folder,
+            folders=self.session.folders,
+        )
 
     def describe_view(self, view: View) -> str:
         mailbox = next((m for m in self.session.mailboxes if m.id == view.mailbox_id), None)
