@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import time
-
 from textual import work
 from textual.widgets import Static
 
 from hsinbox.helpscout.models import Conversation
 from hsinbox.inbox.text import safe_text
 from hsinbox.inbox.view import View, first_view
+from hsinbox.tui.debug import markers_path, write_marker
 from hsinbox.tui.screen_base import InboxScreenBase
 from hsinbox.tui.widgets import Sidebar, ViewKey, render_customer
 
@@ -69,11 +67,11 @@ class ViewLoading(InboxScreenBase):
         self.query_one(Sidebar).select_view(ViewKey(view.mailbox_id, view.folder_id))
 
     def mark_first_paint(self) -> None:
-        """For benchmarks: write the time the list first painted to $HSINBOX_BENCH_MARKER."""
+        """The debug hook ``HSINBOX_DEBUG_MARKERS`` (tui/debug.py): the first paint's time."""
         if self._first_painted or not self.table.row_count:
             return
         self._first_painted = True
-        marker = os.environ.get("HSINBOX_BENCH_MARKER")
+        marker = markers_path()
         if marker:
             self.call_after_refresh(write_marker, marker)
 
@@ -210,12 +208,3 @@ class ViewLoading(InboxScreenBase):
         except Exception:
             return
         self.fill_sidebar()
-
-
-def write_marker(path: str) -> None:
-    """The benchmark's signal: the wall-clock time the first list was on screen."""
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(f"{time.time():.6f}\n")
-    except OSError:
-        return

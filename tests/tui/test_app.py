@@ -502,3 +502,13 @@ async def test_list_columns_widen_when_rows_were_painted_before_measuring(tmp_pa
         assert name not in painted_early
         await pilot.pause()
         assert name in table.render_line(1).text
+
+
+async def test_debug_marker_hook_writes_the_first_paint_time(tmp_path: Path, monkeypatch) -> None:
+    marker = tmp_path / "painted"
+    monkeypatch.setenv("HSINBOX_DEBUG_MARKERS", str(marker))
+    app, _sb, session = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        await pilot.pause()
+        assert float(marker.read_text(encoding="utf-8")) > 0
