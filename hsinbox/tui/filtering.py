@@ -34,7 +34,7 @@ class FilterAndSort(InboxScreenBase):
         try:
             found = await self.session.search_server(text, mailbox_id=view.mailbox_id)
         except Exception as exc:
-            self.fail(f"Search failed: {exc}")
+            self.report_error(f"Search failed: {exc}")
             return
         if self.view != view or self.table.filter_text != text:
             return

@@ -47,7 +47,7 @@ class Reading(InboxScreenBase):
         except Exception as exc:
             if self.thread.conversation and self.thread.conversation.id == conversation_id:
                 self.thread.show(self.thread.conversation, [])
-            self.fail(f"Could not load the conversation's messages: {exc}")
+            self.report_error(f"Could not load the conversation's messages: {exc}")
             return
         current = self.thread.conversation
         if current is not None and current.id == conversation_id:
@@ -126,7 +126,7 @@ class Reading(InboxScreenBase):
         try:
             customer = await self.session.load_customer(customer_id)
         except Exception as exc:
-            self.fail(f"Could not load the customer: {exc}")
+            self.report_error(f"Could not load the customer: {exc}")
             return None
         self.customer = customer
         self.query_one("#customer", Static).update(render_customer(customer))

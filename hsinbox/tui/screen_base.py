@@ -42,7 +42,6 @@ class InboxScreenBase(Screen[None]):
         self.failures: list[str] = []
         self._failures_shown = 0
         self.online = True
-        self.offline_reason = ""
         self.loading_view = False
         self.rate_wait: float | None = None
         self._rate_timer: Timer | None = None
@@ -54,7 +53,6 @@ class InboxScreenBase(Screen[None]):
         self._first_painted = False
         self.new_count = 0
         self._last_highlighted: int | None = None
-        self.in_flight = 0
 
     @property
     def inbox_app(self) -> HsInboxApp:
@@ -86,7 +84,7 @@ class InboxScreenBase(Screen[None]):
 
         # status_report.StatusReport
         def update_status(self, note: str | None = None) -> None: ...
-        def fail(self, message: str) -> None: ...
+        def report_error(self, message: str) -> None: ...
 
         # view_loading.ViewLoading
         def load_list(self, view: View, full: bool = False) -> None: ...

@@ -53,7 +53,6 @@ class SessionEvents(InboxScreenBase):
             self.queue_length = event.length
         elif isinstance(event, ev.ConnectionChanged):
             self.online = event.online
-            self.offline_reason = event.reason
             if not event.online:
                 self.notify(
                     markup=False,

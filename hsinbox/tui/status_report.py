@@ -59,7 +59,8 @@ class StatusReport(InboxScreenBase):
             parts.append(hint)
         self.query_one(StatusLine).show(parts)
 
-    def fail(self, message: str) -> None:
+    def report_error(self, message: str) -> None:
+        """A failure the agent must see: a notice now, and on the status line until a result."""
         self.failures.append(message)
         self.notify(markup=False, message=clean(message), severity="error", timeout=8)
         self.update_status()

@@ -31,7 +31,7 @@ class Submitting(InboxScreenBase):
         try:
             self.session.submit(action)
         except Exception as exc:
-            self.fail(f"{action.describe()} could not start: {exc}")
+            self.report_error(f"{action.describe()} could not start: {exc}")
             return
         self.refresh_from_store()
 

@@ -113,7 +113,7 @@ class Triage(InboxScreenBase):
         try:
             active = await self.session.load_view(View(mailbox_id))
         except Exception as exc:
-            self.fail(f"Could not load the mailbox to take the next conversation: {exc}")
+            self.report_error(f"Could not load the mailbox to take the next conversation: {exc}")
             return
         chosen = longest_waiting_unassigned(active)
         if chosen is None:

@@ -28,7 +28,7 @@ class ViewLoading(InboxScreenBase):
             await self.session.start()
         except Exception as exc:
             self.loading_view = False
-            self.fail(f"Could not load your mailboxes: {exc}")
+            self.report_error(f"Could not load your mailboxes: {exc}")
             return
         self.session.subscribe(self.inbox_app.session_callback)
         # What start() resumed from the journal was announced before we listened.
@@ -126,7 +126,7 @@ class ViewLoading(InboxScreenBase):
                 conversations = await self.session.load_view(view)
         except Exception as exc:
             self.loading_view = False
-            self.fail(f"Could not load {self.view_label}: {exc}")
+            self.report_error(f"Could not load {self.view_label}: {exc}")
             return
         self.loading_view = False
         if self.view != view:

@@ -163,20 +163,6 @@ class ConversationTable(DataTable[Cell]):
         self.marked &= set(self.conversations)
         self._rebuild(keep=current)
 
-    def upsert(self, conv: Conversation) -> None:
-        self.conversations[conv.id] = conv
-        if self.is_valid_row_index(0) and str(conv.id) in {k.value for k in self.rows}:
-            for key, value in self._cells(conv).items():
-                self.update_cell(str(conv.id), key, value)
-        else:
-            self._rebuild(keep=self.current_id)
-
-    def discard(self, conversation_id: int) -> None:
-        self.conversations.pop(conversation_id, None)
-        self.marked.discard(conversation_id)
-        if str(conversation_id) in {k.value for k in self.rows}:
-            self.remove_row(str(conversation_id))
-
     def visible(self) -> list[Conversation]:
         items = list(self.conversations.values())
         needle = self.filter_text.casefold().strip()

@@ -100,7 +100,7 @@ class Writing(InboxScreenBase):
                         fresh.id, html, status, number=fresh.number, draft_key=draft_key
                     )
             except ValueError as exc:
-                self.fail(str(exc))
+                self.report_error(str(exc))
                 return
             self.check_and_send(action, kind, conv.id, seen, opened_at)
 
@@ -227,7 +227,7 @@ class Writing(InboxScreenBase):
         try:
             customer = await self.session.load_customer(customer_id)
         except Exception as exc:
-            self.fail(f"Could not load the customer: {exc}")
+            self.report_error(f"Could not load the customer: {exc}")
             return
 
         def done(form: CustomerForm | None) -> None:
@@ -285,7 +285,7 @@ class Writing(InboxScreenBase):
         try:
             conv = await self.session.load_conversation(draft.conversation_id)
         except Exception as exc:
-            self.fail(f"Could not open the draft's conversation: {exc}")
+            self.report_error(f"Could not open the draft's conversation: {exc}")
             return
         if conv.id in self.table.conversations:
             self.table.go_to(conv.id)
