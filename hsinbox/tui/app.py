@@ -15,6 +15,7 @@ from textual.theme import Theme
 
 from hsinbox import paths
 from hsinbox.config import Settings
+from hsinbox.inbox.events import Event
 from hsinbox.inbox.session import InboxSession
 from hsinbox.tui.clipboard import clipboard_sequence, has_graphical_browser
 from hsinbox.tui.commands import ActionsProvider
@@ -27,7 +28,7 @@ from hsinbox.tui.registry import CONTEXTS, bindings, bound_keys, known_binding_i
 class SessionEvent(Message):
     """An ``hsinbox.inbox.events`` event, delivered on the app's message queue."""
 
-    def __init__(self, event: Any) -> None:
+    def __init__(self, event: Event) -> None:
         super().__init__()
         self.event = event
 
@@ -129,13 +130,13 @@ class HsInboxApp(App[int]):
         return None
 
     # --- session events arrive from the session's task: hop onto the message queue ------
-    def session_callback(self, event: Any) -> None:
+    def session_callback(self, event: Event) -> None:
         self.post_message(SessionEvent(event))
 
     def on_session_event(self, message: SessionEvent) -> None:
         self._dispatch(message.event)
 
-    def _dispatch(self, event: Any) -> None:
+    def _dispatch(self, event: Event) -> None:
         screen = self.inbox_screen
         if screen is not None:
             screen.handle_event(event)

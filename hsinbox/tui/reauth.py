@@ -6,7 +6,7 @@ stay exactly as they were. Retry checks the sign-in and, once it works, resumes 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -17,6 +17,9 @@ from textual.widgets import Button, Footer, Label, Static
 
 from hsinbox.inbox.text import clean, safe_text
 from hsinbox.tui.registry import bindings
+
+if TYPE_CHECKING:
+    from hsinbox.inbox.session import InboxSession
 
 
 class ReauthScreen(ModalScreen[bool]):
@@ -43,7 +46,7 @@ class ReauthScreen(ModalScreen[bool]):
 
     BINDINGS = bindings("reauth")
 
-    def __init__(self, session: Any, reason: str, queued: int = 0) -> None:
+    def __init__(self, session: InboxSession, reason: str, queued: int = 0) -> None:
         super().__init__(classes="dialog-screen")
         self.session = session
         self.reason = reason

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 
 from hsinbox.inbox import actions as act
@@ -19,7 +17,7 @@ class SessionEvents(InboxScreenBase):
     Each event becomes a notice and a status-line state, then a re-read of the store.
     """
 
-    def handle_event(self, event: Any) -> None:
+    def handle_event(self, event: ev.Event) -> None:
         if isinstance(event, ev.ActionApplied):
             if event.action.delay_eligible and self.inbox_app.settings.undo_delay > 0:
                 self.pending_undo = event.action

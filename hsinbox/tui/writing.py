@@ -10,7 +10,7 @@ from textual import work
 
 from hsinbox.helpscout.models import Conversation, NewConversation, NewThread
 from hsinbox.inbox import actions as act
-from hsinbox.inbox.drafts import Draft
+from hsinbox.inbox.drafts import Draft, DraftStore
 from hsinbox.inbox.text import clean, markdown_to_html, safe_text
 from hsinbox.tui.collision import EDIT, SEND, CollisionScreen, unseen_threads
 from hsinbox.tui.compose import (
@@ -29,7 +29,7 @@ from hsinbox.tui.screen_base import InboxScreenBase
 class Writing(InboxScreenBase):
     """Mixed into ``InboxScreen``: the text is kept as a draft until Help Scout has it."""
 
-    def _drafts(self) -> Any:
+    def _drafts(self) -> DraftStore:
         return self.session.drafts
 
     def action_reply(self) -> None:
