@@ -12,7 +12,6 @@ from collections.abc import Callable
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Label, Static
@@ -20,6 +19,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 from hsinbox.inbox.drafts import Draft, DraftStore
 from hsinbox.inbox.text import safe_text
 from hsinbox.tui.dialogs import ConfirmScreen
+from hsinbox.tui.registry import bindings
 
 KIND_LABELS = {"reply": "reply", "note": "note", "new": "new conversation"}
 
@@ -76,11 +76,7 @@ class DraftsScreen(ModalScreen[Draft | None]):
     }
     """
 
-    BINDINGS = [
-        Binding("enter", "resume", "Resume", id="drafts.resume", priority=True),
-        Binding("d,delete", "discard", "Discard", id="drafts.discard"),
-        Binding("escape,q", "close", "Close", id="drafts.close"),
-    ]
+    BINDINGS = bindings("drafts")
 
     def __init__(
         self,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from textual import work
 from textual.widgets import Input
 
+from hsinbox.tui.screen_base import InboxScreenBase
 from hsinbox.tui.widgets import SORTS
 
 
-class FilterAndSort:
+class FilterAndSort(InboxScreenBase):
     """Mixed into ``InboxScreen``: narrows and orders the list without changing any conversation."""
 
     def action_filter(self) -> None:
@@ -18,10 +19,9 @@ class FilterAndSort:
 
     def local_matches(self, text: str) -> set[int]:
         """Conversations of this mailbox whose cached text (threads too) holds the phrase."""
-        search = getattr(self.session, "search_local", None)
-        if search is None or self.view is None or not text.strip():
+        if self.view is None or not text.strip():
             return set()
-        found = search(text, mailbox_id=self.view.mailbox_id, phrase=True)
+        found = self.session.search_local(text, mailbox_id=self.view.mailbox_id, phrase=True)
         return {c.id for c in found}
 
     @work(exclusive=True, group="search", exit_on_error=False)
@@ -34,7 +34,7 @@ class FilterAndSort:
         try:
             found = await self.session.search_server(text, mailbox_id=view.mailbox_id)
         except Exception as exc:
-            self.fail(f"Search failed: {exc}")
+            self.report_error(f"Search failed: {exc}")
             return
         if self.view != view or self.table.filter_text != text:
             return

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 
 from hsinbox.inbox import actions as act
@@ -11,15 +9,16 @@ from hsinbox.inbox import events as ev
 from hsinbox.inbox.text import clean
 from hsinbox.tui.compose import CustomerEditScreen
 from hsinbox.tui.reauth import ReauthScreen
+from hsinbox.tui.screen_base import InboxScreenBase
 
 
-class SessionEvents:
+class SessionEvents(InboxScreenBase):
     """Mixed into ``InboxScreen``.
 
     Each event becomes a notice and a status-line state, then a re-read of the store.
     """
 
-    def handle_event(self, event: Any) -> None:
+    def handle_event(self, event: ev.Event) -> None:
         self._tell_customer_form(event)
         if isinstance(event, ev.ActionApplied):
             if event.action.delay_eligible and self.inbox_app.settings.undo_delay > 0:
@@ -54,7 +53,6 @@ class SessionEvents:
             self.queue_length = event.length
         elif isinstance(event, ev.ConnectionChanged):
             self.online = event.online
-            self.offline_reason = event.reason
             if not event.online:
                 self.notify(
                     markup=False,
@@ -72,7 +70,7 @@ class SessionEvents:
             self._ask_sign_in(event.reason)
         self.refresh_from_store()
 
-    def _tell_customer_form(self, event: Any) -> None:
+    def _tell_customer_form(self, event: ev.Event) -> None:
         """A customer form waiting for its save hears how it went (it stays open on a no)."""
         if not isinstance(event, ev.ActionConfirmed | ev.ActionFailed):
             return

@@ -5,18 +5,21 @@ from __future__ import annotations
 from rich.text import Text
 
 from hsinbox.inbox.text import clean, safe_text
+from hsinbox.tui.screen_base import InboxScreenBase
 from hsinbox.tui.widgets import SORTS, StatusLine
 
 
-class StatusReport:
+class StatusReport(InboxScreenBase):
     """Mixed into ``InboxScreen``: ``update_status`` redraws it from the screen's state."""
 
     def update_status(self, note: str | None = None) -> None:
+        # Every change of the list passes here: the keys that need a row follow the cursor.
+        self.current_id = self.table.current_id
         session = self.session
         parts: list[Text] = []
-        me = getattr(session, "me", None)
+        me = session.me
         if me is not None:
-            parts.append(safe_text(getattr(me, "name", "") or "", "bold"))
+            parts.append(safe_text(me.name or "", "bold"))
         if self.inbox_app.read_only:
             parts.append(Text("READ-ONLY", "bold reverse"))
         if note:
@@ -46,8 +49,7 @@ class StatusReport:
             parts.append(Text(f"✗ {self.failures[-1]}", "bold red"))
         elif self.last_result is not None:
             parts.append(self.last_result)
-        client = getattr(session, "client", None)
-        remaining = getattr(client, "rate_limit_remaining", None)
+        remaining = session.client.rate_limit_remaining
         if remaining is not None:
             parts.append(Text(f"API {remaining} left", "dim"))
         if self.rate_wait:
@@ -58,7 +60,8 @@ class StatusReport:
             parts.append(hint)
         self.query_one(StatusLine).show(parts)
 
-    def fail(self, message: str) -> None:
+    def report_error(self, message: str) -> None:
+        """A failure the agent must see: a notice now, and on the status line until a result."""
         self.failures.append(message)
         self.notify(markup=False, message=clean(message), severity="error", timeout=8)
         self.update_status()

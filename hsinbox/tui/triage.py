@@ -17,9 +17,10 @@ from hsinbox.tui.dialogs import (
     TagEdit,
     TagsScreen,
 )
+from hsinbox.tui.screen_base import InboxScreenBase
 
 
-class Triage:
+class Triage(InboxScreenBase):
     """Mixed into ``InboxScreen``.
 
     Each key acts on the marked conversations, else the cursor row.
@@ -124,7 +125,7 @@ class Triage:
         try:
             active = await self.session.load_view(View(mailbox_id))
         except Exception as exc:
-            self.fail(f"Could not load the mailbox to take the next conversation: {exc}")
+            self.report_error(f"Could not load the mailbox to take the next conversation: {exc}")
             return
         chosen = longest_waiting_unassigned(active)
         if chosen is None:
@@ -170,7 +171,7 @@ class Triage:
         common = set(targets[0].tag_names)
         for c in targets[1:]:
             common &= set(c.tag_names)
-        known = [getattr(t, "name", "") for t in self.session.tags]
+        known = [t.name for t in self.session.tags]
         known = [k for k in known if k]
         for c in targets:
             known += c.tag_names

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import time
-
 from textual import work
 from textual.widgets import Static
 
 from hsinbox.helpscout.models import Conversation
 from hsinbox.inbox.text import safe_text
-from hsinbox.inbox.view import View
+from hsinbox.inbox.view import View, first_view
+from hsinbox.tui.debug import markers_path, write_marker
+from hsinbox.tui.screen_base import InboxScreenBase
 from hsinbox.tui.widgets import Sidebar, ViewKey, render_customer
 
 
-class ViewLoading:
+class ViewLoading(InboxScreenBase):
     """Mixed into ``InboxScreen``.
 
     The list pane's rows come from here, the cache first, then Help Scout.
@@ -33,7 +32,7 @@ class ViewLoading:
             self.loading_view = False
             self._listen_to_session()
             if not retry:
-                self.fail(f"Could not load your mailboxes: {exc}")
+                self.report_error(f"Could not load your mailboxes: {exc}")
             # Started again once Help Scout answers (see handle_event).
             self._start_failed = True
             self.refresh_from_store()
@@ -62,8 +61,7 @@ class ViewLoading:
 
     def paint_from_cache(self) -> bool:
         """Show the last view as cached before Help Scout answers; True when painted."""
-        restore = getattr(self.session, "restore", None)
-        if restore is None or not restore():
+        if not self.session.restore():
             return False
         self.fill_sidebar()
         view = self.initial_view()
@@ -82,11 +80,11 @@ class ViewLoading:
         self.query_one(Sidebar).select_view(ViewKey(view.mailbox_id, view.folder_id))
 
     def mark_first_paint(self) -> None:
-        """For benchmarks: write the time the list first painted to $HSINBOX_BENCH_MARKER."""
+        """The debug hook ``HSINBOX_DEBUG_MARKERS`` (tui/debug.py): the first paint's time."""
         if self._first_painted or not self.table.row_count:
             return
         self._first_painted = True
-        marker = os.environ.get("HSINBOX_BENCH_MARKER")
+        marker = markers_path()
         if marker:
             self.call_after_refresh(write_marker, marker)
 
@@ -96,28 +94,14 @@ class ViewLoading:
         )
 
     def initial_view(self) -> View | None:
-        mailboxes = list(self.session.mailboxes)
-        if not mailboxes:
-            return None
-        state = self.inbox_app.load_state()
-        ids = {m.id for m in mailboxes}
-        mailbox_id = state.get("mailbox_id")
-        if isinstance(mailbox_id, int) and mailbox_id in ids:
-            folder_id = state.get("folder_id")
-            folders = {f.id for f in self.session.folders.get(mailbox_id, [])}
-            return View(mailbox_id, folder_id if folder_id in folders else None)
         settings = self.inbox_app.settings
-        chosen = mailboxes[0]
-        wanted = settings.default_mailbox
-        for mailbox in mailboxes:
-            if wanted is not None and (mailbox.id == wanted or mailbox.name == wanted):
-                chosen = mailbox
-        folder_id = None
-        if settings.default_folder:
-            for folder in self.session.folders.get(chosen.id, []):
-                if (folder.name or "").casefold() == settings.default_folder.casefold():
-                    folder_id = folder.id
-        return View(chosen.id, folder_id)
+        return first_view(
+            self.session.mailboxes,
+            self.inbox_app.load_state(),
+            default_mailbox=settings.default_mailbox,
+            default_folder=settings.default_folder,
+            folders=self.session.folders,
+        )
 
     def describe_view(self, view: View) -> str:
         mailbox = next((m for m in self.session.mailboxes if m.id == view.mailbox_id), None)
@@ -136,7 +120,7 @@ class ViewLoading:
         self.table.marked.clear()
         cached = self.session.store.view_conversations(view)
         if not cached:
-            cached = getattr(self.session, "cached_view", lambda _view: None)(view) or []
+            cached = self.session.cached_view(view) or []
         self.table.set_conversations(cached)
         self.query_one(Sidebar).select_view(ViewKey(view.mailbox_id, view.folder_id))
         self.inbox_app.save_state({"mailbox_id": view.mailbox_id, "folder_id": view.folder_id})
@@ -147,16 +131,15 @@ class ViewLoading:
         """Ask only for what changed since the view was last seen; ``full`` reloads it all."""
         self.loading_view = True
         self.update_status()
-        refresh = None if full else getattr(self.session, "refresh_view", None)
         try:
-            if refresh is not None:
-                await refresh(view)
+            if not full:
+                await self.session.refresh_view(view)
                 conversations = self.session.store.view_conversations(view)
             else:
                 conversations = await self.session.load_view(view)
         except Exception as exc:
             self.loading_view = False
-            self.fail(f"Could not load {self.view_label}: {exc}")
+            self.report_error(f"Could not load {self.view_label}: {exc}")
             return
         self.loading_view = False
         if self.view != view:
@@ -182,9 +165,6 @@ class ViewLoading:
             self.start_session()
             return
         if self.view is None or self.loading_view:
-            return
-        if getattr(self.session, "refresh_view", None) is None:
-            self.action_refresh()
             return
         self._refresh_quietly(self.view)
 
@@ -247,12 +227,3 @@ class ViewLoading:
         except Exception:
             return
         self.fill_sidebar()
-
-
-def write_marker(path: str) -> None:
-    """The benchmark's signal: the wall-clock time the first list was on screen."""
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(f"{time.time():.6f}\n")
-    except OSError:
-        return
