@@ -257,7 +257,13 @@ class ConfirmScreen(ModalScreen[bool]):
 class HelpScreen(ModalScreen[None]):
     """Every key as currently bound (after the user's keymap), per context."""
 
-    BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="help.close")]
+    BINDINGS = [
+        Binding("escape,q,question_mark", "close", "Close", id="help.close"),
+        Binding("j", "move(1)", "Down", show=False, id="help.down"),
+        Binding("k", "move(-1)", "Up", show=False, id="help.up"),
+        Binding("g,home", "edge(0)", "Top", show=False, id="help.top", priority=True),
+        Binding("G,end", "edge(1)", "Bottom", show=False, id="help.bottom", priority=True),
+    ]
 
     def __init__(self, rows: list[tuple[str, str, str, str]]) -> None:
         super().__init__(classes="dialog-screen")
@@ -282,6 +288,15 @@ class HelpScreen(ModalScreen[None]):
         for row in self.rows:
             table.add_row(*row)
         table.focus()
+
+    def action_move(self, delta: int) -> None:
+        table = self.query_one(DataTable)
+        row = max(0, min(table.row_count - 1, table.cursor_row + delta))
+        table.move_cursor(row=row, animate=False)
+
+    def action_edge(self, bottom: int) -> None:
+        table = self.query_one(DataTable)
+        table.move_cursor(row=table.row_count - 1 if bottom else 0, animate=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

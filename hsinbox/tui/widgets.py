@@ -399,8 +399,10 @@ class ThreadView(VerticalScroll):
     """The whole conversation, oldest thread first."""
 
     BINDINGS = [
-        Binding("j", "scroll_down", "Scroll down", show=False, id="thread.down"),
-        Binding("k", "scroll_up", "Scroll up", show=False, id="thread.up"),
+        Binding("j,down", "line(1)", "Scroll down", show=False, id="thread.down"),
+        Binding("k,up", "line(-1)", "Scroll up", show=False, id="thread.up"),
+        Binding("g,home", "top", "Top", show=False, id="thread.top"),
+        Binding("G,end", "bottom", "Bottom", show=False, id="thread.bottom"),
         Binding("T", "screen.toggle_quoted", "Quoted text", id="toggle_quoted"),
     ]
 
@@ -427,6 +429,18 @@ class ThreadView(VerticalScroll):
     def toggle_quoted(self) -> None:
         self.show_quoted = not self.show_quoted
         self._paint()
+
+    # Key scrolling is immediate and unanimated: Textual's ``scroll_down`` defers its
+    # target until the next refresh, so a burst of j (auto-repeat over SSH) all aimed at
+    # the same line. Each key moves from where the previous one left the view.
+    def action_line(self, delta: int) -> None:
+        self.scroll_to(y=self.scroll_target_y + delta, animate=False, immediate=True)
+
+    def action_top(self) -> None:
+        self.scroll_to(y=0, animate=False, immediate=True)
+
+    def action_bottom(self) -> None:
+        self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
 
     def _paint(self) -> None:
         header = self.query_one("#thread-header", Static)

@@ -1,0 +1,98 @@
+"""Issue 11's display and keyboard points, driven through the real keys (pilot tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import events
+from textual.widgets import DataTable
+from textual.pilot import Pilot
+from tui_helpers import conv, make_app, settle
+
+from hsinbox.sandbox import Sandbox
+from hsinbox.tui.dialogs import HelpScreen
+from hsinbox.tui.inbox_screen import InboxScreen
+
+
+def screen_of(app) -> InboxScreen:
+    screen = app.inbox_screen
+    assert screen is not None
+    return screen
+
+
+def burst(pilot: Pilot, *keys: str) -> None:
+    """Keys as a terminal delivers a paste or auto-repeat: all queued before any is handled.
+
+    ``pilot.press`` waits for idle after every key, which hides races between keys.
+    """
+    driver = pilot.app._driver
+    assert driver is not None
+    for key in keys:
+        char = {"tab": "\t", "enter": "\r", "space": " "}.get(key, key if len(key) == 1 else None)
+        event = events.Key(key, char)
+        event.set_sender(pilot.app)
+        driver.send_message(event)
+
+
+def lengthen_a_thread(sb: Sandbox, number: int = 10021) -> None:
+    """Give one conversation a first message of 120 paragraphs, so its thread scrolls."""
+    conversation = conv(sb, number)
+    first = next(
+        t for t in sb.state["threads"] if t["sandbox"]["conversationId"] == conversation["id"]
+    )
+    first["body"] = "".join(f"<p>Paragraph {i} of a long message.</p>" for i in range(120))
+
+
+async def open_thread(pilot: Pilot, number: int = 10021) -> InboxScreen:
+    screen = screen_of(pilot.app)
+    target = next(c for c in screen.table.conversations.values() if c.number == number)
+    screen.table.go_to(target.id)
+    await pilot.press("enter")
+    await settle(pilot, screen.session)
+    assert screen.focused is screen.thread
+    return screen
+
+
+# --- 13: every key scrolls; g/G/End --------------------------------------------------------
+
+
+async def test_a_burst_of_j_scrolls_one_line_per_key(tmp_path: Path) -> None:
+    app, sb, session = make_app(tmp_path)
+    lengthen_a_thread(sb)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await settle(pilot, session)
+        screen = await open_thread(pilot)
+        thread = screen.thread
+        assert thread.max_scroll_y > 40, thread.max_scroll_y
+        burst(pilot, *["j"] * 40)
+        await settle(pilot, session)
+        assert thread.scroll_y == 40
+        burst(pilot, *["k"] * 15)
+        await settle(pilot, session)
+        assert thread.scroll_y == 25
+        await pilot.press("G")
+        assert thread.scroll_y == thread.max_scroll_y
+        await pilot.press("g")
+        assert thread.scroll_y == 0
+        await pilot.press("end")
+        assert thread.scroll_y == thread.max_scroll_y
+
+
+async def test_help_moves_with_j_k_g_G_and_end(tmp_path: Path) -> None:
+    app, _sb, session = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one(DataTable)
+        burst(pilot, "j", "j", "j")
+        await pilot.pause()
+        assert table.cursor_row == 3
+        await pilot.press("k")
+        assert table.cursor_row == 2
+        await pilot.press("G")
+        assert table.cursor_row == table.row_count - 1 > 30
+        await pilot.press("g")
+        assert table.cursor_row == 0
+        await pilot.press("end")
+        assert table.cursor_row == table.row_count - 1
