@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual import events
-from textual.widgets import DataTable
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 from tui_helpers import conv, make_app, settle
 
 from hsinbox.sandbox import Sandbox
