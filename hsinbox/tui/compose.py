@@ -78,6 +78,22 @@ class Composed:
 
 STATUS_OPTIONS = [("Active", "active"), ("Pending", "pending"), ("Closed", "closed")]
 
+# Tab is a priority binding in the forms. Textual's own tab binding runs only once the key
+# has bubbled up from the focused field, and by then the keys typed after it (a burst from
+# a fast typist or a paste) were already forwarded to the old field. A priority binding
+# moves the focus before the app forwards the next key.
+FIELD_KEYS = [
+    Binding("tab", "app.focus_next", "Next field", show=False, priority=True, id="form.next"),
+    Binding(
+        "shift+tab",
+        "app.focus_previous",
+        "Previous field",
+        show=False,
+        priority=True,
+        id="form.previous",
+    ),
+]
+
 
 class ComposerScreen(ModalScreen[Composed | None]):
     """Reply or note. ctrl+s sends, escape leaves keeping a draft, ctrl+e opens $EDITOR."""
@@ -86,6 +102,7 @@ class ComposerScreen(ModalScreen[Composed | None]):
         Binding("ctrl+s", "send", "Send", id="composer.send", priority=True),
         Binding("escape", "leave", "Leave (keep draft)", id="composer.leave", priority=True),
         Binding("ctrl+e", "external_editor", "$EDITOR", id="composer.editor", priority=True),
+        *FIELD_KEYS,
     ]
 
     def __init__(
@@ -300,6 +317,7 @@ class NewConversationScreen(ModalScreen[NewConversationForm | None]):
     BINDINGS = [
         Binding("ctrl+s", "create", "Create", id="new.create", priority=True),
         Binding("escape", "cancel", "Leave (keep draft)", id="new.cancel", priority=True),
+        *FIELD_KEYS,
     ]
 
     def __init__(
@@ -463,6 +481,7 @@ class CustomerEditScreen(ModalScreen[CustomerForm | None]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="customer.save", priority=True),
         Binding("escape", "cancel", "Cancel", id="customer.cancel", priority=True),
+        *FIELD_KEYS,
     ]
 
     def __init__(self, customer: Customer) -> None:

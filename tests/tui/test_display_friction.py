@@ -6,10 +6,11 @@ from pathlib import Path
 
 from textual import events
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 from tui_helpers import conv, make_app, settle
 
 from hsinbox.sandbox import Sandbox
+from hsinbox.tui.compose import NewConversationScreen
 from hsinbox.tui.dialogs import HelpScreen
 from hsinbox.tui.inbox_screen import InboxScreen
 
@@ -96,3 +97,24 @@ async def test_help_moves_with_j_k_g_G_and_end(tmp_path: Path) -> None:
         assert table.cursor_row == 0
         await pilot.press("end")
         assert table.cursor_row == table.row_count - 1
+
+
+# --- 14: keys typed right after Tab land in the next field ------------------------------
+
+
+async def test_keys_right_after_tab_land_in_the_next_field(tmp_path: Path) -> None:
+    app, _sb, session = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        await pilot.press("c")
+        await settle(pilot, session)
+        assert isinstance(app.screen, NewConversationScreen)
+        burst(pilot, "a", "n", "n", "tab", "R", "e", "f", "u", "n", "d")
+        await settle(pilot, session)
+        assert app.screen.query_one("#new-email", Input).value == "ann"
+        assert app.screen.query_one("#new-subject", Input).value == "Refund"
+        # Back in the email field, which selects its text on focus: the key replaces it.
+        burst(pilot, "shift+tab", "b", "o")
+        await settle(pilot, session)
+        assert app.screen.query_one("#new-email", Input).value == "bo"
+        assert app.screen.query_one("#new-subject", Input).value == "Refund"
