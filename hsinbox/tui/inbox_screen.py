@@ -155,7 +155,11 @@ class InboxScreen(
         with Horizontal(id="panes"):
             yield Sidebar(id="sidebar")
             with Vertical(id="main"):
-                yield Input(placeholder="filter: words, #number, tag…", id="filter")
+                yield Input(
+                    placeholder="filter as you type · enter searches Help Scout "
+                    '(its syntax too: tag:vip status:closed AND OR "…")',
+                    id="filter",
+                )
                 yield ConversationTable(
                     id="list",
                     now=app.now,

@@ -118,3 +118,31 @@ async def test_keys_right_after_tab_land_in_the_next_field(tmp_path: Path) -> No
         await settle(pilot, session)
         assert app.screen.query_one("#new-email", Input).value == "bo"
         assert app.screen.query_one("#new-subject", Input).value == "Refund"
+
+
+# --- 16: enter passes Help Scout's own search syntax through ----------------------------
+
+
+async def test_enter_passes_help_scout_search_syntax_through(tmp_path: Path) -> None:
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        await pilot.press("slash")
+        box = screen.query_one("#filter", Input)
+        assert "enter searches Help Scout" in str(box.placeholder)
+        before = len(sb.requests)
+        await pilot.press(*"tag:vip", "enter")
+        await settle(pilot, session)
+        searches = [
+            r for r in sb.requests[before:] if r.path == "/v2/conversations" and "query" in r.query
+        ]
+        assert searches and {r.query["query"] for r in searches} == {"(tag:vip)"}
+        shown = {c.subject for c in screen.table.visible()}
+        vip = {
+            c["subject"]
+            for c in sb.state["conversations"]
+            if any(t["tag"] == "vip" for t in c["tags"])
+            and c["mailboxId"] == screen.view.mailbox_id
+        }
+        assert vip and shown == vip
