@@ -29,6 +29,7 @@ from hsinbox.tui.filtering import FilterAndSort
 from hsinbox.tui.links import ConversationLinks
 from hsinbox.tui.reading import Reading
 from hsinbox.tui.saved_state import read_state, write_state
+from hsinbox.tui.screen_modes import SplitModes
 from hsinbox.tui.session_events import SessionEvents
 from hsinbox.tui.status_report import StatusReport
 from hsinbox.tui.submitting import Submitting
@@ -83,6 +84,7 @@ class InboxScreen(
     ConversationLinks,
     SessionEvents,
     StatusReport,
+    SplitModes,
     Screen[None],
 ):
     """Sidebar · list · thread. Keys act on the marked conversations, else the cursor row."""
@@ -110,6 +112,8 @@ class InboxScreen(
         Binding("O", "open_web", "Open in browser", id="open_web", show=False),
         Binding("u", "undo", "Undo", id="undo"),
         Binding("D", "drafts", "Unsent drafts", id="drafts", show=False),
+        Binding("plus", "grow_list", "Bigger list", id="grow_list", show=False),
+        Binding("underscore", "shrink_list", "Smaller list", id="shrink_list", show=False),
         Binding("tab", "next_pane", "Next pane", id="next_pane", show=False),
         Binding("shift+tab", "previous_pane", "Previous pane", id="previous_pane", show=False),
         Binding("question_mark", "help", "Help", id="help"),
@@ -175,6 +179,7 @@ class InboxScreen(
     async def on_mount(self) -> None:
         self.query_one("#filter").display = False
         self.query_one("#customer").display = False
+        self.restore_split()
         self.query_one(ThreadView).show(None)
         self.query_one(ConversationTable).focus()
         self.update_status()

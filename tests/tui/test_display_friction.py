@@ -146,3 +146,50 @@ async def test_enter_passes_help_scout_search_syntax_through(tmp_path: Path) -> 
             and c["mailboxId"] == screen.view.mailbox_id
         }
         assert vip and shown == vip
+
+
+# --- 12: + / _ share the height between list and thread, remembered ---------------------
+
+
+def rows_shown(screen: InboxScreen) -> int:
+    """Conversation rows the list pane has room for (its header and scrollbar excluded)."""
+    table = screen.table
+    if not table.display or not table.region.height:
+        return 0
+    return table.scrollable_content_region.height - table.header_height
+
+
+async def test_plus_and_underscore_cycle_the_split_and_it_is_remembered(tmp_path: Path) -> None:
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        normal = rows_shown(screen)
+        assert normal < 20
+        await pilot.press("plus")
+        assert screen.split == "half"
+        half = rows_shown(screen)
+        await pilot.press("plus")
+        assert screen.split == "large"
+        large = rows_shown(screen)
+        assert normal < half < large and large >= 30
+        assert screen.thread.region.height > 0  # a small thread stays in view
+        await pilot.press("plus")
+        assert screen.split == "list"
+        assert rows_shown(screen) > large and screen.thread.region.height == 0
+        # enter shows the thread in the list's place; escape brings the list back
+        await pilot.press("enter")
+        await settle(pilot, session)
+        assert screen.focused is screen.thread and screen.thread.region.height > 30
+        assert rows_shown(screen) == 0
+        await pilot.press("escape")
+        assert screen.focused is screen.table and rows_shown(screen) > large
+        await pilot.press("underscore")
+        assert screen.split == "large"
+    app2, _sb, session2 = make_app(tmp_path, sandbox=sb)
+    async with app2.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session2)
+        screen = screen_of(app2)
+        assert screen.split == "large" and rows_shown(screen) >= 30
+        await pilot.press("plus", "plus")
+        assert screen.split == "normal" and rows_shown(screen) == normal
