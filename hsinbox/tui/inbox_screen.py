@@ -31,7 +31,7 @@ from hsinbox.tui.reading import Reading
 from hsinbox.tui.saved_state import read_state, write_state
 from hsinbox.tui.screen_modes import SplitModes
 from hsinbox.tui.session_events import SessionEvents
-from hsinbox.tui.status_report import StatusReport
+from hsinbox.tui.status_report import LoggedMessage, StatusReport
 from hsinbox.tui.submitting import Submitting
 from hsinbox.tui.triage import Triage, longest_waiting_unassigned
 from hsinbox.tui.view_loading import ViewLoading
@@ -112,6 +112,7 @@ class InboxScreen(
         Binding("O", "open_web", "Open in browser", id="open_web", show=False),
         Binding("u", "undo", "Undo", id="undo"),
         Binding("D", "drafts", "Unsent drafts", id="drafts", show=False),
+        Binding("M", "messages", "Messages log", id="messages", show=False),
         Binding("plus", "grow_list", "Bigger list", id="grow_list", show=False),
         Binding("underscore", "shrink_list", "Smaller list", id="shrink_list", show=False),
         Binding("tab", "next_pane", "Next pane", id="next_pane", show=False),
@@ -143,6 +144,7 @@ class InboxScreen(
         self._first_painted = False
         self.new_count = 0
         self._last_highlighted: int | None = None
+        self.messages_log: list[LoggedMessage] = []
 
     @property
     def inbox_app(self) -> HsInboxApp:

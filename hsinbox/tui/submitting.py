@@ -30,7 +30,7 @@ class Submitting:
         try:
             self.session.submit(action)
         except Exception as exc:
-            self.fail(f"{action.describe()} could not start: {exc}")
+            self.fail(f"{action.describe()} could not start: {exc}", kind="write")
             return
         self.refresh_from_store()
 

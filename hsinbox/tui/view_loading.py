@@ -143,9 +143,10 @@ class ViewLoading:
                 conversations = await self.session.load_view(view)
         except Exception as exc:
             self.loading_view = False
-            self.fail(f"Could not load {self.view_label}: {exc}")
+            self.fail(f"Could not load {self.view_label}: {exc}", kind="list")
             return
         self.loading_view = False
+        self.read_succeeded("list")
         if self.view != view:
             return
         self.repaint_list(conversations)
@@ -178,6 +179,7 @@ class ViewLoading:
             result = await self.session.refresh_view(view)
         except Exception:
             return  # offline and rate-limit states reach the status line through events
+        self.read_succeeded("list")
         if self.view != view:
             return
         self.repaint_list(self.session.store.view_conversations(view))

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from test_reliability import status_text, until
 from textual import events
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
-from tui_helpers import conv, make_app, settle
+from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets._toast import Toast
+from tui_helpers import conv, make_app, settle, writes
 
 from hsinbox.sandbox import Sandbox
+from hsinbox.tui import status_report
 from hsinbox.tui.compose import NewConversationScreen
-from hsinbox.tui.dialogs import HelpScreen
+from hsinbox.tui.dialogs import HelpScreen, MessagesScreen
 from hsinbox.tui.inbox_screen import InboxScreen
+from hsinbox.tui.widgets import StatusLine
 
 
 def screen_of(app) -> InboxScreen:
@@ -193,3 +198,111 @@ async def test_plus_and_underscore_cycle_the_split_and_it_is_remembered(tmp_path
         assert screen.split == "large" and rows_shown(screen) >= 30
         await pilot.press("plus", "plus")
         assert screen.split == "normal" and rows_shown(screen) == normal
+
+
+# --- 9: stale status-line messages clear; the messages log keeps them --------------------
+
+
+class Clock:
+    """The status line's clock, moved by the test instead of waited for."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(status_report, "monotonic", fake)
+    monkeypatch.setattr(status_report, "TICK_SECONDS", 0.01)
+    return fake
+
+
+async def test_a_list_failure_clears_when_the_list_loads_again(tmp_path: Path) -> None:
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        sb.faults.add(status=503, times=3, method="GET", path=r"/v2/conversations$")
+        await pilot.press("R")
+        await settle(pilot, session)
+        assert "✗ Could not load" in status_text(app)
+        await pilot.press("R")
+        await settle(pilot, session)
+        assert "✗" not in status_text(app)
+        # ... and the log still has it, reachable by M and from the palette
+        await pilot.press("M")
+        assert isinstance(app.screen, MessagesScreen)
+        log = str(app.screen.query_one("#messages-text", Static).content)
+        assert "✗ Could not load" in log
+        await pilot.press("escape")
+        assert not isinstance(app.screen, MessagesScreen)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"messages")
+        await until(pilot, lambda: "Messages log" in palette_text(app))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, MessagesScreen))
+
+
+async def test_a_write_failure_leaves_the_status_line_after_a_while(
+    tmp_path: Path, clock: Clock
+) -> None:
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        sb.faults.add(status=422, times=1, method="PATCH")
+        await pilot.press("s", "p")
+        await settle(pilot, session)
+        assert "✗" in status_text(app)
+        clock.now += status_report.FAILURE_SECONDS - 1
+        await pilot.pause(0.05)
+        assert "✗" in status_text(app)
+        clock.now += 1
+        await until(pilot, lambda: "✗" not in status_text(app))
+        assert any(m.severity == "error" for m in screen.messages_log)
+        assert screen._status_timer is None  # nothing left to count: the tick stops
+
+
+def palette_text(app) -> str:
+    from textual.command import CommandList
+
+    try:
+        options = app.screen.query_one(CommandList)
+    except Exception:
+        return ""
+    return " ".join(str(options.get_option_at_index(i).prompt) for i in range(options.option_count))
+
+
+# --- 10: toasts never cover the status line; the undo hint counts down -------------------
+
+
+def overlaps(a, b) -> bool:
+    return bool(a.intersection(b).area)
+
+
+async def test_toasts_stay_above_the_status_line_and_the_undo_hint_counts_down(
+    tmp_path: Path, clock: Clock
+) -> None:
+    app, sb, session = make_app(tmp_path, undo_delay=30)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        number = screen.table.current.number
+        await pilot.press("e")
+        await until(pilot, lambda: screen.pending_undo is not None)
+        await pilot.press("o")  # "Sorted: …": a toast while the hint shows
+        await until(pilot, lambda: bool(app.screen.query(Toast)))
+        line = screen.query_one(StatusLine).region
+        footer = screen.query_one(Footer).region
+        for toast in app.screen.query(Toast):
+            assert not overlaps(toast.region, line) and not overlaps(toast.region, footer)
+        assert f"u to undo: Close #{number} (30s)" in status_text(app)
+        clock.now += 2.2
+        await until(pilot, lambda: "(28s)" in status_text(app))
+        await pilot.press("u")
+        await settle(pilot, session)
+        assert "u to undo" not in status_text(app)
+        assert not writes(sb)
