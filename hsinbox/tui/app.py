@@ -51,7 +51,11 @@ class HsInboxApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "hsinbox"
     COMMANDS = App.COMMANDS | {ActionsProvider}
-    BINDINGS = [Binding("ctrl+c", "quit", "Quit", show=False, id="quit", priority=True)]
+    # ctrl+q is Textual's own quit; listed here so help and README show it (it is the way
+    # out when a keymap hides q).
+    BINDINGS = [
+        Binding("ctrl+q,ctrl+c", "quit", "Quit (anywhere)", show=False, id="quit", priority=True)
+    ]
 
     def __init__(
         self,
@@ -88,6 +92,15 @@ class HsInboxApp(App[int]):
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
+            conflicts = keymap_conflicts(self.settings.keymap)
+            if conflicts:
+                self.notify(
+                    markup=False,
+                    message="[keymap] conflict: " + "; ".join(conflicts) + ". ctrl+q always quits.",
+                    title="Settings",
+                    severity="warning",
+                    timeout=20,
+                )
             unknown = sorted(set(self.settings.keymap) - known_binding_ids())
             if unknown:
                 names = ", ".join(unknown)
@@ -232,6 +245,61 @@ class HsInboxApp(App[int]):
 
     def show_help(self) -> None:
         self.push_screen(HelpScreen(self.help_rows()))
+
+
+HELP_CONTEXTS.append(("Anywhere", HsInboxApp))
+
+# The widgets that can hold the focus under each screen: a key is looked up in the focused
+# widget, then the screen, then the app.
+FOCUS_CHAINS: list[tuple[type, ...]] = [
+    (ConversationTable, InboxScreen, HsInboxApp),
+    (ThreadView, InboxScreen, HsInboxApp),
+    (Sidebar, InboxScreen, HsInboxApp),
+    (ComposerScreen, HsInboxApp),
+    (PickerScreen, HsInboxApp),
+    (StatusPicker, HsInboxApp),
+    (TagsScreen, HsInboxApp),
+]
+
+
+def keymap_conflicts(keymap: dict[str, str]) -> list[str]:
+    """Keys the keymap gives to two actions that can be reached at once, one phrase each.
+
+    Textual takes a silent pick (``reply = "q"`` hid quit); only pairs involving a rebound
+    name are reported, so the defaults' deliberate overlaps stay quiet.
+    """
+    found: dict[tuple[str, ...], str] = {}
+
+    def clash(key: str, first: Binding, second: Binding) -> None:
+        if first.id == second.id or (first.id not in keymap and second.id not in keymap):
+            return
+        a, b = sorted((first, second), key=lambda binding: str(binding.id))
+        found.setdefault(
+            (key, str(a.id), str(b.id)),
+            f"{key} is bound to both {a.id} ({a.description}) and {b.id} ({b.description})",
+        )
+
+    for chain in FOCUS_CHAINS:
+        owners: dict[str, list[Binding]] = {}
+        for cls in chain:
+            bindings = BindingsMap(cls.BINDINGS)
+            before = {k: list(v) for k, v in bindings.key_to_bindings.items()}
+            bindings.apply_keymap(keymap)
+            # Within one class Textual silently drops a binding the keymap displaced (its
+            # clash report misses those whose id the keymap does not name): find them.
+            for key, items in before.items():
+                kept = {b.id for b in bindings.key_to_bindings.get(key, [])}
+                for lost in items:
+                    if lost.id and lost.id not in keymap and lost.id not in kept:
+                        for winner in bindings.key_to_bindings.get(key, []):
+                            clash(key, lost, winner)
+            for key, items in bindings.key_to_bindings.items():
+                owners.setdefault(key, []).extend(b for b in items if b.id)
+        for key, items in owners.items():
+            for i, first in enumerate(items):
+                for second in items[i + 1 :]:
+                    clash(key, first, second)
+    return list(found.values())
 
 
 def known_binding_ids() -> set[str]:

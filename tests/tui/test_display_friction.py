@@ -306,3 +306,29 @@ async def test_toasts_stay_above_the_status_line_and_the_undo_hint_counts_down(
         await settle(pilot, session)
         assert "u to undo" not in status_text(app)
         assert not writes(sb)
+
+
+# --- 15: keymap conflicts are reported; ctrl+q is documented ----------------------------
+
+
+async def test_a_keymap_conflict_is_reported_in_one_line_and_ctrl_q_quits(tmp_path: Path) -> None:
+    app, _sb, session = make_app(tmp_path, keymap={"reply": "q"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        warnings = [n.message for n in app._notifications if "conflict" in n.message]
+        assert warnings == [
+            "[keymap] conflict: q is bound to both back (Back/quit) and reply (Reply). "
+            "ctrl+q always quits."
+        ]
+        assert "\n" not in warnings[0]
+        assert ("Anywhere", "^q ^c", "Quit (anywhere)", "quit") in app.help_rows()
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert not app.is_running
+
+
+async def test_a_keymap_without_conflicts_says_nothing(tmp_path: Path) -> None:
+    app, _sb, session = make_app(tmp_path, keymap={"reply": "ctrl+r"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        assert not [n for n in app._notifications if "conflict" in n.message]
