@@ -196,7 +196,7 @@ def test_callback_page_waits_for_the_code_exchange_and_says_when_it_failed() -> 
         with CallbackServer(port=0, timeout=2, confirm=True) as server:
             answers: list[httpx.Response] = []
             url = f"{server.redirect_uri}?code=abc&state={server.state}"
-            browser = threading.Thread(target=lambda u=url: answers.append(_get(u)))
+            browser = threading.Thread(target=lambda u=url, a=answers: a.append(_get(u)))
             browser.start()
             assert server.wait() == "abc"
             assert not answers  # the page is held until the exchange is over
