@@ -8,6 +8,7 @@ import time
 from textual import work
 from textual.widgets import Static
 
+from hsinbox.helpscout.errors import AuthError
 from hsinbox.helpscout.models import Conversation
 from hsinbox.inbox.text import safe_text
 from hsinbox.inbox.view import View
@@ -29,7 +30,14 @@ class ViewLoading:
             await self.session.start()
         except Exception as exc:
             self.loading_view = False
-            self.fail(f"Could not load your mailboxes: {exc}")
+            if isinstance(exc, AuthError):
+                # A wrong secret or a revoked sign-in: the "not signed in" screen says what
+                # to do, instead of an empty inbox and a toast.
+                from hsinbox.tui.dialogs import SignInScreen
+
+                self.app.push_screen(SignInScreen(f"Help Scout refused the sign-in: {exc}"))
+                return
+            self.fail(f"Could not load your mailboxes: {exc}", kind="start")
             return
         self.session.subscribe(self.inbox_app.session_callback)
         # What start() resumed from the journal was announced before we listened.

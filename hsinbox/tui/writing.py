@@ -68,8 +68,11 @@ class Writing:
         if default_status not in ("active", "pending", "closed"):
             default_status = "active"
 
+        signature = (settings.signature or "").strip()
+
         def save(text: str) -> None:
-            if text.strip():
+            # The signature alone is not the agent's work: no draft for an untouched reply.
+            if text.strip() and text.strip() != signature:
                 drafts.save(Draft(conversation_id=conv.id, kind=kind, text=text))
             else:
                 drafts.delete(conv.id, kind)

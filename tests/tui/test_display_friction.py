@@ -10,12 +10,12 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.widgets._toast import Toast
-from tui_helpers import conv, make_app, settle, writes
+from tui_helpers import NOW, conv, make_app, settle, writes
 
 from hsinbox.sandbox import Sandbox
 from hsinbox.tui import status_report
-from hsinbox.tui.compose import NewConversationScreen
-from hsinbox.tui.dialogs import HelpScreen, MessagesScreen
+from hsinbox.tui.compose import ComposerScreen, NewConversationScreen
+from hsinbox.tui.dialogs import HelpScreen, MessagesScreen, SignInScreen
 from hsinbox.tui.inbox_screen import InboxScreen
 from hsinbox.tui.widgets import StatusLine
 
@@ -332,3 +332,42 @@ async def test_a_keymap_without_conflicts_says_nothing(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, session)
         assert not [n for n in app._notifications if "conflict" in n.message]
+
+
+# --- 17: smaller ones ------------------------------------------------------------------
+
+
+async def test_a_wrong_client_secret_shows_the_not_signed_in_screen(tmp_path: Path) -> None:
+    sb = Sandbox(now=NOW)
+    app, sb, session = make_app(tmp_path, sandbox=sb)
+    sb.app_secret = "not-the-secret-the-app-was-given"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, SignInScreen))
+        text = " ".join(str(s.content) for s in app.screen.query(Static))
+        assert "not signed in" in " ".join(
+            str(label.content) for label in app.screen.query("Label")
+        )
+        assert "hsinbox auth login" in text and "refused the sign-in" in text
+
+
+async def test_reply_left_untouched_keeps_no_signature_only_draft(tmp_path: Path) -> None:
+    app, _sb, session = make_app(tmp_path, signature="-- \nMaya, Support")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        current = screen.table.current
+        await pilot.press("r")
+        await settle(pilot, session)
+        assert isinstance(app.screen, ComposerScreen)
+        assert "Maya, Support" in app.screen.body
+        await pilot.press("escape")
+        await settle(pilot, session)
+        assert session.drafts.load(current.id, "reply") is None
+        # typed text is still kept
+        await pilot.press("r")
+        await settle(pilot, session)
+        await pilot.press(*"Thanks")
+        await pilot.press("escape")
+        await settle(pilot, session)
+        kept = session.drafts.load(current.id, "reply")
+        assert kept is not None and "Thanks" in kept.text
