@@ -338,8 +338,7 @@ async def test_a_keymap_without_conflicts_says_nothing(tmp_path: Path) -> None:
 
 
 async def test_a_wrong_client_secret_shows_the_not_signed_in_screen(tmp_path: Path) -> None:
-    sb = Sandbox(now=NOW)
-    app, sb, session = make_app(tmp_path, sandbox=sb)
+    app, sb, _session = make_app(tmp_path, sandbox=Sandbox(now=NOW))
     sb.app_secret = "not-the-secret-the-app-was-given"
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, SignInScreen))
