@@ -113,13 +113,16 @@ class InboxScreen(
         Binding("u", "undo", "Undo", id="undo"),
         Binding("D", "drafts", "Unsent drafts", id="drafts", show=False),
         Binding("M", "messages", "Messages log", id="messages", show=False),
+        # Also here (the list has them too), so they work while the thread has the focus.
+        Binding("o", "sort", "Sort", id="sort", show=False),
+        Binding("W", "sort_waiting", "Longest waiting first", id="sort_waiting", show=False),
         Binding("plus", "grow_list", "Bigger list", id="grow_list", show=False),
         Binding("underscore", "shrink_list", "Smaller list", id="shrink_list", show=False),
         Binding("tab", "next_pane", "Next pane", id="next_pane", show=False),
         Binding("shift+tab", "previous_pane", "Previous pane", id="previous_pane", show=False),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "back", "Back/quit", id="back"),
-        Binding("escape", "back_only", "Back", id="back_only", show=False),
+        Binding("escape", "back_only", "Back / clear marks", id="back_only", show=False),
     ]
 
     def __init__(self) -> None:
@@ -182,6 +185,7 @@ class InboxScreen(
         self.query_one("#filter").display = False
         self.query_one("#customer").display = False
         self.restore_split()
+        self.restore_sort()
         self.query_one(ThreadView).show(None)
         self.query_one(ConversationTable).focus()
         self.update_status()
@@ -314,19 +318,28 @@ class InboxScreen(
             return None
         if action in NEEDS_CONVERSATION and self.table.current is None:
             return None
+        if action in NEEDS_CONVERSATION and isinstance(self.focused, Sidebar):
+            return False  # the folder pane chooses a view: its footer offers no reply/note
         if action == "undo" and self.pending_undo is None:
             return None
         return True
 
     @on(events.Key)
     def _read_only_key(self, event: events.Key) -> None:
-        """A change key in read-only mode says why nothing happens instead of doing nothing."""
-        if not self.inbox_app.read_only or self.app.screen is not self:
+        """A key that is off says why nothing happens instead of doing nothing."""
+        if self.app.screen is not self:
             return
         active = self.active_bindings.get(event.key)
         if active is None or active.enabled:
             return
         action = active.binding.action.removeprefix("screen.")
+        if action == "undo":
+            event.stop()
+            event.prevent_default()
+            self.notify(markup=False, message="Nothing to undo.", timeout=2)
+            return
+        if not self.inbox_app.read_only:
+            return
         if action in WRITE_ACTIONS:
             event.stop()
             event.prevent_default()

@@ -15,9 +15,9 @@ from tui_helpers import NOW, conv, make_app, settle, writes
 from hsinbox.sandbox import Sandbox
 from hsinbox.tui import status_report
 from hsinbox.tui.compose import ComposerScreen, NewConversationScreen
-from hsinbox.tui.dialogs import HelpScreen, MessagesScreen, SignInScreen
+from hsinbox.tui.dialogs import HelpScreen, MessagesScreen, SignInScreen, TagsScreen
 from hsinbox.tui.inbox_screen import InboxScreen
-from hsinbox.tui.widgets import StatusLine
+from hsinbox.tui.widgets import Sidebar, StatusLine
 
 
 def screen_of(app) -> InboxScreen:
@@ -370,3 +370,61 @@ async def test_reply_left_untouched_keeps_no_signature_only_draft(tmp_path: Path
         await settle(pilot, session)
         kept = session.drafts.load(current.id, "reply")
         assert kept is not None and "Thanks" in kept.text
+
+
+async def test_a_tag_made_in_the_picker_is_offered_on_the_next_conversation(
+    tmp_path: Path,
+) -> None:
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        await pilot.press("t", *"brandnew", "enter", "ctrl+s")
+        await settle(pilot, session)
+        first = screen_of(app).table.current
+        assert any(t["tag"] == "brandnew" for t in conv(sb, first.number)["tags"])
+        await pilot.press("j", "t")
+        await settle(pilot, session)
+        assert isinstance(app.screen, TagsScreen)
+        assert "brandnew" in app.screen.known
+
+
+async def test_sort_is_kept_across_restarts_and_works_from_the_thread(tmp_path: Path) -> None:
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        screen = await open_thread(pilot)
+        await pilot.press("W")  # the thread has the focus: the key still sorts
+        assert screen.table.sort_index == 1
+    app2, _sb, session2 = make_app(tmp_path, sandbox=sb)
+    async with app2.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session2)
+        screen = screen_of(app2)
+        assert screen.table.sort_index == 1 and "sort: longest waiting first" in status_text(app2)
+        await pilot.press("o")
+        assert screen.table.sort_index == 2
+
+
+async def test_u_with_nothing_to_undo_says_so(tmp_path: Path) -> None:
+    app, _sb, session = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        await pilot.press("u")
+        await pilot.pause()
+        assert [n.message for n in app._notifications][-1:] == ["Nothing to undo."]
+
+
+async def test_the_folder_pane_footer_offers_no_conversation_keys(tmp_path: Path) -> None:
+    app, _sb, session = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        assert "Reply" in footer_text(screen)
+        await pilot.press("shift+tab")  # list → sidebar
+        await pilot.pause()
+        assert isinstance(screen.focused, Sidebar)
+        footer = footer_text(screen)
+        assert "Reply" not in footer and "Note" not in footer
+
+
+def footer_text(screen: InboxScreen) -> str:
+    return " ".join(str(key.description) for key in screen.query("FooterKey") if key.display)
