@@ -18,7 +18,7 @@ from textual.theme import Theme
 from hsinbox import paths
 from hsinbox.config import Settings
 from hsinbox.tui.clipboard import clipboard_sequence, has_graphical_browser
-from hsinbox.tui.commands import ActionsProvider
+from hsinbox.tui.commands import ActionsProvider, FoldersProvider
 from hsinbox.tui.compose import ComposerScreen, EditorLauncher, run_external_editor
 from hsinbox.tui.dialogs import HelpScreen, PickerScreen, SignInScreen, StatusPicker, TagsScreen
 from hsinbox.tui.inbox_screen import WRITE_ACTIONS, InboxScreen, read_state, write_state
@@ -50,7 +50,7 @@ class HsInboxApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "hsinbox"
-    COMMANDS = App.COMMANDS | {ActionsProvider}
+    COMMANDS = App.COMMANDS | {ActionsProvider, FoldersProvider}
     # ctrl+q is Textual's own quit; listed here so help and README show it (it is the way
     # out when a keymap hides q).
     BINDINGS = [

@@ -10,7 +10,7 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.widgets._toast import Toast
-from tui_helpers import NOW, conv, make_app, settle, writes
+from tui_helpers import BILLING, NOW, conv, make_app, settle, writes
 
 from hsinbox.sandbox import Sandbox
 from hsinbox.tui import status_report
@@ -428,3 +428,34 @@ async def test_the_folder_pane_footer_offers_no_conversation_keys(tmp_path: Path
 
 def footer_text(screen: InboxScreen) -> str:
     return " ".join(str(key.description) for key in screen.query("FooterKey") if key.display)
+
+
+async def test_the_palette_goes_to_a_folder_and_finds_mailbox(tmp_path: Path) -> None:
+    app, _sb, session = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        await pilot.press("ctrl+p", *"mailbox")
+        await until(pilot, lambda: "Go to mailbox Billing" in palette_text(app))
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen)
+        await pilot.press("ctrl+p", *"go to folder billing")
+        await until(pilot, lambda: "Go to folder Billing" in palette_text(app))
+        await pilot.press("enter")
+        await settle(pilot, session)
+        assert app.screen is screen
+        assert screen.view.mailbox_id == BILLING and screen.view.folder_id is not None
+
+
+async def test_a_new_conversation_draft_is_named_by_its_subject(tmp_path: Path) -> None:
+    app, _sb, session = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        await pilot.press("c")
+        await settle(pilot, session)
+        await pilot.press(*"ann", "tab", *"Refund please", "escape")
+        await settle(pilot, session)
+        await pilot.press("D")
+        await settle(pilot, session)
+        row = [str(cell) for cell in app.screen.query_one(DataTable).get_row_at(0)]
+        assert row[0] == "new: Refund please"
