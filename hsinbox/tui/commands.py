@@ -77,7 +77,7 @@ class ActionsProvider(Provider):
 
 
 class FoldersProvider(Provider):
-    """ "Go to mailbox …" and "Go to folder … › …": every view the sidebar offers, by name."""
+    """ "Go to mailbox …" and "Go to folder … / …": every view the sidebar offers, by name."""
 
     def _views(self) -> list[tuple[str, int, int | None]]:
         from hsinbox.inbox.text import safe_text
@@ -94,7 +94,7 @@ class FoldersProvider(Provider):
             for folder in session.folders.get(mailbox.id, []):
                 label = safe_text(folder.name or folder.type or f"Folder {folder.id}").plain
                 out.append(
-                    (f"Go to folder {name} › {label} (mailbox folder)", mailbox.id, folder.id)
+                    (f"Go to folder {name} / {label} (mailbox folder)", mailbox.id, folder.id)
                 )
         return out
 
