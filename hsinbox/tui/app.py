@@ -237,7 +237,8 @@ class HsInboxApp(App[int]):
                 grouped.items(), key=lambda item: order.index(item[0]) if item[0] in order else 999
             )
             for _group_id, (binding, keys) in ranked:
-                description = binding.description
+                # The footer's word is short; a tooltip says the rest (x marks *and* moves).
+                description = binding.tooltip or binding.description
                 if self.read_only and binding.action.removeprefix("screen.") in WRITE_ACTIONS:
                     description += " (off: read-only)"
                 rows.append((where, " ".join(keys), description, binding.id or ""))

@@ -131,7 +131,13 @@ class ConversationTable(DataTable[Cell]):
         Binding("j", "cursor_down", "Down", show=False, id="down"),
         Binding("k", "cursor_up", "Up", show=False, id="up"),
         Binding("enter", "screen.open", "Open", id="open", show=False),
-        Binding("x,space", "screen.toggle_mark", "Mark (and move down)", id="mark"),
+        Binding(
+            "x,space",
+            "screen.toggle_mark",
+            "Mark",
+            id="mark",
+            tooltip="Mark or unmark, then move down",
+        ),
         Binding("o", "screen.sort", "Sort", id="sort", show=False),
         Binding("W", "screen.sort_waiting", "Longest waiting first", id="sort_waiting", show=False),
     ]
