@@ -164,7 +164,7 @@ BARE_APP = textwrap.dedent(
             self.call_after_refresh(self.mark)
 
         def mark(self):
-            with open(os.environ["HSINBOX_BENCH_MARKER"], "w") as f:
+            with open(os.environ["HSINBOX_DEBUG_MARKERS"], "w") as f:
                 f.write(f"{time.time():.6f}\\n")
 
     Bare().run()
@@ -177,7 +177,7 @@ def time_to_marker(argv: list[str], env: dict[str, str], timeout: float = 60.0) 
     marker = Path(tempfile.mkdtemp()) / "painted"
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
-    full_env = {**os.environ, **env, "HSINBOX_BENCH_MARKER": str(marker), "TERM": "xterm-256color"}
+    full_env = {**os.environ, **env, "HSINBOX_DEBUG_MARKERS": str(marker), "TERM": "xterm-256color"}
     started = time.time()
     proc = subprocess.Popen(
         argv,

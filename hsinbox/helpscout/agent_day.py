@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from hsinbox.helpscout.errors import ConversationMerged, InvalidResponse, NotFound
@@ -28,8 +28,9 @@ from hsinbox.helpscout.models import (
 
 if TYPE_CHECKING:
     import httpx
+    from pydantic import BaseModel
 
-    from hsinbox.helpscout.client import HelpScoutClient
+    M = TypeVar("M", bound=BaseModel)
 
 MAX_WORKFLOW_RUN = 50
 """Help Scout runs a workflow on at most 50 conversations per request."""
@@ -60,7 +61,38 @@ class AgentDayMixin:
     merged: dict[int, int]
     on_merged: Callable[[int, int], Any] | None
 
-    def _learn_merge(self: HelpScoutClient, old_id: int, new_id: int) -> None:
+    if TYPE_CHECKING:
+        # Provided by ``HelpScoutClient``; declared for the type checker only (as the inbox
+        # screen's mixins do), so a rename there is a pyright error here.
+        async def _request(
+            self,
+            method: str,
+            path: str,
+            *,
+            params: dict[str, Any] | None = None,
+            json_body: Any = None,
+            content_type: str = "application/json",
+            follow_redirects: bool | None = None,
+        ) -> httpx.Response: ...
+        async def _get_json(self, path: str, params: dict[str, Any] | None = None) -> Any: ...
+        async def _get_model(
+            self, model: type[M], path: str, params: dict[str, Any] | None = None
+        ) -> M: ...
+        async def _all_pages(
+            self,
+            model: type[M],
+            key: str,
+            path: str,
+            params: dict[str, Any] | None = None,
+            *,
+            max_pages: int | None = None,
+            concurrency: int = 4,
+        ) -> list[M]: ...
+        async def list_conversations(
+            self, *, page: int = 1, **filters: Any
+        ) -> Page[Conversation]: ...
+
+    def _learn_merge(self, old_id: int, new_id: int) -> None:
         """Remember a merge (and tell whoever listens) the first time it is seen."""
         if self.merged.get(old_id) == new_id:
             return
@@ -68,7 +100,7 @@ class AgentDayMixin:
         if self.on_merged is not None:
             self.on_merged(old_id, new_id)
 
-    async def survivor_of(self: HelpScoutClient, conversation_id: int) -> int | None:
+    async def survivor_of(self, conversation_id: int) -> int | None:
         """Where a conversation was merged to: a GET that does not follow Help Scout's 301.
 
         None when the conversation is there (200) or gone for good (404).
@@ -88,7 +120,7 @@ class AgentDayMixin:
         return None
 
     async def _conversation_write(
-        self: HelpScoutClient,
+        self,
         method: str,
         path: str,
         body: Any = None,
@@ -114,7 +146,7 @@ class AgentDayMixin:
             raise ConversationMerged(old_id, new_id) from None
 
     async def _get_conversation_following(
-        self: HelpScoutClient, conversation_id: int, params: dict[str, Any] | None
+        self, conversation_id: int, params: dict[str, Any] | None
     ) -> Conversation:
         from hsinbox.helpscout.client import _validate
 
@@ -131,7 +163,7 @@ class AgentDayMixin:
 
     # --- saved replies -----------------------------------------------------------
 
-    async def list_saved_replies(self: HelpScoutClient, mailbox_id: int) -> list[SavedReplySummary]:
+    async def list_saved_replies(self, mailbox_id: int) -> list[SavedReplySummary]:
         """A bare JSON array (not a HAL page), as the docs show."""
         data = await self._get_json(f"/v2/mailboxes/{int(mailbox_id)}/saved-replies")
         if isinstance(data, dict):  # be lenient: a HAL page works too
@@ -142,14 +174,14 @@ class AgentDayMixin:
 
         return [_validate(SavedReplySummary, item) for item in data]
 
-    async def get_saved_reply(self: HelpScoutClient, mailbox_id: int, reply_id: int) -> SavedReply:
+    async def get_saved_reply(self, mailbox_id: int, reply_id: int) -> SavedReply:
         return await self._get_model(
             SavedReply, f"/v2/mailboxes/{int(mailbox_id)}/saved-replies/{int(reply_id)}"
         )
 
     # --- custom fields -----------------------------------------------------------
 
-    async def list_custom_fields(self: HelpScoutClient, mailbox_id: int) -> list[MailboxField]:
+    async def list_custom_fields(self, mailbox_id: int) -> list[MailboxField]:
         """The mailbox's fields in their ``order``."""
         fields = await self._all_pages(
             MailboxField, "fields", f"/v2/mailboxes/{int(mailbox_id)}/fields"
@@ -157,7 +189,7 @@ class AgentDayMixin:
         return sorted(fields, key=lambda f: (f.order if f.order is not None else 1 << 30, f.id))
 
     async def set_custom_fields(
-        self: HelpScoutClient,
+        self,
         conversation_id: int,
         fields: Iterable[tuple[int, Any]] | dict[int, Any],
     ) -> list[dict[str, Any]]:
@@ -166,7 +198,7 @@ class AgentDayMixin:
         ``fields`` maps field id → value (dropdowns: the option id; dates: ``YYYY-MM-DD``);
         a value of None or "" leaves that field out. Returns the body's ``fields`` as sent.
         """
-        pairs = fields.items() if isinstance(fields, dict) else fields
+        pairs = dict(fields).items()
         body = [
             {"id": int(fid), "value": value if isinstance(value, str) else str(value)}
             for fid, value in pairs
@@ -180,7 +212,7 @@ class AgentDayMixin:
     # --- snooze ------------------------------------------------------------------
 
     async def snooze(
-        self: HelpScoutClient,
+        self,
         conversation_id: int,
         until: datetime,
         *,
@@ -195,21 +227,19 @@ class AgentDayMixin:
             },
         )
 
-    async def unsnooze(self: HelpScoutClient, conversation_id: int) -> None:
+    async def unsnooze(self, conversation_id: int) -> None:
         await self._conversation_write("DELETE", f"/v2/conversations/{int(conversation_id)}/snooze")
 
     # --- workflows ---------------------------------------------------------------
 
     async def list_workflows(
-        self: HelpScoutClient, mailbox_id: int | None = None, type: str | None = "manual"
+        self, mailbox_id: int | None = None, type: str | None = "manual"
     ) -> list[Workflow]:
         params = {"mailboxId": mailbox_id, "type": type}
         flows = await self._all_pages(Workflow, "workflows", "/v2/workflows", params)
         return sorted(flows, key=lambda w: (w.order if w.order is not None else 1 << 30, w.id))
 
-    async def run_workflow_batch(
-        self: HelpScoutClient, workflow_id: int, conversation_ids: Sequence[int]
-    ) -> None:
+    async def run_workflow_batch(self, workflow_id: int, conversation_ids: Sequence[int]) -> None:
         """One run request for at most 50 ids."""
         ids = [int(i) for i in conversation_ids]
         if not ids or len(ids) > MAX_WORKFLOW_RUN:
@@ -218,9 +248,7 @@ class AgentDayMixin:
             "POST", f"/v2/workflows/{int(workflow_id)}/run", json_body={"conversationIds": ids}
         )
 
-    async def run_workflow(
-        self: HelpScoutClient, workflow_id: int, conversation_ids: Sequence[int]
-    ) -> int:
+    async def run_workflow(self, workflow_id: int, conversation_ids: Sequence[int]) -> int:
         """Run on every id, in batches of 50 sent one after another; returns the batch count.
 
         A batch that fails stops the rest (the error says so); batches already sent stay run.
@@ -232,9 +260,7 @@ class AgentDayMixin:
 
     # --- attachments -------------------------------------------------------------
 
-    async def get_attachment_data(
-        self: HelpScoutClient, conversation_id: int, attachment_id: int
-    ) -> bytes:
+    async def get_attachment_data(self, conversation_id: int, attachment_id: int) -> bytes:
         data = await self._get_json(
             f"/v2/conversations/{int(conversation_id)}/attachments/{int(attachment_id)}/data"
         )
@@ -249,7 +275,7 @@ class AgentDayMixin:
     # --- customer history --------------------------------------------------------
 
     async def list_customer_conversations(
-        self: HelpScoutClient, customer_id: int, page: int = 1
+        self, customer_id: int, page: int = 1
     ) -> Page[Conversation]:
         """Every status, newest first: ``query=(customerIds:ID)`` with ``status=all``."""
         return await self.list_conversations(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,10 +20,12 @@ from hsinbox.helpscout.errors import HelpScoutError
 from hsinbox.helpscout.models import (
     Attachment,
     Conversation,
+    Mailbox,
     MailboxField,
     NewAttachment,
     SavedReply,
     SavedReplySummary,
+    User,
     Workflow,
 )
 from hsinbox.inbox.actions import Action, Bulk
@@ -41,7 +43,17 @@ from hsinbox.inbox.events import (
 from hsinbox.inbox.saved_replies import Insertable, prepare, variable_context
 
 if TYPE_CHECKING:
-    from hsinbox.inbox.session import InboxSession
+    from collections.abc import Awaitable
+    from typing import TypeVar
+
+    from hsinbox.config import Settings
+    from hsinbox.helpscout.client import HelpScoutClient
+    from hsinbox.inbox.cache import Cache
+    from hsinbox.inbox.drafts import DraftStore
+    from hsinbox.inbox.store import Store
+    from hsinbox.inbox.worker import Outbox
+
+    T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +64,24 @@ ID_QUERY_CHUNK = 25
 class AgentDaySession:
     """Methods mixed into ``InboxSession``."""
 
-    def _agent_day_init(self: InboxSession) -> None:
+    if TYPE_CHECKING:
+        # Provided by ``InboxSession``; declared for the type checker only, so a rename
+        # there is a pyright error here rather than a feature switched off.
+        client: HelpScoutClient
+        settings: Settings
+        store: Store
+        cache: Cache | None
+        drafts: DraftStore
+        worker: Outbox
+        me: User | None
+        mailboxes: list[Mailbox]
+        _unsaved: set[int]
+
+        async def _read(self, awaitable: Awaitable[T]) -> T: ...
+        def _emit(self, event: Event) -> None: ...
+        def submit(self, action: Action) -> None: ...
+
+    def _agent_day_init(self) -> None:
         self._saved_replies: dict[int, list[SavedReplySummary]] = {}
         self._saved_reply: dict[tuple[int, int], SavedReply] = {}
         self._fields: dict[int, list[MailboxField]] = {}
@@ -63,7 +92,7 @@ class AgentDaySession:
         if getattr(self.client, "on_merged", None) is None:
             self.client.on_merged = self.follow_merge
 
-    def _spawn(self: InboxSession, make: Callable[[], Coroutine[Any, Any, Any]]) -> bool:
+    def _spawn(self, make: Callable[[], Coroutine[Any, Any, Any]]) -> bool:
         """Run ``make()`` in the background; False when no event loop is running."""
         try:
             loop = asyncio.get_running_loop()
@@ -74,17 +103,17 @@ class AgentDaySession:
         task.add_done_callback(self._background.discard)
         return True
 
-    def _agent_day_close(self: InboxSession) -> None:
+    def _agent_day_close(self) -> None:
         for task in list(self._background):
             task.cancel()
         self._background.clear()
 
-    async def settle_background(self: InboxSession) -> None:
+    async def settle_background(self) -> None:
         """Wait for background follow-ups (a workflow's row refresh, a merge's survivor)."""
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
 
-    def _agent_day_event(self: InboxSession, event: Event) -> None:
+    def _agent_day_event(self, event: Event) -> None:
         """After a workflow ran, its rows are read again (its effects are the server's)."""
         runs: list[RunWorkflow] = []
         if isinstance(event, ActionConfirmed) and isinstance(event.action, RunWorkflow):
@@ -97,14 +126,14 @@ class AgentDaySession:
 
     # --- saved replies -------------------------------------------------------------
 
-    async def saved_replies(self: InboxSession, mailbox_id: int) -> list[SavedReplySummary]:
+    async def saved_replies(self, mailbox_id: int) -> list[SavedReplySummary]:
         """The mailbox's saved replies, asked once per session."""
         if mailbox_id not in self._saved_replies:
             listed = await self._read(self.client.list_saved_replies(mailbox_id))
             self._saved_replies[mailbox_id] = sorted(listed, key=lambda r: r.name.casefold())
         return list(self._saved_replies[mailbox_id])
 
-    async def saved_reply(self: InboxSession, mailbox_id: int, reply_id: int) -> SavedReply:
+    async def saved_reply(self, mailbox_id: int, reply_id: int) -> SavedReply:
         key = (mailbox_id, reply_id)
         if key not in self._saved_reply:
             self._saved_reply[key] = await self._read(
@@ -112,9 +141,7 @@ class AgentDaySession:
             )
         return self._saved_reply[key]
 
-    async def insertable_saved_reply(
-        self: InboxSession, conversation: Conversation, reply_id: int
-    ) -> Insertable:
+    async def insertable_saved_reply(self, conversation: Conversation, reply_id: int) -> Insertable:
         """A saved reply as composer text, its variables filled for this conversation."""
         mailbox_id = conversation.mailbox_id or 0
         reply = await self.saved_reply(mailbox_id, reply_id)
@@ -126,14 +153,12 @@ class AgentDaySession:
 
     # --- custom fields -------------------------------------------------------------
 
-    async def custom_fields(self: InboxSession, mailbox_id: int) -> list[MailboxField]:
+    async def custom_fields(self, mailbox_id: int) -> list[MailboxField]:
         if mailbox_id not in self._fields:
             self._fields[mailbox_id] = await self._read(self.client.list_custom_fields(mailbox_id))
         return list(self._fields[mailbox_id])
 
-    async def missing_required_fields(
-        self: InboxSession, conversation: Conversation
-    ) -> list[MailboxField]:
+    async def missing_required_fields(self, conversation: Conversation) -> list[MailboxField]:
         """Required fields left empty: closing asks first (fill now, close anyway, cancel)."""
         if conversation.mailbox_id is None:
             return []
@@ -142,16 +167,14 @@ class AgentDaySession:
 
     # --- workflows -----------------------------------------------------------------
 
-    async def workflows(self: InboxSession, mailbox_id: int) -> list[Workflow]:
+    async def workflows(self, mailbox_id: int) -> list[Workflow]:
         """The mailbox's manual workflows (the only ones that can be run), in order."""
         if mailbox_id not in self._workflows:
             flows = await self._read(self.client.list_workflows(mailbox_id, "manual"))
             self._workflows[mailbox_id] = [f for f in flows if f.status in (None, "active")]
         return list(self._workflows[mailbox_id])
 
-    def run_workflow(
-        self: InboxSession, workflow: Workflow, conversations: Iterable[Conversation]
-    ) -> Action:
+    def run_workflow(self, workflow: Workflow, conversations: Iterable[Conversation]) -> Action:
         """Submit the run: one action per 50 conversations (a Bulk when there are several).
 
         Conversations of another mailbox are refused here (Help Scout: 400) in one sentence.
@@ -170,7 +193,7 @@ class AgentDaySession:
         self.submit(action)
         return action
 
-    async def refresh_conversations(self: InboxSession, ids: Iterable[int]) -> list[Conversation]:
+    async def refresh_conversations(self, ids: Iterable[int]) -> list[Conversation]:
         """Fresh copies of a few conversations, 25 per list request (``id:`` query)."""
         wanted = list(dict.fromkeys(int(i) for i in ids))
         fresh: list[Conversation] = []
@@ -190,7 +213,7 @@ class AgentDaySession:
     # --- snooze --------------------------------------------------------------------
 
     def snooze(
-        self: InboxSession,
+        self,
         conversations: Iterable[Conversation],
         until: datetime,
         *,
@@ -203,10 +226,10 @@ class AgentDaySession:
         ]
         return self._submit_one_or_bulk(actions)
 
-    def unsnooze(self: InboxSession, conversations: Iterable[Conversation]) -> Action:
+    def unsnooze(self, conversations: Iterable[Conversation]) -> Action:
         return self._submit_one_or_bulk([Unsnooze.of(c) for c in conversations])
 
-    def _submit_one_or_bulk(self: InboxSession, actions: list[Action]) -> Action:
+    def _submit_one_or_bulk(self, actions: Sequence[Action]) -> Action:
         if not actions:
             raise ValueError("No conversation is selected.")
         action = actions[0] if len(actions) == 1 else Bulk(tuple(actions))
@@ -216,12 +239,12 @@ class AgentDaySession:
     # --- attachments ---------------------------------------------------------------
 
     @property
-    def download_dir(self: InboxSession) -> Path:
+    def download_dir(self) -> Path:
         configured = getattr(self.settings, "download_dir", None)
         return Path(configured).expanduser() if configured else paths.downloads_dir()
 
     async def download_attachment(
-        self: InboxSession,
+        self,
         conversation_id: int,
         attachment: Attachment,
         directory: Path | None = None,
@@ -233,9 +256,7 @@ class AgentDaySession:
         target = Path(directory) if directory is not None else self.download_dir
         return await asyncio.to_thread(save_bytes, target, attachment.filename, data)
 
-    def conversation_attachments(
-        self: InboxSession, conversation_id: int
-    ) -> list[tuple[int, Attachment]]:
+    def conversation_attachments(self, conversation_id: int) -> list[tuple[int, Attachment]]:
         """Every attachment of the loaded threads, oldest first, with its thread id."""
         return [
             (t.id, a)
@@ -251,9 +272,7 @@ class AgentDaySession:
 
     # --- customer history ----------------------------------------------------------
 
-    async def customer_history(
-        self: InboxSession, customer_id: int, *, page: int = 1
-    ) -> list[Conversation]:
+    async def customer_history(self, customer_id: int, *, page: int = 1) -> list[Conversation]:
         """The customer's conversations, any status, newest first (25 a page)."""
         result = await self._read(self.client.list_customer_conversations(customer_id, page))
         known = {c.id for c in result.items if c.id in self.store.conversations}
@@ -263,7 +282,7 @@ class AgentDaySession:
 
     # --- merged conversations ------------------------------------------------------
 
-    def follow_merge(self: InboxSession, old_id: int, new_id: int) -> None:
+    def follow_merge(self, old_id: int, new_id: int) -> None:
         """Move everything local from ``old_id`` to ``new_id`` now (queued actions, drafts,
         the list row, the cache), then fetch the survivor and say so in one line."""
         if old_id == new_id:
@@ -286,7 +305,7 @@ class AgentDaySession:
         if not self._spawn(lambda: self._finish_merge(old_id, new_id, old_number)):
             self._emit(MergedConversation(old_id, new_id, old_number, None))
 
-    async def _finish_merge(self: InboxSession, old_id: int, new_id: int, old_number: Any) -> None:
+    async def _finish_merge(self, old_id: int, new_id: int, old_number: Any) -> None:
         """Read the survivor once (its threads and count now include the merged ones)."""
         try:
             survivor = await self._read(self.client.get_conversation(new_id))
@@ -300,7 +319,7 @@ class AgentDaySession:
         new_number = survivor.number if survivor is not None else None
         self._emit(MergedConversation(old_id, new_id, old_number, new_number))
 
-    def _move_drafts(self: InboxSession, old_id: int, new_id: int) -> None:
+    def _move_drafts(self, old_id: int, new_id: int) -> None:
         """A draft follows its conversation; over an existing draft it is appended, not lost."""
         for kind in KINDS:
             if kind == "new":

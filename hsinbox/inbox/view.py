@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from hsinbox.helpscout.models import Folder, Mailbox
+
 DEFAULT_SORT = ("modifiedAt", "desc")
+# The list's sorts (state.json's ``sort``) as Help Scout's ``sortField``/``sortOrder``: the
+# server's order and the list's local order agree, so pages append in place.
+SORT_PARAMS: dict[str, tuple[str, str]] = {
+    "updated": DEFAULT_SORT,
+    "waiting": ("waitingSince", "asc"),
+    "number": ("number", "desc"),
+    "customer": ("customerName", "asc"),
+    "status": ("status", "asc"),
+}
 
 
 @dataclass(frozen=True)
@@ -54,3 +66,62 @@ class View:
         if self.query:
             params["query"] = self.query
         return params
+
+
+def first_view(
+    mailboxes: Sequence[Mailbox],
+    state: Mapping[str, Any],
+    *,
+    default_mailbox: int | str | None = None,
+    default_folder: str | None = None,
+    folders: Mapping[int, Sequence[Folder]] | None = None,
+) -> View | None:
+    """``_first_view`` in the order saved in ``state`` (``sort``), asked of Help Scout, so
+    the start-up prefetch and the screen ask the same question."""
+    view = _first_view(
+        mailboxes,
+        state,
+        default_mailbox=default_mailbox,
+        default_folder=default_folder,
+        folders=folders,
+    )
+    order = SORT_PARAMS.get(str(state.get("sort")), DEFAULT_SORT)
+    return view.sorted_by(*order) if view is not None and order != DEFAULT_SORT else view
+
+
+def _first_view(
+    mailboxes: Sequence[Mailbox],
+    state: Mapping[str, Any],
+    *,
+    default_mailbox: int | str | None = None,
+    default_folder: str | None = None,
+    folders: Mapping[int, Sequence[Folder]] | None = None,
+) -> View | None:
+    """The view the inbox opens first: the one saved in ``state`` (state.json), else the
+    configured default mailbox (and folder), else the first mailbox; None with no mailboxes.
+
+    ``folders`` None means they are not known yet (the start-up prefetch guesses from the
+    mailboxes alone): a saved folder is then taken as it is, and a configured default folder,
+    which needs the folders' names, makes it no guess at all (None).
+    """
+    if not mailboxes:
+        return None
+    mailbox_id = state.get("mailbox_id")
+    if isinstance(mailbox_id, int) and any(m.id == mailbox_id for m in mailboxes):
+        folder_id = state.get("folder_id")
+        if folders is None:
+            return View(mailbox_id, folder_id if isinstance(folder_id, int) else None)
+        known = {f.id for f in folders.get(mailbox_id, [])}
+        return View(mailbox_id, folder_id if folder_id in known else None)
+    if default_folder and folders is None:
+        return None
+    chosen = mailboxes[0]
+    for mailbox in mailboxes:
+        if default_mailbox is not None and default_mailbox in (mailbox.id, mailbox.name):
+            chosen = mailbox
+    folder_id = None
+    if default_folder and folders is not None:
+        for folder in folders.get(chosen.id, []):
+            if (folder.name or "").casefold() == default_folder.casefold():
+                folder_id = folder.id
+    return View(chosen.id, folder_id)

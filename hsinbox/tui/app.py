@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,47 +13,39 @@ from typing import Any
 from rich.text import Text
 from textual import events
 from textual.app import App
-from textual.binding import Binding, BindingsMap
-from textual.dom import DOMNode
 from textual.message import Message
 from textual.theme import Theme
 
 from hsinbox import paths
 from hsinbox.config import Settings
+from hsinbox.inbox.events import Event
+from hsinbox.inbox.session import InboxSession
 from hsinbox.inbox.text import safe_text
 from hsinbox.tui.clipboard import clipboard_sequence, has_graphical_browser
-from hsinbox.tui.commands import ActionsProvider
-from hsinbox.tui.compose import ComposerScreen, EditorLauncher, run_external_editor
-from hsinbox.tui.dialogs import (
-    QUIT_LATER,
-    HelpScreen,
-    PickerScreen,
-    QuitScreen,
-    SignInScreen,
-    StatusPicker,
-    TagsScreen,
+from hsinbox.tui.commands import ActionsProvider, FoldersProvider
+from hsinbox.tui.compose import EditorLauncher, run_external_editor
+from hsinbox.tui.dialogs import QUIT_LATER, HelpScreen, QuitScreen, SignInScreen
+from hsinbox.tui.inbox_screen import InboxScreen, read_state, write_state
+from hsinbox.tui.registry import (
+    CONTEXTS,
+    bindings,
+    bound_keys,
+    keymap_conflicts,
+    known_binding_ids,
 )
-from hsinbox.tui.inbox_screen import WRITE_ACTIONS, InboxScreen, read_state, write_state
-from hsinbox.tui.widgets import ConversationTable, Sidebar, ThreadView
 
 
 class SessionEvent(Message):
     """An ``hsinbox.inbox.events`` event, delivered on the app's message queue."""
 
-    def __init__(self, event: Any) -> None:
+    def __init__(self, event: Event) -> None:
         super().__init__()
         self.event = event
 
 
-HELP_CONTEXTS: list[tuple[str, type]] = [
-    ("Inbox", InboxScreen),
-    ("List", ConversationTable),
-    ("Thread", ThreadView),
-    ("Sidebar", Sidebar),
-    ("Composer", ComposerScreen),
-    ("Picker", PickerScreen),
-    ("Status", StatusPicker),
-    ("Tags", TagsScreen),
+# The help screen's sections: the registry's contexts that have a title, in its order.
+HELP_CONTEXTS: list[tuple[str, str]] = [
+    (title, context) for context, title in CONTEXTS.items() if title is not None
 ]
 
 
@@ -62,12 +54,12 @@ class HsInboxApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "hsinbox"
-    COMMANDS = App.COMMANDS | {ActionsProvider}
-    BINDINGS = [Binding("ctrl+c", "quit", "Quit", show=False, id="quit", priority=True)]
+    COMMANDS = App.COMMANDS | {ActionsProvider, FoldersProvider}
+    BINDINGS = bindings("app")
 
     def __init__(
         self,
-        session: Any = None,
+        session: InboxSession | None = None,
         settings: Settings | None = None,
         *,
         now: Callable[[], datetime] | None = None,
@@ -81,7 +73,7 @@ class HsInboxApp(App[int]):
         cursor_blink: bool = True,
     ) -> None:
         super().__init__()
-        self.session = session
+        self.session: InboxSession | None = session
         self.settings = settings or Settings()
         self.now = now or (lambda: datetime.now(UTC))
         self.editor: EditorLauncher = editor or (
@@ -102,6 +94,15 @@ class HsInboxApp(App[int]):
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
+            conflicts = keymap_conflicts(self.settings.keymap)
+            if conflicts:
+                self.notify(
+                    markup=False,
+                    message="[keymap] conflict: " + "; ".join(conflicts) + ". ctrl+q always quits.",
+                    title="Settings",
+                    severity="warning",
+                    timeout=20,
+                )
             unknown = sorted(set(self.settings.keymap) - known_binding_ids())
             if unknown:
                 names = ", ".join(unknown)
@@ -131,10 +132,9 @@ class HsInboxApp(App[int]):
             event.widget.cursor_blink = False  # type: ignore[attr-defined]
 
     async def on_unmount(self) -> None:
-        close = getattr(self.session, "close", None)
-        if close is not None:
+        if self.session is not None:
             try:
-                await close()
+                await self.session.close()
             except Exception:
                 return
 
@@ -146,7 +146,7 @@ class HsInboxApp(App[int]):
     def request_quit(self) -> None:
         """Quit, unless something is unsent: then ask (send now / next time / cancel)."""
         session = self.session
-        queued = getattr(session, "queue_length", 0) if session is not None else 0
+        queued = session.queue_length if session is not None else 0
         asking = next((s for s in self.screen_stack if isinstance(s, QuitScreen)), None)
         if not queued or asking is not None:
             # Nothing to lose, or asked a second time: the journal keeps the rest.
@@ -156,6 +156,7 @@ class HsInboxApp(App[int]):
 
     def _unsent_question(self) -> Text:
         session = self.session
+        assert session is not None  # asked only when something is queued
         pending = list(session.pending_actions)
         screen = self.inbox_screen
         undo = screen.pending_undo if screen is not None else None
@@ -169,7 +170,7 @@ class HsInboxApp(App[int]):
             text.append("\n")
         if len(pending) > 6:
             text.append(f"  … and {len(pending) - 6} more\n")
-        if not getattr(session, "online", True):
+        if not session.online:
             text.append("Help Scout is unreachable right now.\n", "bold")
         text.append("Quitting now keeps them for the next start.", "dim")
         return text
@@ -184,10 +185,13 @@ class HsInboxApp(App[int]):
     async def _flush_and_exit(self, screen: QuitScreen) -> None:
         """End the undo windows, wait (bounded) for the queue, then quit either way."""
         session = self.session
+        if session is None:
+            self.exit()
+            return
         session.send_now()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.quit_send_timeout
-        while session.queue_length and not getattr(session.worker, "paused", False):
+        while session.queue_length and not session.worker.paused:
             left = deadline - loop.time()
             if left <= 0:
                 break
@@ -213,13 +217,13 @@ class HsInboxApp(App[int]):
         return None
 
     # --- session events arrive from the session's task: hop onto the message queue ------
-    def session_callback(self, event: Any) -> None:
+    def session_callback(self, event: Event) -> None:
         self.post_message(SessionEvent(event))
 
     def on_session_event(self, message: SessionEvent) -> None:
         self._dispatch(message.event)
 
-    def _dispatch(self, event: Any) -> None:
+    def _dispatch(self, event: Event) -> None:
         screen = self.inbox_screen
         if screen is not None:
             screen.handle_event(event)
@@ -281,47 +285,22 @@ class HsInboxApp(App[int]):
         """Merge ``data`` into the state file (view and theme live side by side)."""
         write_state(self._state_file(), {**self.load_state(), **data})
 
-    # --- help ----------------------------------------------------------------------------
+    # --- keys ----------------------------------------------------------------------------
+    def current_keymap(self) -> Mapping[str, str]:
+        """The user's ``[keymap]`` as Textual applied it; the one reader of ``App._keymap``."""
+        return self._keymap
+
     def help_rows(self) -> list[tuple[str, str, str, str]]:
         """Every binding as currently bound: defaults with the user's keymap applied."""
         rows: list[tuple[str, str, str, str]] = []
-        for where, cls in HELP_CONTEXTS:
-            bindings = BindingsMap(cls.BINDINGS)
-            if self._keymap:
-                bindings.apply_keymap(self._keymap)
-            grouped: dict[str, tuple[Binding, list[str]]] = {}
-            for key, items in bindings.key_to_bindings.items():
-                for binding in items:
-                    group_id = binding.id or binding.action
-                    entry = grouped.setdefault(group_id, (binding, []))
-                    entry[1].append(self.get_key_display(binding.with_key(key)))
-            order = [b.id or b.action for b in cls.BINDINGS if isinstance(b, Binding)]
-            ranked = sorted(
-                grouped.items(), key=lambda item: order.index(item[0]) if item[0] in order else 999
-            )
-            for _group_id, (binding, keys) in ranked:
-                description = binding.description
-                if self.read_only and binding.action.removeprefix("screen.") in WRITE_ACTIONS:
+        for where, context in HELP_CONTEXTS:
+            for spec, keys in bound_keys(context, self.current_keymap(), self.get_key_display):
+                # The footer's word is short; a tooltip says the rest (x marks *and* moves).
+                description = spec.tooltip or spec.description
+                if self.read_only and spec.writes:
                     description += " (off: read-only)"
-                rows.append((where, " ".join(keys), description, binding.id or ""))
+                rows.append((where, " ".join(keys), description, spec.id or ""))
         return rows
 
     def show_help(self) -> None:
         self.push_screen(HelpScreen(self.help_rows()))
-
-
-def known_binding_ids() -> set[str]:
-    """Every binding id of every loaded widget, screen and app class: what [keymap] may name."""
-    ids: set[str] = set()
-    pending: list[type] = [DOMNode]
-    seen: set[type] = set()
-    while pending:
-        cls = pending.pop()
-        if cls in seen:
-            continue
-        seen.add(cls)
-        pending.extend(cls.__subclasses__())
-        for binding in getattr(cls, "BINDINGS", ()):
-            if isinstance(binding, Binding) and binding.id:
-                ids.add(binding.id)
-    return ids

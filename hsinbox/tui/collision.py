@@ -12,13 +12,13 @@ from datetime import datetime
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Label, Static
 
 from hsinbox.helpscout.models import Thread
 from hsinbox.inbox.text import html_to_blocks, safe_text
+from hsinbox.tui.registry import bindings
 
 SEND, EDIT, CANCEL = "send", "edit", "cancel"
 #: Threads that are activity, not something a person wrote.
@@ -115,11 +115,7 @@ class CollisionScreen(ModalScreen[str]):
     }
     """
 
-    BINDINGS = [
-        Binding("s", "answer('send')", "Send anyway", id="collision.send"),
-        Binding("e", "answer('edit')", "Edit", id="collision.edit"),
-        Binding("escape,c", "answer('cancel')", "Cancel", id="collision.cancel"),
-    ]
+    BINDINGS = bindings("collision")
 
     def __init__(self, kind: str, threads: list[Thread]) -> None:
         super().__init__(classes="dialog-screen")

@@ -3,58 +3,37 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
 
-from textual.binding import BindingsMap
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-if TYPE_CHECKING:
-    from textual.binding import Binding
-
-
-# Moving the cursor is for keys, not the palette (and the list's moves are not screen actions).
-MOVES = ("down", "up", "top", "bottom", "page_up", "page_down", "thread.down", "thread.up")
+from hsinbox.tui.registry import WRITE_ACTIONS, palette_entries
 
 
 class ActionsProvider(Provider):
     """Lists the inbox screen's and list's bindings, so the palette teaches the keymap."""
 
     def _action_commands(self) -> list[tuple[str, str, str]]:
-        from hsinbox.tui.inbox_screen import WRITE_ACTIONS, InboxScreen
-        from hsinbox.tui.widgets import ConversationTable, ThreadView
+        from hsinbox.tui.inbox_screen import InboxScreen
 
         screen = self.screen
         if not isinstance(screen, InboxScreen):
             return []
-        keymap = self.app._keymap
-        found: dict[str, tuple[Binding, list[str]]] = {}
-        for cls in (InboxScreen, ConversationTable, ThreadView):
-            bindings = BindingsMap(cls.BINDINGS)
-            if keymap:
-                bindings.apply_keymap(keymap)
-            for key, items in bindings.key_to_bindings.items():
-                for binding in items:
-                    if not binding.id or binding.id in MOVES:
-                        continue
-                    entry = found.setdefault(binding.id, (binding, []))
-                    entry[1].append(self.app.get_key_display(binding.with_key(key)))
+        app = screen.inbox_app
         out = []
-        read_only = getattr(self.app, "read_only", False)
-        for binding, keys in found.values():
-            action = binding.action.removeprefix("screen.")
-            description = binding.description
-            if read_only and action in WRITE_ACTIONS:
+        for spec, keys in palette_entries(app.current_keymap(), app.get_key_display):
+            description = spec.description
+            if app.read_only and spec.writes:
                 description += " (off: read-only)"
-            out.append((description, " ".join(keys), action))
+            out.append((description, " ".join(keys), spec.action_name))
         return out
 
     async def _run(self, action: str, description: str = "") -> None:
-        from hsinbox.tui.inbox_screen import WRITE_ACTIONS, InboxScreen
+        from hsinbox.tui.inbox_screen import InboxScreen
 
         screen = self.screen
-        if getattr(self.app, "read_only", False) and action in WRITE_ACTIONS:
-            if isinstance(screen, InboxScreen):
-                screen.explain_read_only(description.removesuffix(" (off: read-only)"))
+        read_only = isinstance(screen, InboxScreen) and screen.inbox_app.read_only
+        if read_only and action in WRITE_ACTIONS and isinstance(screen, InboxScreen):
+            screen.explain_read_only(description.removesuffix(" (off: read-only)"))
             return
         await screen.run_action(action)
 
@@ -78,3 +57,47 @@ class ActionsProvider(Provider):
                     partial(self._run, action, description),
                     help=keys,
                 )
+
+
+class FoldersProvider(Provider):
+    """ "Go to mailbox …" and "Go to folder … / …": every view the sidebar offers, by name."""
+
+    def _views(self) -> list[tuple[str, int, int | None]]:
+        from hsinbox.inbox.text import safe_text
+        from hsinbox.tui.inbox_screen import InboxScreen
+
+        screen = self.screen
+        if not isinstance(screen, InboxScreen):
+            return []
+        session = screen.session
+        out: list[tuple[str, int, int | None]] = []
+        for mailbox in session.mailboxes:
+            name = safe_text(mailbox.name or f"Mailbox {mailbox.id}").plain
+            out.append((f"Go to mailbox {name} (active)", mailbox.id, None))
+            for folder in session.folders.get(mailbox.id, []):
+                label = safe_text(folder.name or folder.type or f"Folder {folder.id}").plain
+                out.append(
+                    (f"Go to folder {name} / {label} (mailbox folder)", mailbox.id, folder.id)
+                )
+        return out
+
+    def _go(self, mailbox_id: int, folder_id: int | None) -> None:
+        from hsinbox.inbox.view import View
+        from hsinbox.tui.inbox_screen import InboxScreen
+
+        screen = self.screen
+        if not isinstance(screen, InboxScreen):
+            return
+        screen.open_view(View(mailbox_id, folder_id))
+        screen.set_focus(screen.table)
+
+    async def discover(self) -> Hits:
+        for label, mailbox_id, folder_id in self._views():
+            yield DiscoveryHit(label, partial(self._go, mailbox_id, folder_id))
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for label, mailbox_id, folder_id in self._views():
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), partial(self._go, mailbox_id, folder_id))

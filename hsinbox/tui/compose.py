@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.timer import Timer
@@ -27,6 +26,7 @@ from textual.widgets import Checkbox, Footer, Input, Label, Select, Static, Text
 from hsinbox.helpscout.models import Customer, Mailbox, User
 from hsinbox.inbox.drafts import Draft
 from hsinbox.inbox.text import safe_text
+from hsinbox.tui.registry import bindings
 
 if TYPE_CHECKING:
     from hsinbox.helpscout.models import Conversation
@@ -82,11 +82,7 @@ STATUS_OPTIONS = [("Active", "active"), ("Pending", "pending"), ("Closed", "clos
 class ComposerScreen(ModalScreen[Composed | None]):
     """Reply or note. ctrl+s sends, escape leaves keeping a draft, ctrl+e opens $EDITOR."""
 
-    BINDINGS = [
-        Binding("ctrl+s", "send", "Send", id="composer.send", priority=True),
-        Binding("escape", "leave", "Leave (keep draft)", id="composer.leave", priority=True),
-        Binding("ctrl+e", "external_editor", "$EDITOR", id="composer.editor", priority=True),
-    ]
+    BINDINGS = bindings("composer")
 
     def __init__(
         self,
@@ -341,10 +337,7 @@ class NewConversationScreen(ModalScreen[NewConversationForm | None]):
     pause) and when you leave with escape; reopening it restores the draft.
     """
 
-    BINDINGS = [
-        Binding("ctrl+s", "create", "Create", id="new.create", priority=True),
-        Binding("escape", "cancel", "Leave (keep draft)", id="new.cancel", priority=True),
-    ]
+    BINDINGS = bindings("new_conversation")
 
     def __init__(
         self,
@@ -514,10 +507,7 @@ class CustomerEditScreen(ModalScreen[CustomerForm | None]):
     says why, so a refused change is corrected, not typed again.
     """
 
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="customer.save", priority=True),
-        Binding("escape", "cancel", "Cancel", id="customer.cancel", priority=True),
-    ]
+    BINDINGS = bindings("customer_edit")
 
     def __init__(
         self, customer: Customer, save: Callable[[CustomerForm], str | None] | None = None

@@ -23,7 +23,6 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -31,6 +30,7 @@ from textual.strip import Strip
 
 from hsinbox.helpscout.models import Conversation
 from hsinbox.inbox.text import safe_text, waiting
+from hsinbox.tui.registry import bindings
 
 SORTS: list[tuple[str, str]] = [
     ("updated", "newest first"),
@@ -189,19 +189,7 @@ class ConversationTable(ScrollView, can_focus=True):
         "conversation-list--error",
     }
 
-    BINDINGS = [
-        Binding("j,down", "cursor_down", "Down", show=False, id="down"),
-        Binding("k,up", "cursor_up", "Up", show=False, id="up"),
-        Binding("g,home", "cursor_top", "Top", show=False, id="top"),
-        Binding("G,end", "cursor_bottom", "Bottom", show=False, id="bottom"),
-        Binding("pageup", "page_up_rows", "Page up", show=False, id="page_up"),
-        Binding("pagedown", "page_down_rows", "Page down", show=False, id="page_down"),
-        # "open" like the screen's action, so the palette (which runs it there) opens too.
-        Binding("enter", "open", "Open", id="open", show=False),
-        Binding("x,space", "screen.toggle_mark", "Mark", id="mark"),
-        Binding("o", "screen.sort", "Sort", id="sort", show=False),
-        Binding("W", "screen.sort_waiting", "Longest waiting first", id="sort_waiting", show=False),
-    ]
+    BINDINGS = bindings("list")
 
     class Highlighted(Message):
         """The cursor rests on another conversation (or on none)."""

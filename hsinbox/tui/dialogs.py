@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from hsinbox.inbox.text import safe_text
+from hsinbox.tui.registry import bindings
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,7 @@ class Choice:
 class PickerScreen(ModalScreen[str | None]):
     """Type to filter, enter chooses, escape cancels."""
 
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="picker.cancel"),
-        Binding("enter", "choose", "Choose", id="picker.choose", priority=True),
-        Binding("down", "move(1)", "Down", show=False, priority=True),
-        Binding("up", "move(-1)", "Up", show=False, priority=True),
-    ]
+    BINDINGS = bindings("picker")
 
     def __init__(self, title: str, choices: Iterable[Choice], *, placeholder: str = "") -> None:
         super().__init__(classes="dialog-screen")
@@ -95,13 +91,7 @@ STATUS_CHOICES = [("a", "active"), ("p", "pending"), ("c", "closed"), ("s", "spa
 class StatusPicker(ModalScreen[str | None]):
     """One key per status: a active, p pending, c closed, s spam."""
 
-    BINDINGS = [
-        Binding("a", "pick('active')", "Active", id="status.active"),
-        Binding("p", "pick('pending')", "Pending", id="status.pending"),
-        Binding("c", "pick('closed')", "Closed", id="status.closed"),
-        Binding("s", "pick('spam')", "Spam", id="status.spam"),
-        Binding("escape", "pick('')", "Cancel", id="picker.cancel"),
-    ]
+    BINDINGS = bindings("status")
 
     def __init__(self, title: str, current: str | None = None) -> None:
         super().__init__(classes="dialog-screen")
@@ -138,13 +128,7 @@ class TagEdit:
 class TagsScreen(ModalScreen[TagEdit | None]):
     """Toggle tags on and off; a typed name that is not listed is added as a new tag."""
 
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="picker.cancel"),
-        Binding("enter", "toggle", "Toggle tag", id="tags.toggle", priority=True),
-        Binding("ctrl+s", "apply", "Apply", id="tags.apply", priority=True),
-        Binding("down", "move(1)", "Down", show=False, priority=True),
-        Binding("up", "move(-1)", "Up", show=False, priority=True),
-    ]
+    BINDINGS = bindings("tags")
 
     def __init__(self, title: str, current: Iterable[str], known: Iterable[str]) -> None:
         super().__init__(classes="dialog-screen")
@@ -225,10 +209,7 @@ class TagsScreen(ModalScreen[TagEdit | None]):
 class ConfirmScreen(ModalScreen[bool]):
     """A yes/no question; the question names what will happen."""
 
-    BINDINGS = [
-        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
-        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
-    ]
+    BINDINGS = bindings("confirm")
 
     def __init__(self, title: str, question: Text, *, yes: str = "Delete") -> None:
         super().__init__(classes="dialog-screen")
@@ -265,11 +246,7 @@ class QuitScreen(ModalScreen[str | None]):
     the queue; ``progress()`` updates that line.
     """
 
-    BINDINGS = [
-        Binding("s", "answer('send')", "Send now and quit", id="quit.send"),
-        Binding("l", "answer('later')", "Quit, send next time", id="quit.later"),
-        Binding("c,escape", "answer(None)", "Cancel", id="quit.cancel"),
-    ]
+    BINDINGS = bindings("quit")
 
     def __init__(self, question: Text, send: Callable[[QuitScreen], None]) -> None:
         super().__init__(classes="dialog-screen")
@@ -311,7 +288,7 @@ class QuitScreen(ModalScreen[str | None]):
 class HelpScreen(ModalScreen[None]):
     """Every key as currently bound (after the user's keymap), per context."""
 
-    BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="help.close")]
+    BINDINGS = bindings("help")
 
     def __init__(self, rows: list[tuple[str, str, str, str]]) -> None:
         super().__init__(classes="dialog-screen")
@@ -337,6 +314,63 @@ class HelpScreen(ModalScreen[None]):
             table.add_row(*row)
         table.focus()
 
+    def action_move(self, delta: int) -> None:
+        table = self.query_one(DataTable)
+        row = max(0, min(table.row_count - 1, table.cursor_row + delta))
+        table.move_cursor(row=row, animate=False)
+
+    def action_edge(self, bottom: int) -> None:
+        table = self.query_one(DataTable)
+        table.move_cursor(row=table.row_count - 1 if bottom else 0, animate=False)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+SEVERITY_STYLE = {"error": ("✗", "bold red"), "warning": ("!", "bold yellow")}
+
+
+class MessagesScreen(ModalScreen[None]):
+    """Every notice of this session, oldest first: toasts fade, their text stays here."""
+
+    BINDINGS = bindings("messages")
+
+    def __init__(self, messages: list[Any]) -> None:
+        super().__init__(classes="dialog-screen")
+        self.messages = messages
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog help"):
+            yield Label("Messages (this session, oldest first)", classes="dialog-title")
+            with VerticalScroll(id="messages-log"):
+                yield Static(self._render_log(), id="messages-text")
+            yield Footer()
+
+    def _render_log(self) -> Text:
+        if not self.messages:
+            return Text("No messages yet.", "dim")
+        lines = []
+        for entry in self.messages:
+            mark, style = SEVERITY_STYLE.get(entry.severity, ("·", "dim"))
+            line = Text(entry.at.strftime("%H:%M:%S "), "dim", end="")
+            line.append(f"{mark} ", style)
+            line.append(safe_text(entry.text, style if entry.severity == "error" else ""))
+            lines.append(line)
+        return Text("\n", end="").join(lines)
+
+    def on_mount(self) -> None:
+        log = self.query_one("#messages-log", VerticalScroll)
+        log.focus()
+        self.call_after_refresh(log.scroll_end, animate=False)
+
+    def action_line(self, delta: int) -> None:
+        log = self.query_one("#messages-log", VerticalScroll)
+        log.scroll_to(y=log.scroll_target_y + delta, animate=False, immediate=True)
+
+    def action_edge(self, bottom: int) -> None:
+        log = self.query_one("#messages-log", VerticalScroll)
+        log.scroll_to(y=log.max_scroll_y if bottom else 0, animate=False, immediate=True)
+
     def action_close(self) -> None:
         self.dismiss(None)
 
@@ -344,7 +378,7 @@ class HelpScreen(ModalScreen[None]):
 class SignInScreen(Screen[None]):
     """Shown instead of a crash when there are no credentials."""
 
-    BINDINGS = [Binding("q,escape", "app.quit", "Quit", id="signin.quit")]
+    BINDINGS = bindings("sign_in")
 
     def __init__(self, reason: str) -> None:
         super().__init__()

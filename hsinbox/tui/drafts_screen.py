@@ -12,7 +12,6 @@ from collections.abc import Callable
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Label, Static
@@ -20,6 +19,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 from hsinbox.inbox.drafts import Draft, DraftStore
 from hsinbox.inbox.text import safe_text
 from hsinbox.tui.dialogs import ConfirmScreen
+from hsinbox.tui.registry import bindings
 
 KIND_LABELS = {"reply": "reply", "note": "note", "new": "new conversation"}
 
@@ -34,11 +34,19 @@ def first_line(text: str, width: int = 60) -> str:
 
 
 def summary(draft: Draft) -> str:
-    """What identifies a draft in the list: a new conversation's subject, else its text."""
-    subject = draft.fields.get("subject") if draft.kind == "new" else None
-    if isinstance(subject, str) and subject.strip():
-        return first_line(subject)
+    """The draft's first line of text (a new conversation is named by subject elsewhere)."""
     return first_line(draft.text)
+
+
+def new_conversation_name(draft: Draft) -> Text:
+    """A new conversation's draft is named by its subject, as it will be in the list."""
+    subject = draft.fields.get("subject")
+    name = Text("new: ", "italic", end="")
+    if isinstance(subject, str) and subject.strip():
+        name.append(safe_text(first_line(subject, 40), "bold"))
+    else:
+        name.append("(no subject yet)", "italic dim")
+    return name
 
 
 def age(seconds: float) -> str:
@@ -76,11 +84,7 @@ class DraftsScreen(ModalScreen[Draft | None]):
     }
     """
 
-    BINDINGS = [
-        Binding("enter", "resume", "Resume", id="drafts.resume", priority=True),
-        Binding("d,delete", "discard", "Discard", id="drafts.discard"),
-        Binding("escape,q", "close", "Close", id="drafts.close"),
-    ]
+    BINDINGS = bindings("drafts")
 
     def __init__(
         self,
@@ -126,7 +130,7 @@ class DraftsScreen(ModalScreen[Draft | None]):
         now = self.clock()
         for draft in self.drafts:
             where = (
-                Text("new conversation", "italic")
+                new_conversation_name(draft)
                 if draft.conversation_id is None
                 else self.describe(draft.conversation_id)
             )

@@ -5,11 +5,12 @@ from __future__ import annotations
 from textual import work
 from textual.widgets import Input
 
+from hsinbox.tui.screen_base import InboxScreenBase
 from hsinbox.tui.view_loading import SERVER_SORTS
 from hsinbox.tui.widgets import SORTS
 
 
-class FilterAndSort:
+class FilterAndSort(InboxScreenBase):
     """Mixed into ``InboxScreen``: narrows and orders the list without changing any conversation."""
 
     def action_filter(self) -> None:
@@ -19,10 +20,9 @@ class FilterAndSort:
 
     def local_matches(self, text: str) -> set[int]:
         """Conversations of this mailbox whose cached text (threads too) holds the phrase."""
-        search = getattr(self.session, "search_local", None)
-        if search is None or self.view is None or not text.strip():
+        if self.view is None or not text.strip():
             return set()
-        found = search(text, mailbox_id=self.view.mailbox_id, phrase=True)
+        found = self.session.search_local(text, mailbox_id=self.view.mailbox_id, phrase=True)
         return {c.id for c in found}
 
     @work(exclusive=True, group="search", exit_on_error=False)
@@ -37,7 +37,7 @@ class FilterAndSort:
         try:
             found = await self.session.search_server(text, mailbox_id=view.mailbox_id)
         except Exception as exc:
-            self.fail(f"Search failed: {exc}")
+            self.report_error(f"Search failed: {exc}")
             return
         if self.view != view or self.table.filter_text != text:
             return
@@ -79,6 +79,7 @@ class FilterAndSort:
         """Locally when every row is loaded; else Help Scout's order (page 1 of it replaces
         the loaded rows), so "longest waiting first" holds over the whole view."""
         label = self.table.sort_by(name)
+        self.inbox_app.save_state({"sort": name})
         view = self.view
         wanted = SERVER_SORTS[name]
         if (
@@ -98,6 +99,12 @@ class FilterAndSort:
             self.load_list(sorted_view, top=True)
         self.notify(markup=False, message=f"Sorted: {label}.", timeout=2)
         self.update_status()
+
+    def restore_sort(self) -> None:
+        """The order chosen last time (state.json), before the first rows arrive."""
+        saved = self.inbox_app.load_state().get("sort")
+        if saved in {name for name, _label in SORTS}:
+            self.table.sort_by(saved)
 
     def action_toggle_mark(self) -> None:
         self.table.toggle_mark()

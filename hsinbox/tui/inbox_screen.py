@@ -13,23 +13,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, Static
 
-from hsinbox.helpscout.models import Customer
-from hsinbox.inbox import actions as act
 from hsinbox.inbox.session import longest_waiting_unassigned
 from hsinbox.inbox.view import View
 from hsinbox.tui.filtering import FilterAndSort
 from hsinbox.tui.links import ConversationLinks
 from hsinbox.tui.reading import Reading
+from hsinbox.tui.registry import NEEDS_CONVERSATION, WRITE_ACTIONS, bindings
 from hsinbox.tui.saved_state import read_state, write_state
+from hsinbox.tui.screen_modes import SplitModes
 from hsinbox.tui.session_events import SessionEvents
 from hsinbox.tui.status_report import StatusReport
 from hsinbox.tui.submitting import Submitting
@@ -39,7 +35,7 @@ from hsinbox.tui.widgets import ConversationTable, Sidebar, StatusLine, ThreadVi
 from hsinbox.tui.writing import Writing
 
 if TYPE_CHECKING:
-    from hsinbox.tui.app import HsInboxApp
+    pass
 
 __all__ = [
     "NEEDS_CONVERSATION",
@@ -49,29 +45,6 @@ __all__ = [
     "read_state",
     "write_state",
 ]
-
-# The keys that change something: off in read-only mode (and said so when pressed).
-WRITE_ACTIONS = {
-    "reply",
-    "note",
-    "status",
-    "close_next",
-    "assign",
-    "assign_me",
-    "move",
-    "tags",
-    "delete",
-    "new_conversation",
-    "edit_customer",
-    "take_next",
-}
-NEEDS_CONVERSATION = WRITE_ACTIONS - {"new_conversation", "take_next"} | {
-    "open",
-    "customer_panel",
-    "copy_number",
-    "copy_url",
-    "open_web",
-}
 
 
 class InboxScreen(
@@ -84,74 +57,13 @@ class InboxScreen(
     ConversationLinks,
     SessionEvents,
     StatusReport,
-    Screen[None],
+    SplitModes,
 ):
     """Sidebar · list · thread. Keys act on the marked conversations, else the cursor row."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
-    BINDINGS = [
-        Binding("r", "reply", "Reply", id="reply"),
-        Binding("n", "note", "Note", id="note"),
-        Binding("s", "status", "Status", id="status"),
-        Binding("e", "close_next", "Close+next", id="close_next"),
-        Binding("a", "assign", "Assign", id="assign"),
-        Binding("A", "assign_me", "Assign to me", id="assign_me", show=False),
-        Binding("N", "take_next", "Take next", id="take_next", show=False),
-        Binding("v", "move", "Move", id="move", show=False),
-        Binding("t", "tags", "Tags", id="tags"),
-        Binding("d", "delete", "Delete", id="delete", show=False),
-        Binding("c", "new_conversation", "New", id="new_conversation", show=False),
-        Binding("I", "edit_customer", "Edit customer", id="edit_customer", show=False),
-        Binding("slash", "filter", "Filter", id="filter", show=False),
-        Binding("R", "refresh", "Refresh", id="refresh", show=False),
-        Binding("ctrl+r", "reload_view", "Reload view", id="reload_view", show=False),
-        Binding("i", "customer_panel", "Customer", id="customer_panel", show=False),
-        Binding("y", "copy_number", "Copy number", id="copy_number", show=False),
-        Binding("Y", "copy_url", "Copy web link", id="copy_url", show=False),
-        Binding("O", "open_web", "Open in browser", id="open_web", show=False),
-        Binding("u", "undo", "Undo", id="undo"),
-        Binding("D", "drafts", "Unsent drafts", id="drafts", show=False),
-        Binding("tab", "next_pane", "Next pane", id="next_pane", show=False),
-        Binding("shift+tab", "previous_pane", "Previous pane", id="previous_pane", show=False),
-        Binding("question_mark", "help", "Help", id="help"),
-        Binding("q", "back", "Back/quit", id="back"),
-        Binding("escape", "back_only", "Back", id="back_only", show=False),
-    ]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.view: View | None = None
-        self.view_label = ""
-        self.in_flight = 0
-        self.queue_length = 0
-        self.failures: list[str] = []
-        self.online = True
-        self.offline_reason = ""
-        self.pending_undo: act.Action | None = None
-        self.loading_view = False
-        self.rate_wait: float | None = None
-        self._rate_timer: Timer | None = None
-        self.auth_needed = False
-        self.last_result: Text | None = None
-        self._failures_shown = 0
-        self.customer: Customer | None = None
-        self._show_timer: Timer | None = None
-        self._prefetch_timer: Timer | None = None
-        self._first_painted = False
-        self.new_count = 0
-        self._last_highlighted: int | None = None
-        self._listening = False
-        self._start_failed = False
-        self.search_results: View | None = None  # Help Scout's search shown in the list
-
-    @property
-    def inbox_app(self) -> HsInboxApp:
-        return self.app  # type: ignore[return-value]
-
-    @property
-    def session(self) -> Any:
-        return self.inbox_app.session
+    BINDINGS = bindings("inbox")
 
     # --- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -160,7 +72,11 @@ class InboxScreen(
         with Horizontal(id="panes"):
             yield Sidebar(id="sidebar")
             with Vertical(id="main"):
-                yield Input(placeholder="filter: words, #number, tag…", id="filter")
+                yield Input(
+                    placeholder="filter as you type · enter searches Help Scout "
+                    '(its syntax too: tag:vip status:closed AND OR "…")',
+                    id="filter",
+                )
                 yield ConversationTable(
                     id="list",
                     now=app.now,
@@ -176,6 +92,8 @@ class InboxScreen(
     async def on_mount(self) -> None:
         self.query_one("#filter").display = False
         self.query_one("#customer").display = False
+        self.restore_split()
+        self.restore_sort()
         self.query_one(ThreadView).show(None)
         self.query_one(ConversationTable).focus()
         self.update_status()
@@ -185,18 +103,6 @@ class InboxScreen(
     def start_failed(self) -> bool:
         """Help Scout did not answer the start: it is tried again on refresh."""
         return self._start_failed
-
-    @property
-    def table(self) -> ConversationTable:
-        return self.query_one(ConversationTable)
-
-    @property
-    def thread(self) -> ThreadView:
-        return self.query_one(ThreadView)
-
-    @property
-    def narrow(self) -> bool:
-        return self.has_class("-narrow")
 
     # --- event routing -------------------------------------------------------------------
     @on(ConversationTable.Highlighted, "#list")
@@ -209,6 +115,7 @@ class InboxScreen(
             self._show_timer = self.set_timer(delay, self._show_rested)
         elif not self.narrow:
             self.show_current()
+        self.current_id = self.table.current_id
         if self.table.current_id != self._last_highlighted:
             # The agent moved: the "N new" notice has been seen. A repaint keeps the row.
             self._last_highlighted = self.table.current_id
@@ -243,7 +150,7 @@ class InboxScreen(
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:
         self.table.focus()
-        if event.value.strip() and hasattr(self.session, "search_server"):
+        if event.value.strip():
             self.search_server(event.value)
 
     # --- navigation ----------------------------------------------------------------------
@@ -317,19 +224,28 @@ class InboxScreen(
             return None
         if action in NEEDS_CONVERSATION and self.table.current is None:
             return None
+        if action in NEEDS_CONVERSATION and isinstance(self.focused, Sidebar):
+            return False  # the folder pane chooses a view: its footer offers no reply/note
         if action == "undo" and self.pending_undo is None:
             return None
         return True
 
     @on(events.Key)
     def _read_only_key(self, event: events.Key) -> None:
-        """A change key in read-only mode says why nothing happens instead of doing nothing."""
-        if not self.inbox_app.read_only or self.app.screen is not self:
+        """A key that is off says why nothing happens instead of doing nothing."""
+        if self.app.screen is not self:
             return
         active = self.active_bindings.get(event.key)
         if active is None or active.enabled:
             return
         action = active.binding.action.removeprefix("screen.")
+        if action == "undo":
+            event.stop()
+            event.prevent_default()
+            self.notify(markup=False, message="Nothing to undo.", timeout=2)
+            return
+        if not self.inbox_app.read_only:
+            return
         if action in WRITE_ACTIONS:
             event.stop()
             event.prevent_default()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from hsinbox.helpscout.models import Conversation
 from hsinbox.tui.clipboard import web_url
+from hsinbox.tui.screen_base import InboxScreenBase
 
 
-class ConversationLinks:
+class ConversationLinks(InboxScreenBase):
     """Mixed into ``InboxScreen``.
 
     The thread pane's conversation when it has focus, else the cursor row's.

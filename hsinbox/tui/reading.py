@@ -10,10 +10,11 @@ from textual import work
 from textual.widgets import Static
 
 from hsinbox.helpscout.models import Conversation, Customer
+from hsinbox.tui.screen_base import InboxScreenBase
 from hsinbox.tui.widgets import render_customer
 
 
-class Reading:
+class Reading(InboxScreenBase):
     """Mixed into ``InboxScreen``.
 
     Shows the highlighted conversation and loads its threads and customer.
@@ -25,7 +26,7 @@ class Reading:
             self.thread.show(None)
             return
         if self.thread.conversation is None or self.thread.conversation.id != conv.id:
-            known = getattr(self.session, "cached_threads", lambda _id: None)(conv.id)
+            known = self.session.cached_threads(conv.id)
             if known is not None:
                 # Prefetched (or read before) and unchanged since: no request at all.
                 self.thread.show(conv, known)
@@ -45,8 +46,9 @@ class Reading:
         except Exception as exc:
             if self.thread.conversation and self.thread.conversation.id == conversation_id:
                 self.thread.show(self.thread.conversation, [])
-            self.fail(f"Could not load the conversation's messages: {exc}")
+            self.report_error(f"Could not load the conversation's messages: {exc}", kind="thread")
             return
+        self.read_succeeded("thread")
         current = self.thread.conversation
         if current is not None and current.id == conversation_id:
             fresh = self.session.store.get(conversation_id) or current
@@ -65,9 +67,8 @@ class Reading:
     def prefetch_neighbours(self) -> None:
         """The rows around the cursor load in the background, so j/k then enter is instant."""
         self._prefetch_timer = None
-        prefetch = getattr(self.session, "prefetch_threads", None)
         table = self.table
-        if prefetch is None or not table.row_count:
+        if not table.row_count:
             return
         row = table.cursor_row
         ids: list[int] = []
@@ -75,7 +76,7 @@ class Reading:
             key = table.row_id(index)
             if key is not None:
                 ids.append(key)
-        started = prefetch(ids)
+        started = self.session.prefetch_threads(ids)
         if started:
             self._after_prefetch(started)
 
@@ -124,7 +125,7 @@ class Reading:
         try:
             customer = await self.session.load_customer(customer_id)
         except Exception as exc:
-            self.fail(f"Could not load the customer: {exc}")
+            self.report_error(f"Could not load the customer: {exc}")
             return None
         self.customer = customer
         self.query_one("#customer", Static).update(render_customer(customer))

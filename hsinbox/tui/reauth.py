@@ -6,17 +6,20 @@ stay exactly as they were. Retry checks the sign-in and, once it works, resumes 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Label, Static
 
 from hsinbox.inbox.text import clean, safe_text
+from hsinbox.tui.registry import bindings
+
+if TYPE_CHECKING:
+    from hsinbox.inbox.session import InboxSession
 
 
 class ReauthScreen(ModalScreen[bool]):
@@ -41,12 +44,9 @@ class ReauthScreen(ModalScreen[bool]):
     }
     """
 
-    BINDINGS = [
-        Binding("r", "retry", "Retry", id="reauth.retry"),
-        Binding("escape", "later", "Later", id="reauth.later"),
-    ]
+    BINDINGS = bindings("reauth")
 
-    def __init__(self, session: Any, reason: str, queued: int = 0) -> None:
+    def __init__(self, session: InboxSession, reason: str, queued: int = 0) -> None:
         super().__init__(classes="dialog-screen")
         self.session = session
         self.reason = reason

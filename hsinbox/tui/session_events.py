@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 
 from hsinbox.inbox import actions as act
@@ -11,19 +9,21 @@ from hsinbox.inbox import events as ev
 from hsinbox.inbox.text import clean
 from hsinbox.tui.compose import CustomerEditScreen
 from hsinbox.tui.reauth import ReauthScreen
+from hsinbox.tui.screen_base import InboxScreenBase
 
 
-class SessionEvents:
+class SessionEvents(InboxScreenBase):
     """Mixed into ``InboxScreen``.
 
     Each event becomes a notice and a status-line state, then a re-read of the store.
     """
 
-    def handle_event(self, event: Any) -> None:
+    def handle_event(self, event: ev.Event) -> None:
         self._tell_customer_form(event)
         if isinstance(event, ev.ActionApplied):
             if event.action.delay_eligible and self.inbox_app.settings.undo_delay > 0:
                 self.pending_undo = event.action
+                self.start_undo_window(self.inbox_app.settings.undo_delay)
         elif isinstance(event, ev.ActionConfirmed):
             self._settled(event.action)
             self._show_result(Text(f"✓ {clean(event.message)}", "green"))
@@ -32,7 +32,7 @@ class SessionEvents:
                 self.load_list(self.view)
         elif isinstance(event, ev.ActionFailed):
             self._settled(event.action)
-            self.failures.append(clean(event.message))
+            self.note_failure(clean(event.message))
             self.notify(markup=False, message=clean(event.message), severity="error", timeout=10)
         elif isinstance(event, ev.ActionCancelled):
             self._settled(event.action)
@@ -41,7 +41,7 @@ class SessionEvents:
             self._settled(event.bulk)
             severity = "error" if event.failed else "information"
             if event.failed:
-                self.failures.append(clean(event.summary))
+                self.note_failure(clean(event.summary))
             else:
                 self._show_result(Text(f"✓ {clean(event.summary)}", "green"))
             self.notify(
@@ -54,7 +54,6 @@ class SessionEvents:
             self.queue_length = event.length
         elif isinstance(event, ev.ConnectionChanged):
             self.online = event.online
-            self.offline_reason = event.reason
             if not event.online:
                 self.notify(
                     markup=False,
@@ -63,6 +62,7 @@ class SessionEvents:
                     severity="warning",
                 )
             else:
+                self.back_online()
                 self.notify(markup=False, message="Back online; sending queued changes.", timeout=3)
                 if self._start_failed:
                     self.start_session()  # the mailboxes, folders and list, now they answer
@@ -72,7 +72,7 @@ class SessionEvents:
             self._ask_sign_in(event.reason)
         self.refresh_from_store()
 
-    def _tell_customer_form(self, event: Any) -> None:
+    def _tell_customer_form(self, event: ev.Event) -> None:
         """A customer form waiting for its save hears how it went (it stays open on a no)."""
         if not isinstance(event, ev.ActionConfirmed | ev.ActionFailed):
             return
@@ -114,13 +114,14 @@ class SessionEvents:
     def _ask_sign_in(self, reason: str) -> None:
         """Pause for a sign-in: a modal on top of everything, which keeps what is below."""
         self.auth_needed = True
-        self.failures.append(clean(f"Sign-in stopped working: {reason}"))
+        self.note_failure(clean(f"Sign-in stopped working: {reason}"), kind="auth")
         if any(isinstance(s, ReauthScreen) for s in self.app.screen_stack):
             return
 
         def done(signed_in: bool | None) -> None:
             if signed_in:
                 self.auth_needed = False
+                self.clear_failures("auth")
                 self._show_result(Text("✓ Signed in again; sending the queue.", "green"))
                 self.notify(markup=False, message="Signed in again.", timeout=3)
             self.update_status()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from hsinbox.helpscout.models import Conversation
 from hsinbox.inbox import actions as act
+from hsinbox.tui.screen_base import InboxScreenBase
 
 
-class Submitting:
+class Submitting(InboxScreenBase):
     """Mixed into ``InboxScreen``.
 
     Read-only refusals, single or bulk submits, undo of a delayed send.
@@ -31,7 +32,7 @@ class Submitting:
         try:
             self.session.submit(action)
         except Exception as exc:
-            self.fail(f"{action.describe()} could not start: {exc}")
+            self.report_error(f"{action.describe()} could not start: {exc}", kind="write")
             return False
         self.refresh_from_store()
         return True

@@ -16,9 +16,10 @@ from hsinbox.tui.dialogs import (
     TagEdit,
     TagsScreen,
 )
+from hsinbox.tui.screen_base import InboxScreenBase
 
 
-class Triage:
+class Triage(InboxScreenBase):
     """Mixed into ``InboxScreen``.
 
     Each key acts on the marked conversations, else the cursor row.
@@ -123,7 +124,7 @@ class Triage:
         try:
             chosen = await self.session.next_to_take(mailbox_id)
         except Exception as exc:
-            self.fail(f"Could not ask Help Scout for the next conversation to take: {exc}")
+            self.report_error(f"Could not ask Help Scout for the next conversation to take: {exc}")
             return
         if chosen is None:
             self.notify(
@@ -168,9 +169,11 @@ class Triage:
         common = set(targets[0].tag_names)
         for c in targets[1:]:
             common &= set(c.tag_names)
-        known = [getattr(t, "name", "") for t in self.session.tags]
+        known = [t.name for t in self.session.tags]
         known = [k for k in known if k]
-        for c in targets:
+        # Tags made since start (in this picker, on another conversation) are on conversations
+        # in the store but not in the session's tag list: offer them too.
+        for c in (*targets, *self.session.store.conversations.values()):
             known += c.tag_names
 
         def done(edit: TagEdit | None) -> None:

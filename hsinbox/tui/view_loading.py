@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import time
-
 from textual import work
 from textual.widgets import Static
 
+from hsinbox.helpscout.errors import AuthError
 from hsinbox.helpscout.models import Conversation
 from hsinbox.inbox.text import safe_text
-from hsinbox.inbox.view import DEFAULT_SORT, View
+from hsinbox.inbox.view import DEFAULT_SORT, SORT_PARAMS, View, first_view
 from hsinbox.tui.conversation_list import NEAR_END
+from hsinbox.tui.debug import markers_path, write_marker
+from hsinbox.tui.screen_base import InboxScreenBase
 from hsinbox.tui.widgets import SORTS, Sidebar, ViewKey, render_customer
 
-# The list's sorts as Help Scout's ``sortField``/``sortOrder`` (the same order both ways).
-SERVER_SORTS: dict[str, tuple[str, str]] = {
-    "updated": ("modifiedAt", "desc"),
-    "waiting": ("waitingSince", "asc"),
-    "number": ("number", "desc"),
-    "customer": ("customerName", "asc"),
-    "status": ("status", "asc"),
-}
+SERVER_SORTS = SORT_PARAMS
 
 
-class ViewLoading:
+class ViewLoading(InboxScreenBase):
     """Mixed into ``InboxScreen``.
 
     The list pane's rows come from here, the cache first, then Help Scout.
@@ -41,9 +34,16 @@ class ViewLoading:
             await self.session.start()
         except Exception as exc:
             self.loading_view = False
+            if isinstance(exc, AuthError):
+                # A wrong secret or a revoked sign-in: the "not signed in" screen says what
+                # to do, instead of an empty inbox and a toast.
+                from hsinbox.tui.dialogs import SignInScreen
+
+                self.app.push_screen(SignInScreen(f"Help Scout refused the sign-in: {exc}"))
+                return
             self._listen_to_session()
             if not retry:
-                self.fail(f"Could not load your mailboxes: {exc}")
+                self.report_error(f"Could not load your mailboxes: {exc}", kind="start")
             # Started again once Help Scout answers (see handle_event).
             self._start_failed = True
             self.refresh_from_store()
@@ -72,8 +72,7 @@ class ViewLoading:
 
     def paint_from_cache(self) -> bool:
         """Show the last view as cached before Help Scout answers; True when painted."""
-        restore = getattr(self.session, "restore", None)
-        if restore is None or not restore():
+        if not self.session.restore():
             return False
         self.fill_sidebar()
         view = self.initial_view()
@@ -93,11 +92,11 @@ class ViewLoading:
         self.query_one(Sidebar).select_view(ViewKey(view.mailbox_id, view.folder_id))
 
     def mark_first_paint(self) -> None:
-        """For benchmarks: write the time the list first painted to $HSINBOX_BENCH_MARKER."""
+        """The debug hook ``HSINBOX_DEBUG_MARKERS`` (tui/debug.py): the first paint's time."""
         if self._first_painted or not self.table.row_count:
             return
         self._first_painted = True
-        marker = os.environ.get("HSINBOX_BENCH_MARKER")
+        marker = markers_path()
         if marker:
             self.call_after_refresh(write_marker, marker)
 
@@ -107,28 +106,14 @@ class ViewLoading:
         )
 
     def initial_view(self) -> View | None:
-        mailboxes = list(self.session.mailboxes)
-        if not mailboxes:
-            return None
-        state = self.inbox_app.load_state()
-        ids = {m.id for m in mailboxes}
-        mailbox_id = state.get("mailbox_id")
-        if isinstance(mailbox_id, int) and mailbox_id in ids:
-            folder_id = state.get("folder_id")
-            folders = {f.id for f in self.session.folders.get(mailbox_id, [])}
-            return View(mailbox_id, folder_id if folder_id in folders else None)
         settings = self.inbox_app.settings
-        chosen = mailboxes[0]
-        wanted = settings.default_mailbox
-        for mailbox in mailboxes:
-            if wanted is not None and (mailbox.id == wanted or mailbox.name == wanted):
-                chosen = mailbox
-        folder_id = None
-        if settings.default_folder:
-            for folder in self.session.folders.get(chosen.id, []):
-                if (folder.name or "").casefold() == settings.default_folder.casefold():
-                    folder_id = folder.id
-        return View(chosen.id, folder_id)
+        return first_view(
+            self.session.mailboxes,
+            self.inbox_app.load_state(),
+            default_mailbox=settings.default_mailbox,
+            default_folder=settings.default_folder,
+            folders=self.session.folders,
+        )
 
     def describe_view(self, view: View) -> str:
         mailbox = next((m for m in self.session.mailboxes if m.id == view.mailbox_id), None)
@@ -148,7 +133,7 @@ class ViewLoading:
         self.table.marked.clear()
         cached = self.session.store.view_conversations(view)
         if not cached:
-            cached = getattr(self.session, "cached_view", lambda _view: None)(view) or []
+            cached = self.session.cached_view(view) or []
         table = self.table
         table.loading_more = False
         table.load_error = None
@@ -165,20 +150,18 @@ class ViewLoading:
         was); ``full`` reads the loaded pages again; ``top`` puts the cursor on row 1."""
         self.loading_view = True
         self.update_status()
-        refresh = None if full else getattr(self.session, "refresh_view", None)
         try:
-            if refresh is not None:
-                await refresh(view)
+            if not full:
+                await self.session.refresh_view(view)
                 conversations = self.session.store.view_conversations(view)
-            elif full:
-                conversations = await self.session.reload_view(view)
             else:
-                conversations = await self.session.load_view(view)
+                conversations = await self.session.reload_view(view)
         except Exception as exc:
             self.loading_view = False
-            self.fail(f"Could not load {self.view_label}: {exc}")
+            self.report_error(f"Could not load {self.view_label}: {exc}", kind="list")
             return
         self.loading_view = False
+        self.read_succeeded("list")
         if self.view != view:
             return
         self.table.total = self.session.view_total(view)
@@ -274,8 +257,11 @@ class ViewLoading:
             result = await self.session.refresh_view(view)
         except Exception as exc:
             if not quiet:
-                self.fail(f"Could not load what changed in {self.view_label}: {exc}")
+                self.report_error(
+                    f"Could not load what changed in {self.view_label}: {exc}", kind="list"
+                )
             return  # offline and rate-limit states reach the status line through events
+        self.read_succeeded("list")
         if self.view != view:
             return
         self.table.total = self.session.view_total(view)
@@ -345,12 +331,3 @@ class ViewLoading:
         except Exception:
             return
         self.fill_sidebar()
-
-
-def write_marker(path: str) -> None:
-    """The benchmark's signal: the wall-clock time the first list was on screen."""
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(f"{time.time():.6f}\n")
-    except OSError:
-        return

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -19,6 +18,7 @@ from textual.widgets.option_list import Option
 from hsinbox.helpscout.models import Conversation, Customer, Folder, Mailbox, Thread
 from hsinbox.inbox.text import blocks_to_text, html_to_blocks, human_size, safe_text, waiting
 from hsinbox.tui.conversation_list import COLUMNS, SORTS, STATUS_STYLE, ConversationTable
+from hsinbox.tui.registry import bindings
 
 __all__ = [
     "COLUMNS",
@@ -54,10 +54,7 @@ class ViewKey:
 class Sidebar(OptionList):
     """Mailboxes and, under each, its folders with active counts."""
 
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False, id="sidebar.down"),
-        Binding("k", "cursor_up", "Up", show=False, id="sidebar.up"),
-    ]
+    BINDINGS = bindings("sidebar")
 
     def set_mailboxes(self, mailboxes: list[Mailbox], folders: dict[int, list[Folder]]) -> None:
         highlighted = self.highlighted_option.id if self.highlighted_option else None
@@ -154,11 +151,7 @@ def render_thread(thread: Thread, now: datetime, *, show_quoted: bool) -> Text:
 class ThreadView(VerticalScroll):
     """The whole conversation, oldest thread first."""
 
-    BINDINGS = [
-        Binding("j", "scroll_down", "Scroll down", show=False, id="thread.down"),
-        Binding("k", "scroll_up", "Scroll up", show=False, id="thread.up"),
-        Binding("T", "screen.toggle_quoted", "Quoted text", id="toggle_quoted"),
-    ]
+    BINDINGS = bindings("thread")
 
     def __init__(self, *, now: Callable[[], datetime], **kw) -> None:
         super().__init__(**kw)
@@ -183,6 +176,18 @@ class ThreadView(VerticalScroll):
     def toggle_quoted(self) -> None:
         self.show_quoted = not self.show_quoted
         self._paint()
+
+    # Key scrolling is immediate and unanimated: Textual's ``scroll_down`` defers its
+    # target until the next refresh, so a burst of j (auto-repeat over SSH) all aimed at
+    # the same line. Each key moves from where the previous one left the view.
+    def action_line(self, delta: int) -> None:
+        self.scroll_to(y=self.scroll_target_y + delta, animate=False, immediate=True)
+
+    def action_top(self) -> None:
+        self.scroll_to(y=0, animate=False, immediate=True)
+
+    def action_bottom(self) -> None:
+        self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
 
     def _paint(self) -> None:
         header = self.query_one("#thread-header", Static)

@@ -10,7 +10,7 @@ from textual import work
 
 from hsinbox.helpscout.models import Conversation, NewConversation, NewThread, Thread
 from hsinbox.inbox import actions as act
-from hsinbox.inbox.drafts import Draft
+from hsinbox.inbox.drafts import Draft, DraftStore
 from hsinbox.inbox.text import (
     blocks_to_text,
     clean,
@@ -29,12 +29,13 @@ from hsinbox.tui.compose import (
     NewConversationScreen,
 )
 from hsinbox.tui.drafts_screen import DraftsScreen
+from hsinbox.tui.screen_base import InboxScreenBase
 
 
-class Writing:
+class Writing(InboxScreenBase):
     """Mixed into ``InboxScreen``: the text is kept as a draft until Help Scout has it."""
 
-    def _drafts(self) -> Any:
+    def _drafts(self) -> DraftStore:
         return self.session.drafts
 
     def action_reply(self) -> None:
@@ -88,9 +89,13 @@ class Writing:
         if default_status not in ("active", "pending", "closed"):
             default_status = "active"
 
+        signature = (settings.signature or "").strip()
+
         def save(typed: Composed) -> None:
-            """Every field of the composer goes into the draft, not only the body."""
-            if typed.body.strip() or typed.cc or typed.bcc:
+            """Every field of the composer goes into the draft, not only the body; the
+            signature alone is not the agent's work, so an untouched reply keeps none."""
+            body = typed.body.strip()
+            if (body and body != signature) or typed.cc or typed.bcc:
                 drafts.save(
                     Draft(
                         conversation_id=conv.id,
@@ -140,7 +145,7 @@ class Writing:
                         fresh.id, html, status, number=fresh.number, draft_key=draft_key
                     )
             except ValueError as exc:
-                self.fail(str(exc))
+                self.report_error(str(exc))
                 return
             self.check_and_send(action, kind, conv.id, seen, opened_at)
 
@@ -314,7 +319,7 @@ class Writing:
         try:
             customer = await self.session.load_customer(customer_id)
         except Exception as exc:
-            self.fail(f"Could not load the customer: {exc}")
+            self.report_error(f"Could not load the customer: {exc}")
             return
 
         def save(form: CustomerForm) -> str | None:
@@ -372,7 +377,7 @@ class Writing:
         try:
             conv = await self.session.load_conversation(draft.conversation_id)
         except Exception as exc:
-            self.fail(f"Could not open the draft's conversation: {exc}")
+            self.report_error(f"Could not open the draft's conversation: {exc}")
             return
         if conv.id in self.table.conversations:
             self.table.go_to(conv.id)

@@ -364,6 +364,37 @@ async def test_undo_cancels_a_delayed_close(tmp_path: Path) -> None:
         assert conv(sb, 10021)["status"] == "active"
 
 
+def footer_undo_enabled(app) -> bool | None:
+    """Whether the footer shows ``u Undo`` enabled (None: not shown at all)."""
+    from textual.widgets._footer import FooterKey
+
+    keys = [k for k in app.screen.query(FooterKey) if k.action.endswith("undo")]
+    if not keys:
+        return None
+    return not keys[0].has_class("-disabled")
+
+
+async def test_footer_undo_is_enabled_exactly_while_undo_is_possible(tmp_path: Path) -> None:
+    app, sb, session = make_app(tmp_path, undo_delay=30)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        await go_to(pilot, 10021)
+        assert screen.check_action("undo", ()) is None
+        assert footer_undo_enabled(app) is False
+        await pilot.press("s", "c")
+        await pilot.pause()
+        await pilot.pause()
+        assert screen.check_action("undo", ()) is True
+        assert footer_undo_enabled(app) is True
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.pause()
+        assert screen.check_action("undo", ()) is None
+        assert footer_undo_enabled(app) is False
+        assert not writes(sb)
+
+
 async def test_filter_as_you_type_and_sort(tmp_path: Path) -> None:
     app, _sb, session = make_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -462,3 +493,13 @@ async def test_the_first_painted_row_shows_its_customer(tmp_path: Path) -> None:
         first = table.current
         assert first is not None and first.primary_customer is not None
         assert first.primary_customer.display[:10] in table.render_line(1).text
+
+
+async def test_debug_marker_hook_writes_the_first_paint_time(tmp_path: Path, monkeypatch) -> None:
+    marker = tmp_path / "painted"
+    monkeypatch.setenv("HSINBOX_DEBUG_MARKERS", str(marker))
+    app, _sb, session = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        await pilot.pause()
+        assert float(marker.read_text(encoding="utf-8")) > 0

@@ -418,11 +418,11 @@ def test_launch_passes_config_problems_and_read_only_to_app_and_session(
     monkeypatch.setenv("HSINBOX_CONFIG", str(config))
     started: list[HsInboxApp] = []
 
-    def fake_run(self: HsInboxApp) -> int:
+    async def fake_run_async(self: HsInboxApp) -> int:
         started.append(self)
         return 0
 
-    monkeypatch.setattr(HsInboxApp, "run", fake_run)
+    monkeypatch.setattr(HsInboxApp, "run_async", fake_run_async)
     assert launch.run(mode="demo", read_only=True) == 0
     (app,) = started
     assert app.read_only and app.session.settings.read_only

@@ -1,0 +1,122 @@
+"""What every mixin of ``InboxScreen`` may rely on: the screen's state and its cross-calls.
+
+The rule (DEVELOPERS.md, "Screens and controllers"): a mixin subclasses ``InboxScreenBase``
+and touches nothing of the screen that is not declared here. The state lives here once, with
+its type; a method one mixin calls on another is declared here (for the type checker only), so
+renaming it in the mixin that provides it is a pyright error, not a feature silently gone.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.timer import Timer
+
+from hsinbox.helpscout.models import Conversation, Customer, User
+from hsinbox.inbox import actions as act
+from hsinbox.inbox.session import InboxSession
+from hsinbox.inbox.view import View
+from hsinbox.tui.widgets import ConversationTable, ThreadView
+
+if TYPE_CHECKING:
+    from textual.worker import Worker
+
+    from hsinbox.tui.app import HsInboxApp
+    from hsinbox.tui.status_report import LoggedMessage
+
+
+class InboxScreenBase(Screen[None]):
+    """The state the inbox screen's mixins share, declared once with its type."""
+
+    # The footer greys keys out through ``check_action``: these re-ask it when they change,
+    # so "u Undo" is enabled exactly while an undo is possible.
+    pending_undo: reactive[act.Action | None] = reactive(None, bindings=True)
+    current_id: reactive[int | None] = reactive(None, bindings=True)
+    """The cursor row's conversation id (mirrors the list; the keys that need one follow it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view: View | None = None
+        self.view_label = ""
+        self.queue_length = 0
+        self.failures: list[str] = []
+        self._failures_shown = 0
+        self.online = True
+        self.loading_view = False
+        self.rate_wait: float | None = None
+        self._rate_timer: Timer | None = None
+        self.auth_needed = False
+        self.last_result: Text | None = None
+        self.customer: Customer | None = None
+        self._show_timer: Timer | None = None
+        self._prefetch_timer: Timer | None = None
+        self._first_painted = False
+        self.new_count = 0
+        self._last_highlighted: int | None = None
+        self._listening = False
+        self._start_failed = False
+        self.messages_log: list[LoggedMessage] = []
+        self.search_results: View | None = None  # Help Scout's search shown in the list
+
+    @property
+    def inbox_app(self) -> HsInboxApp:
+        return cast("HsInboxApp", self.app)
+
+    @property
+    def session(self) -> InboxSession:
+        """The app's session; this screen is only pushed when there is one."""
+        session = self.inbox_app.session
+        if session is None:
+            raise RuntimeError("InboxScreen needs the app's InboxSession")
+        return session
+
+    @property
+    def table(self) -> ConversationTable:
+        return self.query_one(ConversationTable)
+
+    @property
+    def thread(self) -> ThreadView:
+        return self.query_one(ThreadView)
+
+    @property
+    def narrow(self) -> bool:
+        return self.has_class("-narrow")
+
+    if TYPE_CHECKING:
+        # Provided by one mixin, called by others. Declared for the type checker only: at
+        # run time a missing provider is an AttributeError, never a silent stub.
+
+        # status_report.StatusReport
+        def update_status(self, note: str | None = None) -> None: ...
+        def read_succeeded(self, what: str) -> None: ...
+        def back_online(self) -> None: ...
+        def clear_failures(self, *kinds: str) -> None: ...
+        def note_failure(self, message: str, *, kind: str = "write") -> None: ...
+        def start_undo_window(self, seconds: float) -> None: ...
+        def report_error(self, message: str, *, kind: str = "read") -> None: ...
+
+        # view_loading.ViewLoading
+        def load_list(self, view: View, full: bool = False, top: bool = False) -> None: ...
+        def refresh_from_store(self) -> None: ...
+        def start_session(self) -> Worker[None]: ...
+
+        # reading.Reading
+        def show_current(self) -> None: ...
+        def load_thread(self, conversation_id: int) -> None: ...
+        def open_conversation(self, conv: Conversation) -> None: ...
+
+        # submitting.Submitting
+        def explain_read_only(self, what: str) -> None: ...
+        def targets(self) -> list[Conversation]: ...
+        def submit(self, action: act.Action) -> bool: ...
+        def submit_each(self, items: list[act.Action]) -> None: ...
+        def single_only(self, what: str) -> None: ...
+
+        # inbox_screen.InboxScreen
+        def _focus_pane(self, index: int) -> None: ...
+
+        # triage.Triage
+        def users_for(self, mailbox_id: int | None) -> list[User]: ...
