@@ -35,6 +35,12 @@ def _before(session, *keys: str, number: int | None = None):
         await settle(pilot, session)
         if number is not None:
             screen = pilot.app.inbox_screen
+            for _ in range(10):  # its page first, scrolled to as the agent would
+                if any(c.number == number for c in screen.table.conversations.values()):
+                    break
+                screen.table.focus()
+                await pilot.press("end")
+                await settle(pilot, session)
             target = next(c for c in screen.table.conversations.values() if c.number == number)
             screen.table.go_to(target.id)
             await settle(pilot, session)
