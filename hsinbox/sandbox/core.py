@@ -172,9 +172,12 @@ class Sandbox:
 
         write_private(self.state_path, json.dumps(self.state, ensure_ascii=False))
 
-    def mark_dirty(self) -> None:
+    def mark_dirty(self, *, data: bool = True) -> None:
+        """State to save; ``data=False`` for sign-in bookkeeping (tokens, codes), which
+        changes no list, so the load tests' list memo stays valid across sign-ins."""
         self._dirty = True
-        self.generation += 1
+        if data:
+            self.generation += 1
 
     # --- tokens -------------------------------------------------------------------------
 
@@ -201,7 +204,7 @@ class Sandbox:
             token = f"sbx-rt-{uuid.uuid4().hex}"
             self.state["auth"]["refresh"][token] = {"userId": user_id}
             body["refresh_token"] = token
-        self.mark_dirty()
+        self.mark_dirty(data=False)
         return body
 
     def user_for_token(self, token: str) -> int | None:

@@ -69,7 +69,7 @@ def token(api: Api, req: Req) -> httpx.Response:
         code = form.get("code", "")
         entry = auth["codes"].pop(code, None) if code else None
         if entry is not None:
-            sb.mark_dirty()
+            sb.mark_dirty(data=False)
         if entry is None or entry["expiresAt"] <= api.now:
             return _oauth_error(400, "invalid_grant", "Invalid authorization code")
         if entry.get("redirectUri") and form.get("redirect_uri") != entry["redirectUri"]:
@@ -100,7 +100,7 @@ def authorize(api: Api, req: Req) -> httpx.Response:
         "redirectUri": redirect,
         "expiresAt": iso(sb.now + timedelta(minutes=10)),
     }
-    sb.mark_dirty()
+    sb.mark_dirty(data=False)
     params = parse_qsl(parts.query, keep_blank_values=True)
     params.append(("code", code))
     if "state" in req.query:

@@ -43,6 +43,9 @@ def conversation_tags(api: Api, names: list[str]) -> list[dict[str, Any]]:
 
 
 def list_tags(api: Api, req: Req) -> httpx.Response:
+    memo = (api.sb.generation, ("tags",)) if api.sb.memo_lists else None
+    if memo is not None and memo in api.list_memo:
+        return page_response(req, api.list_memo[memo], "tags")  # load tests: see list_folders
     counts: dict[int, int] = {}
     for conv in api.convs.values():
         for t in conv["tags"]:
@@ -53,6 +56,8 @@ def list_tags(api: Api, req: Req) -> httpx.Response:
         item = {k: v for k, v in tag.items() if k != "sandbox"}
         item["ticketCount"] = counts.get(tag["id"], 0)
         items.append(item)
+    if memo is not None:
+        api.list_memo[memo] = items
     return page_response(req, items, "tags")
 
 
