@@ -17,11 +17,15 @@ from textual.theme import Theme
 
 from hsinbox import paths
 from hsinbox.config import Settings
+from hsinbox.tui.attachments_screen import AttachmentsScreen
 from hsinbox.tui.clipboard import clipboard_sequence, has_graphical_browser
 from hsinbox.tui.commands import ActionsProvider
 from hsinbox.tui.compose import ComposerScreen, EditorLauncher, run_external_editor
+from hsinbox.tui.composer_attachments import AttachmentList
 from hsinbox.tui.dialogs import HelpScreen, PickerScreen, SignInScreen, StatusPicker, TagsScreen
+from hsinbox.tui.fields_form import FieldsFormScreen
 from hsinbox.tui.inbox_screen import WRITE_ACTIONS, InboxScreen, read_state, write_state
+from hsinbox.tui.snooze_picker import SnoozeScreen
 from hsinbox.tui.widgets import ConversationTable, Sidebar, ThreadView
 
 
@@ -42,6 +46,10 @@ HELP_CONTEXTS: list[tuple[str, type]] = [
     ("Picker", PickerScreen),
     ("Status", StatusPicker),
     ("Tags", TagsScreen),
+    ("Snooze", SnoozeScreen),
+    ("Fields", FieldsFormScreen),
+    ("Attachments", AttachmentsScreen),
+    ("Composer files", AttachmentList),
 ]
 
 

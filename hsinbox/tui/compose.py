@@ -24,9 +24,11 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Checkbox, Footer, Input, Label, Select, Static, TextArea
 
-from hsinbox.helpscout.models import Customer, Mailbox, User
+from hsinbox.helpscout.models import Customer, Mailbox, NewAttachment, User
 from hsinbox.inbox.drafts import Draft
 from hsinbox.inbox.text import safe_text
+from hsinbox.tui.composer_attachments import AttachmentList, ComposerAttachments
+from hsinbox.tui.saved_reply_picker import SavedReplyPicking
 
 if TYPE_CHECKING:
     from hsinbox.helpscout.models import Conversation
@@ -74,18 +76,22 @@ class Composed:
     bcc: tuple[str, ...] = ()
     status: str | None = None
     draft: bool = False
+    attachments: tuple[NewAttachment, ...] = ()
 
 
 STATUS_OPTIONS = [("Active", "active"), ("Pending", "pending"), ("Closed", "closed")]
 
 
-class ComposerScreen(ModalScreen[Composed | None]):
-    """Reply or note. ctrl+s sends, escape leaves keeping a draft, ctrl+e opens $EDITOR."""
+class ComposerScreen(SavedReplyPicking, ComposerAttachments, ModalScreen[Composed | None]):
+    """Reply or note. ctrl+s sends, escape leaves keeping a draft, ctrl+e opens $EDITOR,
+    ctrl+t inserts a saved reply, ctrl+o attaches a file."""
 
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", id="composer.send", priority=True),
         Binding("escape", "leave", "Leave (keep draft)", id="composer.leave", priority=True),
         Binding("ctrl+e", "external_editor", "$EDITOR", id="composer.editor", priority=True),
+        Binding("ctrl+t", "saved_reply", "Saved reply", id="saved_reply", priority=True),
+        Binding("ctrl+o", "attach", "Attach file", id="attach", priority=True),
     ]
 
     def __init__(
@@ -95,11 +101,13 @@ class ComposerScreen(ModalScreen[Composed | None]):
         *,
         initial: str = "",
         default_status: str = "pending",
-        save_draft: Callable[[str], None] | None = None,
+        save_draft: Callable[[str, tuple[str, ...]], None] | None = None,
         editor: EditorLauncher | None = None,
         debounce: float = 0.5,
+        attachments: tuple[str, ...] = (),
     ) -> None:
         super().__init__(classes="dialog-screen")
+        self.attachment_paths = list(attachments)
         self.kind = kind
         self.conversation = conversation
         self.initial = initial
@@ -129,6 +137,8 @@ class ComposerScreen(ModalScreen[Composed | None]):
             yield TextArea(
                 self.initial, id="composer-body", soft_wrap=True, show_line_numbers=False
             )
+            yield AttachmentList(id="composer-attachments")
+            yield Static(id="composer-notice")
             with Horizontal(classes="composer-row"):
                 yield Label("Status after sending:", classes="composer-label")
                 yield Select(
@@ -142,7 +152,8 @@ class ComposerScreen(ModalScreen[Composed | None]):
             yield Static(
                 Text(
                     "Markdown: **bold**, _italic_, - lists, [text](url). "
-                    "ctrl+s send · escape keep as draft · ctrl+e $EDITOR"
+                    "ctrl+s send · escape keep as draft · ctrl+e $EDITOR · "
+                    "ctrl+t saved reply · ctrl+o attach"
                 ),
                 classes="dialog-help",
             )
@@ -152,6 +163,7 @@ class ComposerScreen(ModalScreen[Composed | None]):
         area = self.query_one(TextArea)
         area.focus()
         area.move_cursor(area.document.end)
+        self.show_attachments()
 
     @on(TextArea.Changed, "#composer-body")
     def _changed(self) -> None:
@@ -162,7 +174,7 @@ class ComposerScreen(ModalScreen[Composed | None]):
     def _save_now(self) -> None:
         self._timer = None
         if self._save_draft is not None:
-            self._save_draft(self.query_one(TextArea).text)
+            self._save_draft(self.query_one(TextArea).text, tuple(self.attachment_paths))
 
     @property
     def body(self) -> str:
@@ -174,6 +186,9 @@ class ComposerScreen(ModalScreen[Composed | None]):
             self.notify(
                 markup=False, message="Nothing to send: the message is empty.", severity="warning"
             )
+            return
+        files = self.attachments_to_send()
+        if files is None:
             return
         reply = self.kind == "reply"
         status = self.query_one("#composer-status", Select).value
@@ -187,6 +202,7 @@ class ComposerScreen(ModalScreen[Composed | None]):
                 else (),
                 status=str(status) if isinstance(status, str) else None,
                 draft=reply and self.query_one("#composer-draft", Checkbox).value,
+                attachments=tuple(files),
             )
         )
 

@@ -25,6 +25,7 @@ from textual.widgets import DataTable, Footer, Input, OptionList, Static
 from hsinbox.helpscout.models import Customer
 from hsinbox.inbox import actions as act
 from hsinbox.inbox.view import View
+from hsinbox.tui.agent_day import AgentDay
 from hsinbox.tui.filtering import FilterAndSort
 from hsinbox.tui.links import ConversationLinks
 from hsinbox.tui.reading import Reading
@@ -63,9 +64,16 @@ WRITE_ACTIONS = {
     "new_conversation",
     "edit_customer",
     "take_next",
+    # agent day
+    "snooze",
+    "unsnooze",
+    "custom_fields",
+    "workflow",
+    "edit_subject",
 }
 NEEDS_CONVERSATION = WRITE_ACTIONS - {"new_conversation", "take_next"} | {
     "open",
+    "attachments",
     "customer_panel",
     "copy_number",
     "copy_url",
@@ -83,6 +91,7 @@ class InboxScreen(
     ConversationLinks,
     SessionEvents,
     StatusReport,
+    AgentDay,
     Screen[None],
 ):
     """Sidebar · list · thread. Keys act on the marked conversations, else the cursor row."""
@@ -102,6 +111,15 @@ class InboxScreen(
         Binding("d", "delete", "Delete", id="delete", show=False),
         Binding("c", "new_conversation", "New", id="new_conversation", show=False),
         Binding("I", "edit_customer", "Edit customer", id="edit_customer", show=False),
+        Binding("z", "snooze", "Snooze", id="snooze", show=False),
+        Binding("Z", "unsnooze", "Unsnooze", id="unsnooze", show=False),
+        Binding("f", "custom_fields", "Custom fields", id="custom_fields", show=False),
+        Binding("w", "workflow", "Run workflow", id="workflow", show=False),
+        Binding("F", "attachments", "Attachments", id="attachments", show=False),
+        Binding("E", "edit_subject", "Edit subject", id="edit_subject", show=False),
+        Binding(
+            "H", "customer_history", "Customer's conversations", id="customer_history", show=False
+        ),
         Binding("slash", "filter", "Filter", id="filter", show=False),
         Binding("R", "refresh", "Refresh", id="refresh", show=False),
         Binding("i", "customer_panel", "Customer", id="customer_panel", show=False),
@@ -303,7 +321,7 @@ class InboxScreen(
             return None
         if action in NEEDS_CONVERSATION and self.table.current is None:
             return None
-        if action == "undo" and self.pending_undo is None:
+        if action == "undo" and self.pending_undo is None and self.undoable is None:
             return None
         return True
 

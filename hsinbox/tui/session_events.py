@@ -19,6 +19,7 @@ class SessionEvents:
     """
 
     def handle_event(self, event: Any) -> None:
+        self.agent_day_event(event)
         if isinstance(event, ev.ActionApplied):
             if event.action.delay_eligible and self.inbox_app.settings.undo_delay > 0:
                 self.pending_undo = event.action

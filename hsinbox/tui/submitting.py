@@ -46,7 +46,8 @@ class Submitting:
     def action_undo(self) -> None:
         action = self.pending_undo
         if action is None:
-            self.notify(markup=False, message="Nothing to undo.", timeout=2)
+            if not self.undo_sent():  # agent day: the inverse of a change already sent
+                self.notify(markup=False, message="Nothing to undo.", timeout=2)
             return
         if not self.session.cancel(action.id):
             self.notify(

@@ -33,10 +33,13 @@ class Triage:
         current = targets[0].status if len(targets) == 1 else None
 
         def done(status: str | None) -> None:
-            if status:
-                self.submit_each(
-                    [act.SetStatus.of(c, status) for c in targets if c.status != status]
-                )
+            if not status:
+                return
+            items = [act.SetStatus.of(c, status) for c in targets if c.status != status]
+            if status == "closed":  # agent day: a required field left empty asks first
+                self.before_closing(targets, lambda: self.submit_each(items))
+            else:
+                self.submit_each(items)
 
         self.app.push_screen(StatusPicker(title, current), done)
 
@@ -44,6 +47,12 @@ class Triage:
         conv = self.table.current
         if conv is None:
             return
+        if conv.status != "closed":  # agent day: a required field left empty asks first
+            self.before_closing([conv], lambda: self._close_and_next(conv))
+        else:
+            self._close_and_next(conv)
+
+    def _close_and_next(self, conv: Conversation) -> None:
         nxt = self.table.next_id_after(conv.id)
         if conv.status != "closed":
             self.submit(act.SetStatus.of(conv, "closed"))

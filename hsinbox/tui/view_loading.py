@@ -11,7 +11,7 @@ from textual.widgets import Static
 from hsinbox.helpscout.models import Conversation
 from hsinbox.inbox.text import safe_text
 from hsinbox.inbox.view import View
-from hsinbox.tui.widgets import Sidebar, ViewKey, render_customer
+from hsinbox.tui.widgets import Sidebar, ViewKey
 
 
 class ViewLoading:
@@ -208,7 +208,7 @@ class ViewLoading:
             fresh_customer = self.session.store.customers.get(self.customer.id)
             if fresh_customer is not None:
                 self.customer = fresh_customer
-                self.query_one("#customer", Static).update(render_customer(fresh_customer))
+                self.query_one("#customer", Static).update(self.customer_panel_text(fresh_customer))
         self.update_status()
 
     def action_refresh(self) -> None:

@@ -25,6 +25,14 @@ from hsinbox.tui.compose import (
 from hsinbox.tui.drafts_screen import DraftsScreen
 
 
+def draft_attachments(draft: Draft | None) -> tuple[str, ...]:
+    """The file paths a reply or note draft keeps (a hand-edited file may hold anything)."""
+    files = draft.fields.get("attachments") if draft is not None else None
+    if not isinstance(files, list):
+        return ()
+    return tuple(f for f in files if isinstance(f, str) and f)
+
+
 class Writing:
     """Mixed into ``InboxScreen``: the text is kept as a draft until Help Scout has it."""
 
@@ -68,16 +76,17 @@ class Writing:
         if default_status not in ("active", "pending", "closed"):
             default_status = "active"
 
-        def save(text: str) -> None:
-            if text.strip():
-                drafts.save(Draft(conversation_id=conv.id, kind=kind, text=text))
+        def save(text: str, files: tuple[str, ...] = ()) -> None:
+            if text.strip() or files:
+                fields = {"attachments": list(files)} if files else {}
+                drafts.save(Draft(conversation_id=conv.id, kind=kind, text=text, fields=fields))
             else:
                 drafts.delete(conv.id, kind)
 
         def done(result: Composed | None) -> None:
             if result is None:
                 return
-            save(result.body)
+            save(result.body, draft_attachments(drafts.load(conv.id, kind)))
             key = drafts.load(conv.id, kind)
             draft_key = key.key if key else None
             html = markdown_to_html(result.body)
@@ -92,11 +101,17 @@ class Writing:
                         status=result.status,
                         draft=result.draft,
                         draft_key=draft_key,
+                        attachments=result.attachments,
                     )
                 else:
                     status = result.status if result.status != fresh.status else None
                     action = act.Note(
-                        fresh.id, html, status, number=fresh.number, draft_key=draft_key
+                        fresh.id,
+                        html,
+                        status,
+                        number=fresh.number,
+                        draft_key=draft_key,
+                        attachments=result.attachments,
                     )
             except ValueError as exc:
                 self.fail(str(exc))
@@ -112,6 +127,7 @@ class Writing:
                 save_draft=save,
                 editor=self.inbox_app.editor,
                 debounce=self.inbox_app.draft_debounce,
+                attachments=draft_attachments(saved),
             ),
             done,
         )
