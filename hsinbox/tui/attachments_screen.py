@@ -57,7 +57,7 @@ class AttachmentsScreen(ModalScreen[tuple[int, Attachment] | None]):
                 id="attachment-options",
             )
             help_line = Text("enter saves to ", "dim", end="")
-            help_line.append(safe_text(str(self.where)), "dim bold")
+            help_line.append(safe_text(str(self.where), "dim bold"))
             help_line.append(" (never over an existing file)", "dim")
             yield Static(help_line, classes="dialog-help")
             yield Footer()
