@@ -138,7 +138,7 @@ class ComposerScreen(SavedReplyPicking, ComposerAttachments, ModalScreen[Compose
                 self.initial, id="composer-body", soft_wrap=True, show_line_numbers=False
             )
             yield AttachmentList(id="composer-attachments")
-            yield Static(id="composer-notice")
+            yield Static(id="composer-notice")  # shown only when it has something to say
             with Horizontal(classes="composer-row"):
                 yield Label("Status after sending:", classes="composer-label")
                 yield Select(
@@ -152,8 +152,7 @@ class ComposerScreen(SavedReplyPicking, ComposerAttachments, ModalScreen[Compose
             yield Static(
                 Text(
                     "Markdown: **bold**, _italic_, - lists, [text](url). "
-                    "ctrl+s send · escape keep as draft · ctrl+e $EDITOR · "
-                    "ctrl+t saved reply · ctrl+o attach"
+                    "ctrl+s send · escape keep as draft · ctrl+e $EDITOR"
                 ),
                 classes="dialog-help",
             )

@@ -74,9 +74,13 @@ class SavedReplyPicking:
         if insertable.notice:
             self._composer_notice(insertable.notice, "warning")
         else:
-            self.query_one("#composer-notice", Static).update("")
+            notice = self.query_one("#composer-notice", Static)
+            notice.update("")
+            notice.display = False
 
     def _composer_notice(self, message: str, severity: str) -> None:
         """One line under the text (and a toast): it stays while the agent edits."""
-        self.query_one("#composer-notice", Static).update(Text(clean(message), "yellow"))
+        notice = self.query_one("#composer-notice", Static)
+        notice.update(Text(clean(message), "yellow"))
+        notice.display = True
         self.notify(markup=False, message=clean(message), severity=severity)  # type: ignore[arg-type]

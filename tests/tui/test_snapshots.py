@@ -110,3 +110,17 @@ def test_help_screen_after_remap(snap_compare, tmp_path: Path) -> None:
     app, _sb, session = _app(tmp_path, keymap={"reply": "ctrl+r", "take_next": "f6"})
     run_before = _before(session, "question_mark")
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+def test_thread_header_with_fields_and_snooze(snap_compare, tmp_path: Path) -> None:
+    """The seeded snoozed Support conversation: its wake-up time and every custom field."""
+    app, sb, session = _app(tmp_path)
+    snoozed = sb.state["sandboxNotes"]["snoozedConversation"]
+
+    async def run_before(pilot) -> None:
+        await settle(pilot, session)
+        screen = pilot.app.inbox_screen
+        screen.open_conversation(await session.load_conversation(snoozed))
+        await settle(pilot, session)
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
