@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -112,8 +113,23 @@ def test_help_screen_after_remap(snap_compare, tmp_path: Path) -> None:
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
 
 
-def test_thread_header_with_fields_and_snooze(snap_compare, tmp_path: Path) -> None:
-    """The seeded snoozed Support conversation: its wake-up time and every custom field."""
+@pytest.fixture
+def utc_local_time(monkeypatch: pytest.MonkeyPatch):
+    """Local time is UTC for one test (and the machine's own again afterwards)."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_thread_header_with_fields_and_snooze(
+    snap_compare, tmp_path: Path, utc_local_time: None
+) -> None:
+    """The seeded snoozed Support conversation: its wake-up time and every custom field.
+
+    Wake-up times are shown in local time: the picture is taken in UTC on every machine.
+    """
     app, sb, session = _app(tmp_path)
     snoozed = sb.state["sandboxNotes"]["snoozedConversation"]
 
