@@ -25,7 +25,7 @@ def history_line(conv: Conversation, *, compact: bool = False) -> Text:
     if when is not None:
         line.append(f"  {when.strftime('%Y-%m-%d')}", "dim")
     subject = safe_text(conv.subject or "(no subject)")
-    subject.truncate(28 if compact else 50, overflow="ellipsis")
+    subject.truncate(25 if compact else 50, overflow="ellipsis")
     line.append("\n  " if compact else "  ")
     line.append(subject)
     return line
@@ -50,7 +50,7 @@ def render_history(convs: list[Conversation] | None, current_id: int | None) -> 
     if not others:
         out.append("\nnone", "dim")
         return out
-    out.append("  (H opens one)", "dim")
+    out.append("  H opens", "dim")
     for conv in others[:SHOWN]:
         out.append("\n")
         out.append(history_line(conv, compact=True))

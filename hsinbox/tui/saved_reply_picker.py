@@ -24,7 +24,7 @@ def saved_reply_choices(replies: list[SavedReplySummary]) -> list[Choice]:
     for r in replies:
         label = safe_text(r.name or f"Saved reply {r.id}", "bold")
         preview = safe_text(" ".join((r.preview or "").split()), "dim")
-        preview.truncate(60, overflow="ellipsis")
+        preview.truncate(max(10, 60 - label.cell_len), overflow="ellipsis")  # one line
         if preview.plain:
             label.append("  ")
             label.append(preview)
