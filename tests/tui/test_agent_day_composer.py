@@ -116,6 +116,14 @@ async def test_composer_attachments_refused_listed_kept_and_sent_inline(tmp_path
         await settle(pilot, session)
         draft = session.drafts.load(cid, "note")
         assert draft is not None and draft.fields["attachments"] == [str(log)]
+        # Leaving keeps the files with the draft; reopening shows them again.
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is app.inbox_screen)
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, ComposerScreen))
+        composer = app.screen
+        listing = composer.query_one("#composer-attachments", OptionList)
+        assert composer.body == "See the log." and listing.option_count == 1
         # Removable from the list; added again.
         listing.focus()
         await pilot.press("delete")

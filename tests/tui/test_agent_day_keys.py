@@ -417,3 +417,37 @@ async def test_read_only_refuses_the_agent_day_writes(tmp_path: Path) -> None:
         for name in ("snooze", "unsnooze", "custom_fields", "workflow", "edit_subject"):
             assert rows[name].endswith("(off: read-only)"), name
         assert not rows["attachments"].endswith("(off: read-only)")
+
+
+async def test_undo_within_the_window_cancels_a_snooze(tmp_path: Path) -> None:
+    app, sb, session = build(tmp_path, undo_delay=30)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        raw = await go_to(pilot, 10021)
+        screen = app.inbox_screen
+        await pilot.press("z", "enter")
+        await until(pilot, lambda: screen.pending_undo is not None)
+        assert "u to undo" in str(screen.query_one("#status-line").render())
+        assert screen.table.conversations[raw["id"]].snooze is not None
+        await pilot.press("u")
+        await until(pilot, lambda: screen.table.conversations[raw["id"]].snooze is None)
+        assert not writes(sb) and not conv(sb, 10021).get("snooze")
+
+
+async def test_palette_and_help_list_the_agent_day_keys(tmp_path: Path) -> None:
+    from hsinbox.tui.commands import ActionsProvider
+
+    app, _sb, session = build(tmp_path, keymap={"snooze": "ctrl+z"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        provider = ActionsProvider(app.inbox_screen)
+        commands = {
+            action: (description, keys) for description, keys, action in provider._action_commands()
+        }
+        assert commands["snooze"] == ("Snooze", "^z")
+        for action in ("unsnooze", "custom_fields", "workflow", "attachments", "edit_subject"):
+            assert action in commands, action
+        rows = {row[3]: row for row in app.help_rows()}
+        assert rows["saved_reply"][:3] == ("Composer", "^t", "Saved reply")
+        assert rows["attach"][:3] == ("Composer", "^o", "Attach file")
+        assert rows["snooze"][1] == "^z"
