@@ -34,6 +34,10 @@ UNDOABLE_AFTER_SENDING = (SetSubject, SetCustomFields, Snooze, Unsnooze)
 """Changes that can be taken back after Help Scout has them: ``u`` sends the inverse."""
 
 
+def _names(fields: list[Any]) -> list[str]:
+    return [f.name or str(f.id) for f in fields]
+
+
 class AgentDay:
     """Mixed into ``InboxScreen``."""
 
@@ -115,29 +119,63 @@ class AgentDay:
 
     # --- closing asks first ----------------------------------------------------------
     def before_closing(self, targets: list[Conversation], proceed: Callable[[], None]) -> None:
-        """Close at once unless a required field is empty: then fill / close anyway / cancel."""
-        self._before_closing(targets, proceed)
+        """Close at once unless a required field is empty: then fill / close anyway / cancel.
+
+        With the mailbox's fields already read this decides on the spot (a sweep of ``e``
+        stays instant); otherwise one worker reads them, and the same rows pressed again
+        meanwhile are not closed twice.
+        """
+        known = [self.session.known_missing_required_fields(c) for c in targets]
+        if all(k is not None for k in known):
+            lacking = [(c, _names(k)) for c, k in zip(targets, known, strict=True) if k]
+            if not lacking:
+                proceed()
+            else:
+                self._ask_before_closing(targets, lacking, proceed)
+            return
+        ids = frozenset(c.id for c in targets)
+        if ids & self._checking_close:
+            return
+        self._checking_close.update(ids)
+        self._before_closing(targets, proceed, ids)
+
+    @property
+    def _checking_close(self) -> set[int]:
+        """Rows whose close waits on the first read of their mailbox's fields."""
+        return self.__dict__.setdefault("_close_checks", set())
 
     @work(group="close-check", exit_on_error=False)
     async def _before_closing(
-        self, targets: list[Conversation], proceed: Callable[[], None]
+        self, targets: list[Conversation], proceed: Callable[[], None], ids: frozenset[int]
     ) -> None:
         lacking: list[tuple[Conversation, list[str]]] = []
-        for conv in targets:
-            try:
-                missing = await self.session.missing_required_fields(conv)
-            except Exception as exc:
-                self.notify(
-                    markup=False,
-                    message=clean(f"Could not check the required fields ({exc}); closing."),
-                    severity="warning",
-                )
-                missing = []
-            if missing:
-                lacking.append((conv, [m.name or str(m.id) for m in missing]))
+        try:
+            for conv in targets:
+                try:
+                    missing = await self.session.missing_required_fields(conv)
+                except Exception as exc:
+                    self.notify(
+                        markup=False,
+                        message=clean(f"Could not check the required fields ({exc}); closing."),
+                        severity="warning",
+                    )
+                    missing = []
+                if missing:
+                    lacking.append((conv, _names(missing)))
+        finally:
+            self._checking_close.difference_update(ids)
         if not lacking:
             proceed()
             return
+        self._ask_before_closing(targets, lacking, proceed)
+
+    @work(group="close-ask", exit_on_error=False)
+    async def _ask_before_closing(
+        self,
+        targets: list[Conversation],
+        lacking: list[tuple[Conversation, list[str]]],
+        proceed: Callable[[], None],
+    ) -> None:
         choice = await self.app.push_screen_wait(CloseAskScreen(lacking, len(targets)))
         if choice == "close":
             proceed()

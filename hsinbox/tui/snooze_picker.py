@@ -34,10 +34,10 @@ def wake_time(until: datetime) -> str:
     return until.astimezone().strftime("%a %d %b %H:%M")
 
 
-def snooze_cell(conv: Conversation) -> Text | None:
+def snooze_cell(conv: Conversation, now: datetime | None = None) -> Text | None:
     """The list's waiting cell for a snoozed conversation (None when it is awake)."""
     until = conv.snooze.snoozed_until if conv.snooze else None
-    if until is None:
+    if until is None or (now is not None and until <= now):
         return None
     return Text(f"💤 {until.astimezone().strftime('%a %H:%M')}", "italic magenta")
 

@@ -271,7 +271,7 @@ class ConversationTable(DataTable[Cell]):
                 wait = Text("!! ", "bold red") + wait
             elif minutes >= self._warn:
                 wait = Text("! ", "bold yellow") + wait
-        wait = snooze_cell(conv) or wait  # agent day: a snoozed row shows its wake-up time
+        wait = snooze_cell(conv, now) or wait  # agent day: a snoozed row shows its wake-up time
         updated = Text(waiting(conv.modified_at, now), "dim")
         return {
             "mark": Cell(mark),

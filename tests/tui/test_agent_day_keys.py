@@ -451,3 +451,21 @@ async def test_palette_and_help_list_the_agent_day_keys(tmp_path: Path) -> None:
         assert rows["saved_reply"][:3] == ("Composer", "^t", "Saved reply")
         assert rows["attach"][:3] == ("Composer", "^o", "Attach file")
         assert rows["snooze"][1] == "^z"
+
+
+async def test_close_pressed_twice_before_the_fields_are_read_closes_once(tmp_path: Path) -> None:
+    app, sb, session = build(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        raw = await go_to(pilot, 10021)
+        screen = app.inbox_screen
+        before = len(writes(sb))
+        # Twice in the same turn: the second lands while the mailbox's fields are being read.
+        screen.action_close_next()
+        screen.action_close_next()
+        await settle(pilot, session)
+        closes = [w for w in writes(sb)[before:] if w[1] == f"/v2/conversations/{raw['id']}"]
+        assert len(closes) == 1 and conv(sb, 10021)["status"] == "closed"
+        fields_reads = [r for r in sb.requests if r.path == f"/v2/mailboxes/{SUPPORT}/fields"]
+        assert len(fields_reads) == 1
+        assert screen.table.current_id != raw["id"]  # and the cursor went on
