@@ -12,7 +12,7 @@ from hsinbox.inbox.view import DEFAULT_SORT, SORT_PARAMS, View, first_view
 from hsinbox.tui.conversation_list import NEAR_END
 from hsinbox.tui.debug import markers_path, write_marker
 from hsinbox.tui.screen_base import InboxScreenBase
-from hsinbox.tui.widgets import SORTS, Sidebar, ViewKey, render_customer
+from hsinbox.tui.widgets import SORTS, Sidebar, ViewKey
 
 SERVER_SORTS = SORT_PARAMS
 
@@ -296,7 +296,7 @@ class ViewLoading(InboxScreenBase):
             fresh_customer = self.session.store.customers.get(self.customer.id)
             if fresh_customer is not None:
                 self.customer = fresh_customer
-                self.query_one("#customer", Static).update(render_customer(fresh_customer))
+                self.query_one("#customer", Static).update(self.customer_panel_text(fresh_customer))
         self.update_status()
 
     def action_refresh(self) -> None:
