@@ -284,12 +284,19 @@ class ViewLoading(InboxScreenBase):
         """Re-read the store: optimistic changes and roll-backs land here."""
         if self.view is None:
             return
-        self.table.set_conversations(self.session.store.view_conversations(self.view))
+        store = self.session.store
+        # A merged row's place goes to its survivor, not to its neighbour.
+        current = self.table.current_id
+        survivor = store.merged.get(current) if current is not None else None
+        self.table.set_conversations(store.view_conversations(self.view))
+        if survivor is not None:
+            self.table.go_to(survivor)
         conv = self.thread.conversation
         if conv is not None:
-            fresh = self.session.store.get(conv.id)
+            shown_id = store.merged.get(conv.id, conv.id)
+            fresh = store.get(shown_id)
             if fresh is not None:
-                self.thread.show(fresh, self.session.store.thread_list(conv.id))
+                self.thread.show(fresh, store.thread_list(shown_id))
             elif conv.id not in self.table.conversations:
                 self.thread.show(None)
         if self.customer is not None:

@@ -77,8 +77,8 @@ async def test_snooze_later_today_one_put_and_row_shows_wake_time(tmp_path: Path
         ]
         assert conv(sb, 10021)["snooze"]["snoozedUntil"] == until_utc
         screen = app.inbox_screen
-        row = screen.table.get_row(str(raw["id"]))
-        assert any("💤" in str(cell) for cell in row)
+        cells = screen.table.cells(screen.table.conversations[raw["id"]])
+        assert cells["waiting"].plain.startswith("z ")  # wakes in 3 h: "z HH:MM"
         # u after it was sent: the inverse (awake again), one DELETE.
         await pilot.press("u")
         await settle(pilot, session)
