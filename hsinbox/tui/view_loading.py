@@ -166,6 +166,8 @@ class ViewLoading(InboxScreenBase):
             return
         if self.view is None or self.loading_view:
             return
+        if not self.session.budget.take():
+            return  # background work is over its share of the rate budget: next tick
         self._refresh_quietly(self.view)
 
     @work(exclusive=True, group="quiet-refresh", exit_on_error=False)
@@ -185,7 +187,7 @@ class ViewLoading(InboxScreenBase):
         if conv is not None and conv.id in {c.id for c in result.changed}:
             self.load_thread(conv.id)
         if result.new or result.changed or result.removed:
-            self.refresh_folders()
+            self.refresh_folders(background=True)
         self.update_status()
 
     def refresh_from_store(self) -> None:
@@ -219,11 +221,11 @@ class ViewLoading(InboxScreenBase):
             self.refresh_folders()
 
     @work(exclusive=True, group="folders", exit_on_error=False)
-    async def refresh_folders(self) -> None:
+    async def refresh_folders(self, background: bool = False) -> None:
         if self.view is None:
             return
         try:
-            await self.session.refresh_folders(self.view.mailbox_id)
+            await self.session.refresh_folders(self.view.mailbox_id, background=background)
         except Exception:
             return
         self.fill_sidebar()
