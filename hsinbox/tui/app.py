@@ -283,7 +283,7 @@ class HsInboxApp(App[int]):
                 description = spec.description
                 if self.read_only and spec.writes:
                     description += " (off: read-only)"
-                rows.append((where, " ".join(keys), description, spec.id or ""))
+                rows.append((where, " ".join(keys) or "palette", description, spec.id or ""))
         return rows
 
     def show_help(self) -> None:

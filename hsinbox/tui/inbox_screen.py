@@ -27,6 +27,7 @@ from hsinbox.tui.saved_state import read_state, write_state
 from hsinbox.tui.session_events import SessionEvents
 from hsinbox.tui.status_report import StatusReport
 from hsinbox.tui.submitting import Submitting
+from hsinbox.tui.syncing import SyncBar, Syncing
 from hsinbox.tui.triage import Triage, longest_waiting_unassigned
 from hsinbox.tui.view_loading import ViewLoading
 from hsinbox.tui.widgets import ConversationTable, Sidebar, StatusLine, ThreadView, ViewKey
@@ -55,6 +56,7 @@ class InboxScreen(
     ConversationLinks,
     SessionEvents,
     StatusReport,
+    Syncing,
 ):
     """Sidebar · list · thread. Keys act on the marked conversations, else the cursor row."""
 
@@ -79,6 +81,7 @@ class InboxScreen(
                 with Horizontal(id="reading"):
                     yield ThreadView(id="thread", now=app.now)
                     yield Static(id="customer")
+        yield SyncBar(id="sync-bar")
         yield StatusLine(id="status-line")
         yield Footer()
 
@@ -200,7 +203,7 @@ class InboxScreen(
             self.table.set_conversations(list(self.table.conversations.values()))
             self.update_status()
             return True
-        return False
+        return self.cancel_sync_on_escape()
 
     def action_help(self) -> None:
         self.inbox_app.show_help()

@@ -57,6 +57,8 @@ class InboxScreenBase(Screen[None]):
         self._last_highlighted: int | None = None
         self._listening = False
         self._start_failed = False
+        self.syncing_mailbox: int | None = None
+        """The mailbox a requested sync is reading now (syncing.Syncing)."""
 
     @property
     def inbox_app(self) -> HsInboxApp:
@@ -106,6 +108,9 @@ class InboxScreenBase(Screen[None]):
         def submit(self, action: act.Action) -> bool: ...
         def submit_each(self, items: list[act.Action]) -> None: ...
         def single_only(self, what: str) -> None: ...
+
+        # syncing.Syncing
+        def resume_unfinished_sync(self) -> None: ...
 
         # triage.Triage
         def users_for(self, mailbox_id: int | None) -> list[User]: ...

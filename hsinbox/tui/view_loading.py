@@ -40,6 +40,8 @@ class ViewLoading(InboxScreenBase):
         self._start_failed = False
         self._listen_to_session()
         self.fill_sidebar()
+        # A sync the agent asked for in a previous run goes on, after the first paint.
+        self.call_after_refresh(self.resume_unfinished_sync)
         view = self.initial_view()
         if view is not None and painted and view == self.view:
             # The list is already on screen from the cache: only ask what changed.
