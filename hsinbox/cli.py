@@ -62,7 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    sub.add_parser("demo", help="open the built-in sample help desk (no account needed)")
+    demo = sub.add_parser("demo", help="open the built-in sample help desk (no account needed)")
+    # Also after the command (`hsinbox demo --read-only`); SUPPRESS keeps the one given first.
+    demo.add_argument(
+        "--read-only",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="browse without changing anything",
+    )
 
     auth = sub.add_parser("auth", help="sign in to Help Scout, sign out, show who is signed in")
     auth_sub = auth.add_subparsers(dest="auth_command", metavar="ACTION", parser_class=_Parser)
@@ -188,7 +195,7 @@ def cmd_login(args: argparse.Namespace) -> int:
     if args.client_credentials:
         token = asyncio.run(client_credentials_grant(credentials, base_url=base_url))
         return _finish_sign_in(token, credentials, base_url, store)
-    with CallbackServer(port=args.port, timeout=args.timeout) as server:
+    with CallbackServer(port=args.port, timeout=args.timeout, confirm=True) as server:
         url = authorize_url(
             credentials.app_id, server.state, server.redirect_uri, api_base=base_url
         )
@@ -199,9 +206,14 @@ def cmd_login(args: argparse.Namespace) -> int:
             webbrowser.open(url)
         _say("Waiting for the browser…")
         code = server.wait()
-    token = asyncio.run(
-        authorization_code_grant(credentials, code, server.redirect_uri, base_url=base_url)
-    )
+        try:
+            token = asyncio.run(
+                authorization_code_grant(credentials, code, server.redirect_uri, base_url=base_url)
+            )
+        except Exception as exc:
+            server.report(str(exc))  # the browser tab says it failed, not "Signed in"
+            raise
+        server.report(None)
     return _finish_sign_in(token, credentials, base_url, store)
 
 

@@ -325,3 +325,13 @@ def test_login_code_flow_against_sandbox(served, memory_keyring, monkeypatch, ca
     assert b"grant_type=authorization_code" in exchange.body
     assert b"redirect_uri=http%3A%2F%2F127.0.0.1%3A" in exchange.body
     assert b"%3A0%2Fcallback" not in exchange.body
+
+
+def test_read_only_is_accepted_after_demo_too() -> None:
+    """`hsinbox demo --read-only` was refused; only `hsinbox --read-only demo` worked."""
+    from hsinbox.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["demo", "--read-only"]).read_only is True
+    assert parser.parse_args(["--read-only", "demo"]).read_only is True
+    assert parser.parse_args(["demo"]).read_only is False

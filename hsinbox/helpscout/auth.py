@@ -289,6 +289,24 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(400, "Sign-in failed", "Help Scout did not approve the sign-in.")
             return
         owner._finish(code, None)
+        if owner.confirm:
+            # Say "Signed in" only once the code became a token (hsinbox reports back).
+            if not owner._outcome.wait(owner.confirm_timeout):
+                self._answer(
+                    504,
+                    "Sign-in not finished",
+                    "hsinbox did not finish the sign-in in time. Check the terminal.",
+                )
+                return
+            if owner._outcome_error is not None:
+                self._answer(
+                    400,
+                    "Sign-in failed",
+                    f"Help Scout approved, but the sign-in could not be completed: "
+                    f"{owner._outcome_error}. The terminal says more; start again with: "
+                    "hsinbox auth login",
+                )
+                return
         self._answer(200, "Signed in", "hsinbox received the sign-in. You can close this tab now.")
 
 
@@ -303,10 +321,21 @@ class CallbackServer:
     path = "/callback"
 
     def __init__(
-        self, port: int = DEFAULT_CALLBACK_PORT, *, state: str | None = None, timeout: float = 300.0
+        self,
+        port: int = DEFAULT_CALLBACK_PORT,
+        *,
+        state: str | None = None,
+        timeout: float = 300.0,
+        confirm: bool = False,
+        confirm_timeout: float = 60.0,
     ) -> None:
         self.state = state or secrets.token_urlsafe(24)
         self.timeout = timeout
+        # ``confirm``: the browser's page waits for ``report()`` (the code exchange's outcome).
+        self.confirm = confirm
+        self.confirm_timeout = confirm_timeout
+        self._outcome = threading.Event()
+        self._outcome_error: str | None = None
         self._requested_port = port
         self._server: _CallbackHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -353,7 +382,14 @@ class CallbackServer:
             raise AuthError(self._error or "the sign-in was not approved")
         return self._code
 
+    def report(self, error: str | None = None) -> None:
+        """The code exchange is over: ``error`` None shows "Signed in", else "Sign-in failed"."""
+        if not self._outcome.is_set():
+            self._outcome_error = clean_detail(error, 160) if error is not None else None
+            self._outcome.set()
+
     def close(self) -> None:
+        self.report("hsinbox stopped before the sign-in finished")  # never leave a page hanging
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from contextlib import aclosing
@@ -157,8 +158,38 @@ def fingerprint(conversation: Conversation) -> str:
     return conversation.model_dump_json(exclude=exclude)
 
 
+# Help Scout's query fields (List Conversations "query"), as the agent would type them.
+_QUERY_FIELD = re.compile(
+    r"(?<![\w.])(?:subject|body|tag|email|customerIds|customerEmail|customerName|mailboxid"
+    r"|number|id|assigned|attachment|status|createdAt|modifiedAt|firstName|lastName|phone)"
+    r":\S",
+    re.IGNORECASE,
+)
+_QUERY_OPERATOR = re.compile(r"(?:^|[\s(])(?:AND|OR|NOT)(?=[\s(])")  # upper case only
+
+
+def uses_query_syntax(text: str) -> bool:
+    """Whether the agent typed Help Scout's own search syntax rather than a phrase.
+
+    A field (``tag:vip``), an upper-case ``AND``/``OR``/``NOT`` between terms, or balanced
+    double quotes. An odd quote (``a 6" pipe``) or a lower-case "or" is still a phrase.
+    """
+    quotes = text.count('"')
+    return bool(
+        _QUERY_FIELD.search(text)
+        or _QUERY_OPERATOR.search(text)
+        or (quotes >= 2 and quotes % 2 == 0)
+    )
+
+
 def server_query(text: str) -> str:
-    """Help Scout query syntax for what the agent typed: the phrase in any searchable field."""
+    """Help Scout query syntax for what the agent typed.
+
+    Their own syntax passes through (in parentheses, as the API's examples have it); any
+    other text is the phrase in any searchable field.
+    """
+    if uses_query_syntax(text):
+        return f"({text.strip()})"
     term = text.strip()
     fields = ("subject", "body", "email", "tag")
     return "(" + " OR ".join([*(field_phrase(f, term) for f in fields), quoted(term)]) + ")"

@@ -22,11 +22,17 @@ from hsinbox.inbox.events import Event
 from hsinbox.inbox.session import InboxSession
 from hsinbox.inbox.text import safe_text
 from hsinbox.tui.clipboard import clipboard_sequence, has_graphical_browser
-from hsinbox.tui.commands import ActionsProvider
+from hsinbox.tui.commands import ActionsProvider, FoldersProvider
 from hsinbox.tui.compose import EditorLauncher, run_external_editor
 from hsinbox.tui.dialogs import QUIT_LATER, HelpScreen, QuitScreen, SignInScreen
 from hsinbox.tui.inbox_screen import InboxScreen, read_state, write_state
-from hsinbox.tui.registry import CONTEXTS, bindings, bound_keys, known_binding_ids
+from hsinbox.tui.registry import (
+    CONTEXTS,
+    bindings,
+    bound_keys,
+    keymap_conflicts,
+    known_binding_ids,
+)
 
 
 class SessionEvent(Message):
@@ -48,7 +54,7 @@ class HsInboxApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "hsinbox"
-    COMMANDS = App.COMMANDS | {ActionsProvider}
+    COMMANDS = App.COMMANDS | {ActionsProvider, FoldersProvider}
     BINDINGS = bindings("app")
 
     def __init__(
@@ -88,6 +94,15 @@ class HsInboxApp(App[int]):
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
+            conflicts = keymap_conflicts(self.settings.keymap)
+            if conflicts:
+                self.notify(
+                    markup=False,
+                    message="[keymap] conflict: " + "; ".join(conflicts) + ". ctrl+q always quits.",
+                    title="Settings",
+                    severity="warning",
+                    timeout=20,
+                )
             unknown = sorted(set(self.settings.keymap) - known_binding_ids())
             if unknown:
                 names = ", ".join(unknown)
@@ -280,7 +295,8 @@ class HsInboxApp(App[int]):
         rows: list[tuple[str, str, str, str]] = []
         for where, context in HELP_CONTEXTS:
             for spec, keys in bound_keys(context, self.current_keymap(), self.get_key_display):
-                description = spec.description
+                # The footer's word is short; a tooltip says the rest (x marks *and* moves).
+                description = spec.tooltip or spec.description
                 if self.read_only and spec.writes:
                     description += " (off: read-only)"
                 rows.append((where, " ".join(keys) or "palette", description, spec.id or ""))

@@ -59,6 +59,50 @@ class ActionsProvider(Provider):
                 )
 
 
+class FoldersProvider(Provider):
+    """ "Go to mailbox …" and "Go to folder … / …": every view the sidebar offers, by name."""
+
+    def _views(self) -> list[tuple[str, int, int | None]]:
+        from hsinbox.inbox.text import safe_text
+        from hsinbox.tui.inbox_screen import InboxScreen
+
+        screen = self.screen
+        if not isinstance(screen, InboxScreen):
+            return []
+        session = screen.session
+        out: list[tuple[str, int, int | None]] = []
+        for mailbox in session.mailboxes:
+            name = safe_text(mailbox.name or f"Mailbox {mailbox.id}").plain
+            out.append((f"Go to mailbox {name} (active)", mailbox.id, None))
+            for folder in session.folders.get(mailbox.id, []):
+                label = safe_text(folder.name or folder.type or f"Folder {folder.id}").plain
+                out.append(
+                    (f"Go to folder {name} / {label} (mailbox folder)", mailbox.id, folder.id)
+                )
+        return out
+
+    def _go(self, mailbox_id: int, folder_id: int | None) -> None:
+        from hsinbox.inbox.view import View
+        from hsinbox.tui.inbox_screen import InboxScreen
+
+        screen = self.screen
+        if not isinstance(screen, InboxScreen):
+            return
+        screen.open_view(View(mailbox_id, folder_id))
+        screen.set_focus(screen.table)
+
+    async def discover(self) -> Hits:
+        for label, mailbox_id, folder_id in self._views():
+            yield DiscoveryHit(label, partial(self._go, mailbox_id, folder_id))
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for label, mailbox_id, folder_id in self._views():
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), partial(self._go, mailbox_id, folder_id))
+
+
 def _label(description: str, keys: str) -> str:
     """ "Reply  (r)"; a command without a key is its description alone."""
     return f"{description}  ({keys})" if keys else description

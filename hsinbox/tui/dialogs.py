@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -312,6 +313,63 @@ class HelpScreen(ModalScreen[None]):
         for row in self.rows:
             table.add_row(*row)
         table.focus()
+
+    def action_move(self, delta: int) -> None:
+        table = self.query_one(DataTable)
+        row = max(0, min(table.row_count - 1, table.cursor_row + delta))
+        table.move_cursor(row=row, animate=False)
+
+    def action_edge(self, bottom: int) -> None:
+        table = self.query_one(DataTable)
+        table.move_cursor(row=table.row_count - 1 if bottom else 0, animate=False)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+SEVERITY_STYLE = {"error": ("✗", "bold red"), "warning": ("!", "bold yellow")}
+
+
+class MessagesScreen(ModalScreen[None]):
+    """Every notice of this session, oldest first: toasts fade, their text stays here."""
+
+    BINDINGS = bindings("messages")
+
+    def __init__(self, messages: list[Any]) -> None:
+        super().__init__(classes="dialog-screen")
+        self.messages = messages
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog help"):
+            yield Label("Messages (this session, oldest first)", classes="dialog-title")
+            with VerticalScroll(id="messages-log"):
+                yield Static(self._render_log(), id="messages-text")
+            yield Footer()
+
+    def _render_log(self) -> Text:
+        if not self.messages:
+            return Text("No messages yet.", "dim")
+        lines = []
+        for entry in self.messages:
+            mark, style = SEVERITY_STYLE.get(entry.severity, ("·", "dim"))
+            line = Text(entry.at.strftime("%H:%M:%S "), "dim", end="")
+            line.append(f"{mark} ", style)
+            line.append(safe_text(entry.text, style if entry.severity == "error" else ""))
+            lines.append(line)
+        return Text("\n", end="").join(lines)
+
+    def on_mount(self) -> None:
+        log = self.query_one("#messages-log", VerticalScroll)
+        log.focus()
+        self.call_after_refresh(log.scroll_end, animate=False)
+
+    def action_line(self, delta: int) -> None:
+        log = self.query_one("#messages-log", VerticalScroll)
+        log.scroll_to(y=log.scroll_target_y + delta, animate=False, immediate=True)
+
+    def action_edge(self, bottom: int) -> None:
+        log = self.query_one("#messages-log", VerticalScroll)
+        log.scroll_to(y=log.max_scroll_y if bottom else 0, animate=False, immediate=True)
 
     def action_close(self) -> None:
         self.dismiss(None)

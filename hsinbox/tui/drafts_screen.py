@@ -34,11 +34,19 @@ def first_line(text: str, width: int = 60) -> str:
 
 
 def summary(draft: Draft) -> str:
-    """What identifies a draft in the list: a new conversation's subject, else its text."""
-    subject = draft.fields.get("subject") if draft.kind == "new" else None
-    if isinstance(subject, str) and subject.strip():
-        return first_line(subject)
+    """The draft's first line of text (a new conversation is named by subject elsewhere)."""
     return first_line(draft.text)
+
+
+def new_conversation_name(draft: Draft) -> Text:
+    """A new conversation's draft is named by its subject, as it will be in the list."""
+    subject = draft.fields.get("subject")
+    name = Text("new: ", "italic", end="")
+    if isinstance(subject, str) and subject.strip():
+        name.append(safe_text(first_line(subject, 40), "bold"))
+    else:
+        name.append("(no subject yet)", "italic dim")
+    return name
 
 
 def age(seconds: float) -> str:
@@ -122,7 +130,7 @@ class DraftsScreen(ModalScreen[Draft | None]):
         now = self.clock()
         for draft in self.drafts:
             where = (
-                Text("new conversation", "italic")
+                new_conversation_name(draft)
                 if draft.conversation_id is None
                 else self.describe(draft.conversation_id)
             )

@@ -65,15 +65,23 @@ class FilterAndSort(InboxScreenBase):
 
     def action_sort(self) -> None:
         label = self.table.cycle_sort()
-        self.notify(markup=False, message=f"Sorted: {label}.", timeout=2)
-        self.update_status()
+        self._sorted(label)
 
     def action_sort_waiting(self) -> None:
         """Longest waiting first; pressed again, back to newest first."""
         name = "updated" if SORTS[self.table.sort_index][0] == "waiting" else "waiting"
-        label = self.table.sort_by(name)
+        self._sorted(self.table.sort_by(name))
+
+    def _sorted(self, label: str) -> None:
+        self.inbox_app.save_state({"sort": SORTS[self.table.sort_index][0]})
         self.notify(markup=False, message=f"Sorted: {label}.", timeout=2)
         self.update_status()
+
+    def restore_sort(self) -> None:
+        """The order chosen last time (state.json), before the first rows arrive."""
+        saved = self.inbox_app.load_state().get("sort")
+        if saved in {name for name, _label in SORTS}:
+            self.table.sort_by(saved)
 
     def action_toggle_mark(self) -> None:
         self.table.toggle_mark()

@@ -24,6 +24,7 @@ from hsinbox.tui.links import ConversationLinks
 from hsinbox.tui.reading import Reading
 from hsinbox.tui.registry import NEEDS_CONVERSATION, WRITE_ACTIONS, bindings
 from hsinbox.tui.saved_state import read_state, write_state
+from hsinbox.tui.screen_modes import SplitModes
 from hsinbox.tui.session_events import SessionEvents
 from hsinbox.tui.status_report import StatusReport
 from hsinbox.tui.submitting import Submitting
@@ -57,6 +58,7 @@ class InboxScreen(
     SessionEvents,
     StatusReport,
     Syncing,
+    SplitModes,
 ):
     """Sidebar · list · thread. Keys act on the marked conversations, else the cursor row."""
 
@@ -71,7 +73,11 @@ class InboxScreen(
         with Horizontal(id="panes"):
             yield Sidebar(id="sidebar")
             with Vertical(id="main"):
-                yield Input(placeholder="filter: words, #number, tag…", id="filter")
+                yield Input(
+                    placeholder="filter as you type · enter searches Help Scout "
+                    '(its syntax too: tag:vip status:closed AND OR "…")',
+                    id="filter",
+                )
                 yield ConversationTable(
                     id="list",
                     now=app.now,
@@ -88,6 +94,8 @@ class InboxScreen(
     async def on_mount(self) -> None:
         self.query_one("#filter").display = False
         self.query_one("#customer").display = False
+        self.restore_split()
+        self.restore_sort()
         self.query_one(ThreadView).show(None)
         self.query_one(ConversationTable).focus()
         self.update_status()
@@ -186,10 +194,15 @@ class InboxScreen(
         self._focus_pane((self._pane_index() - 1) % 3)
 
     def action_back(self) -> None:
-        if not self.action_back_only():
+        if not self._back():
             self.inbox_app.request_quit()
 
     def action_back_only(self) -> bool:
+        """Escape: back out one step; with nothing to back out of, stop a running sync
+        (its bar says "esc cancels"). ``q`` at the top still quits."""
+        return self._back() or self.cancel_sync_on_escape()
+
+    def _back(self) -> bool:
         if self.focused is self.query_one("#filter"):
             self.clear_filter()
             return True
@@ -203,7 +216,7 @@ class InboxScreen(
             self.table.set_conversations(list(self.table.conversations.values()))
             self.update_status()
             return True
-        return self.cancel_sync_on_escape()
+        return False
 
     def action_help(self) -> None:
         self.inbox_app.show_help()
@@ -214,19 +227,28 @@ class InboxScreen(
             return None
         if action in NEEDS_CONVERSATION and self.table.current is None:
             return None
+        if action in NEEDS_CONVERSATION and isinstance(self.focused, Sidebar):
+            return False  # the folder pane chooses a view: its footer offers no reply/note
         if action == "undo" and self.pending_undo is None:
             return None
         return True
 
     @on(events.Key)
     def _read_only_key(self, event: events.Key) -> None:
-        """A change key in read-only mode says why nothing happens instead of doing nothing."""
-        if not self.inbox_app.read_only or self.app.screen is not self:
+        """A key that is off says why nothing happens instead of doing nothing."""
+        if self.app.screen is not self:
             return
         active = self.active_bindings.get(event.key)
         if active is None or active.enabled:
             return
         action = active.binding.action.removeprefix("screen.")
+        if action == "undo":
+            event.stop()
+            event.prevent_default()
+            self.notify(markup=False, message="Nothing to undo.", timeout=2)
+            return
+        if not self.inbox_app.read_only:
+            return
         if action in WRITE_ACTIONS:
             event.stop()
             event.prevent_default()

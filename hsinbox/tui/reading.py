@@ -46,8 +46,9 @@ class Reading(InboxScreenBase):
         except Exception as exc:
             if self.thread.conversation and self.thread.conversation.id == conversation_id:
                 self.thread.show(self.thread.conversation, [])
-            self.report_error(f"Could not load the conversation's messages: {exc}")
+            self.report_error(f"Could not load the conversation's messages: {exc}", kind="thread")
             return
+        self.read_succeeded("thread")
         current = self.thread.conversation
         if current is not None and current.id == conversation_id:
             fresh = self.session.store.get(conversation_id) or current

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypedDict
 
 from textual.binding import Binding, BindingsMap, BindingType
 
@@ -37,6 +38,8 @@ class ActionSpec:
     palette: bool = True
     """Offered by the command palette (only the inbox's contexts are)."""
     priority: bool = False
+    tooltip: str = ""
+    """The longer description help shows (the footer keeps the short one)."""
 
     @property
     def action_name(self) -> str:
@@ -51,12 +54,13 @@ class ActionSpec:
             show=self.show,
             priority=self.priority,
             id=self.id,
+            tooltip=self.tooltip,
         )
 
 
 # Where a binding applies, with the title the help screen gives it (None: not in help).
 CONTEXTS: dict[str, str | None] = {
-    "app": None,
+    "app": "Anywhere",
     "inbox": "Inbox",
     "list": "List",
     "thread": "Thread",
@@ -73,17 +77,56 @@ CONTEXTS: dict[str, str | None] = {
     "drafts": None,
     "collision": None,
     "quit": None,
+    "messages": None,
     "reauth": None,
 }
 
 # The contexts of the inbox screen: the palette offers them, the README's key table lists them.
 INBOX_CONTEXTS = ("app", "inbox", "list", "thread", "sidebar")
 
-_W = {"writes": True, "needs_conversation": True}
-_C = {"needs_conversation": True}
+
+class _Flags(TypedDict, total=False):
+    writes: bool
+    needs_conversation: bool
+
+
+_W: _Flags = {"writes": True, "needs_conversation": True}
+
+
+def _form_keys(context: str) -> tuple[ActionSpec, ...]:
+    """Tab in a form is a priority binding: Textual's own runs only once the key has bubbled
+    up from the focused field, and by then the keys typed after it (a fast typist, a paste)
+    had gone to the old field. A priority binding moves the focus before the next key."""
+    return (
+        ActionSpec(
+            context, "form.next", "tab", "app.focus_next", "Next field", show=False, priority=True
+        ),
+        ActionSpec(
+            context,
+            "form.previous",
+            "shift+tab",
+            "app.focus_previous",
+            "Previous field",
+            show=False,
+            priority=True,
+        ),
+    )
+
+
+_C: _Flags = {"needs_conversation": True}
 
 ACTIONS: tuple[ActionSpec, ...] = (
-    ActionSpec("app", "quit", "ctrl+c", "quit", "Quit", show=False, priority=True, palette=False),
+    # ctrl+q is the way out when a keymap hides q.
+    ActionSpec(
+        "app",
+        "quit",
+        "ctrl+q,ctrl+c",
+        "quit",
+        "Quit (anywhere)",
+        show=False,
+        priority=True,
+        palette=False,
+    ),
     # --- the inbox screen ---
     ActionSpec("inbox", "reply", "r", "reply", "Reply", **_W),
     ActionSpec("inbox", "note", "n", "note", "Note", **_W),
@@ -107,11 +150,17 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("inbox", "open_web", "O", "open_web", "Open in browser", show=False, **_C),
     ActionSpec("inbox", "undo", "u", "undo", "Undo"),
     ActionSpec("inbox", "drafts", "D", "drafts", "Unsent drafts", show=False),
+    ActionSpec("inbox", "messages", "M", "messages", "Messages log", show=False),
+    # On the screen, not the list, so they work while the thread or the sidebar has the focus.
+    ActionSpec("inbox", "sort", "o", "sort", "Sort", show=False),
+    ActionSpec("inbox", "sort_waiting", "W", "sort_waiting", "Longest waiting first", show=False),
+    ActionSpec("inbox", "grow_list", "plus", "grow_list", "Bigger list", show=False),
+    ActionSpec("inbox", "shrink_list", "underscore", "shrink_list", "Smaller list", show=False),
     ActionSpec("inbox", "next_pane", "tab", "next_pane", "Next pane", show=False),
     ActionSpec("inbox", "previous_pane", "shift+tab", "previous_pane", "Previous pane", show=False),
     ActionSpec("inbox", "help", "question_mark", "help", "Help"),
     ActionSpec("inbox", "back", "q", "back", "Back/quit"),
-    ActionSpec("inbox", "back_only", "escape", "back_only", "Back", show=False),
+    ActionSpec("inbox", "back_only", "escape", "back_only", "Back / clear marks", show=False),
     # --- palette only (no key) ---
     ActionSpec("inbox", None, "", "sync_mailbox", "Sync mailbox for offline search", show=False),
     ActionSpec("inbox", None, "", "cancel_sync", "Cancel mailbox sync", show=False),
@@ -126,16 +175,22 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     # "open" like the screen's action, so the palette (which runs it there) opens too.
     ActionSpec("list", "open", "enter", "open", "Open", show=False, **_C),
-    ActionSpec("list", "mark", "x,space", "screen.toggle_mark", "Mark"),
-    ActionSpec("list", "sort", "o", "screen.sort", "Sort", show=False),
     ActionSpec(
-        "list", "sort_waiting", "W", "screen.sort_waiting", "Longest waiting first", show=False
+        "list",
+        "mark",
+        "x,space",
+        "screen.toggle_mark",
+        "Mark",
+        tooltip="Mark or unmark, then move down",
     ),
     # --- the thread pane ---
+    # Unanimated and immediate: every key of a burst counts (auto-repeat over SSH).
     ActionSpec(
-        "thread", "thread.down", "j", "scroll_down", "Scroll down", show=False, palette=False
+        "thread", "thread.down", "j,down", "line(1)", "Scroll down", show=False, palette=False
     ),
-    ActionSpec("thread", "thread.up", "k", "scroll_up", "Scroll up", show=False, palette=False),
+    ActionSpec("thread", "thread.up", "k,up", "line(-1)", "Scroll up", show=False, palette=False),
+    ActionSpec("thread", "thread.top", "g,home", "top", "Top", show=False, palette=False),
+    ActionSpec("thread", "thread.bottom", "G,end", "bottom", "Bottom", show=False, palette=False),
     ActionSpec("thread", "toggle_quoted", "T", "screen.toggle_quoted", "Quoted text"),
     # --- the sidebar (the palette does not offer it: it moves within the sidebar) ---
     ActionSpec("sidebar", "sidebar.down", "j", "cursor_down", "Down", show=False, palette=False),
@@ -148,13 +203,16 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "composer", "composer.editor", "ctrl+e", "external_editor", "$EDITOR", priority=True
     ),
+    *_form_keys("composer"),
     # --- the new-conversation form and the customer form ---
     ActionSpec("new_conversation", "new.create", "ctrl+s", "create", "Create", priority=True),
     ActionSpec(
         "new_conversation", "new.cancel", "escape", "cancel", "Leave (keep draft)", priority=True
     ),
+    *_form_keys("new_conversation"),
     ActionSpec("customer_edit", "customer.save", "ctrl+s", "save", "Save", priority=True),
     ActionSpec("customer_edit", "customer.cancel", "escape", "cancel", "Cancel", priority=True),
+    *_form_keys("customer_edit"),
     # --- pickers ---
     ActionSpec("picker", "picker.cancel", "escape", "cancel", "Cancel"),
     ActionSpec("picker", "picker.choose", "enter", "choose", "Choose", priority=True),
@@ -174,6 +232,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("confirm", "confirm.yes", "y", "answer(True)", "Yes"),
     ActionSpec("confirm", "confirm.no", "n,escape", "answer(False)", "No"),
     ActionSpec("help", "help.close", "escape,q,question_mark", "close", "Close"),
+    ActionSpec("help", "help.down", "j", "move(1)", "Down", show=False),
+    ActionSpec("help", "help.up", "k", "move(-1)", "Up", show=False),
+    # Priority: the help table's own home/end would win otherwise.
+    ActionSpec("help", "help.top", "g,home", "edge(0)", "Top", show=False, priority=True),
+    ActionSpec("help", "help.bottom", "G,end", "edge(1)", "Bottom", show=False, priority=True),
     ActionSpec("sign_in", "signin.quit", "q,escape", "app.quit", "Quit"),
     ActionSpec("drafts", "drafts.resume", "enter", "resume", "Resume", priority=True),
     ActionSpec("drafts", "drafts.discard", "d,delete", "discard", "Discard"),
@@ -181,6 +244,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("collision", "collision.send", "s", "answer('send')", "Send anyway"),
     ActionSpec("collision", "collision.edit", "e", "answer('edit')", "Edit"),
     ActionSpec("collision", "collision.cancel", "escape,c", "answer('cancel')", "Cancel"),
+    ActionSpec("messages", "messages.close", "escape,q,M", "close", "Close"),
+    ActionSpec("messages", "messages.down", "j,down", "line(1)", "Down", show=False),
+    ActionSpec("messages", "messages.up", "k,up", "line(-1)", "Up", show=False),
+    ActionSpec("messages", "messages.top", "g,home", "edge(0)", "Top", show=False),
+    ActionSpec("messages", "messages.bottom", "G,end", "edge(1)", "Bottom", show=False),
     ActionSpec("quit", "quit.send", "s", "answer('send')", "Send now and quit"),
     ActionSpec("quit", "quit.later", "l", "answer('later')", "Quit, send next time"),
     ActionSpec("quit", "quit.cancel", "c,escape", "answer(None)", "Cancel"),
@@ -247,3 +315,58 @@ def palette_entries(
         for spec, keys in bound_keys(context, keymap, key_display):
             if spec.palette:
                 yield spec, keys
+
+
+# What can be reached at once: the focused widget's context, then its screen's, then the app's.
+FOCUS_CHAINS: tuple[tuple[str, ...], ...] = (
+    ("list", "inbox", "app"),
+    ("thread", "inbox", "app"),
+    ("sidebar", "inbox", "app"),
+    ("composer", "app"),
+    ("new_conversation", "app"),
+    ("customer_edit", "app"),
+    ("picker", "app"),
+    ("status", "app"),
+    ("tags", "app"),
+)
+
+
+def keymap_conflicts(keymap: Mapping[str, str]) -> list[str]:
+    """Keys the keymap gives to two actions reachable at once, one phrase each.
+
+    Textual takes a silent pick (``reply = "q"`` hid quit); only pairs involving a rebound
+    name are reported, so the defaults' deliberate overlaps (j in the list and the thread)
+    stay quiet.
+    """
+    found: dict[tuple[str, str, str], str] = {}
+
+    def clash(key: str, first: Binding, second: Binding) -> None:
+        if first.id == second.id or (first.id not in keymap and second.id not in keymap):
+            return
+        a, b = sorted((first, second), key=lambda binding: str(binding.id))
+        found.setdefault(
+            (key, str(a.id), str(b.id)),
+            f"{key} is bound to both {a.id} ({a.description}) and {b.id} ({b.description})",
+        )
+
+    for chain in FOCUS_CHAINS:
+        owners: dict[str, list[Binding]] = {}
+        for context in chain:
+            bindings_map = BindingsMap([s.binding() for s in specs(context)])
+            before = {k: list(v) for k, v in bindings_map.key_to_bindings.items()}
+            bindings_map.apply_keymap(keymap)
+            # Within one class Textual drops a binding the keymap displaced without a word
+            # (its clash report misses those whose id the keymap does not name).
+            for key, items in before.items():
+                kept = {b.id for b in bindings_map.key_to_bindings.get(key, [])}
+                for lost in items:
+                    if lost.id and lost.id not in keymap and lost.id not in kept:
+                        for winner in bindings_map.key_to_bindings.get(key, []):
+                            clash(key, lost, winner)
+            for key, items in bindings_map.key_to_bindings.items():
+                owners.setdefault(key, []).extend(b for b in items if b.id)
+        for key, items in owners.items():
+            for i, first in enumerate(items):
+                for second in items[i + 1 :]:
+                    clash(key, first, second)
+    return list(found.values())

@@ -23,6 +23,7 @@ class SessionEvents(InboxScreenBase):
         if isinstance(event, ev.ActionApplied):
             if event.action.delay_eligible and self.inbox_app.settings.undo_delay > 0:
                 self.pending_undo = event.action
+                self.start_undo_window(self.inbox_app.settings.undo_delay)
         elif isinstance(event, ev.ActionConfirmed):
             self._settled(event.action)
             self._show_result(Text(f"✓ {clean(event.message)}", "green"))
@@ -31,7 +32,7 @@ class SessionEvents(InboxScreenBase):
                 self.load_list(self.view)
         elif isinstance(event, ev.ActionFailed):
             self._settled(event.action)
-            self.failures.append(clean(event.message))
+            self.note_failure(clean(event.message))
             self.notify(markup=False, message=clean(event.message), severity="error", timeout=10)
         elif isinstance(event, ev.ActionCancelled):
             self._settled(event.action)
@@ -40,7 +41,7 @@ class SessionEvents(InboxScreenBase):
             self._settled(event.bulk)
             severity = "error" if event.failed else "information"
             if event.failed:
-                self.failures.append(clean(event.summary))
+                self.note_failure(clean(event.summary))
             else:
                 self._show_result(Text(f"✓ {clean(event.summary)}", "green"))
             self.notify(
@@ -61,6 +62,7 @@ class SessionEvents(InboxScreenBase):
                     severity="warning",
                 )
             else:
+                self.back_online()
                 self.notify(markup=False, message="Back online; sending queued changes.", timeout=3)
                 if self._start_failed:
                     self.start_session()  # the mailboxes, folders and list, now they answer
@@ -112,13 +114,14 @@ class SessionEvents(InboxScreenBase):
     def _ask_sign_in(self, reason: str) -> None:
         """Pause for a sign-in: a modal on top of everything, which keeps what is below."""
         self.auth_needed = True
-        self.failures.append(clean(f"Sign-in stopped working: {reason}"))
+        self.note_failure(clean(f"Sign-in stopped working: {reason}"), kind="auth")
         if any(isinstance(s, ReauthScreen) for s in self.app.screen_stack):
             return
 
         def done(signed_in: bool | None) -> None:
             if signed_in:
                 self.auth_needed = False
+                self.clear_failures("auth")
                 self._show_result(Text("✓ Signed in again; sending the queue.", "green"))
                 self.notify(markup=False, message="Signed in again.", timeout=3)
             self.update_status()

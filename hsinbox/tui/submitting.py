@@ -32,7 +32,7 @@ class Submitting(InboxScreenBase):
         try:
             self.session.submit(action)
         except Exception as exc:
-            self.report_error(f"{action.describe()} could not start: {exc}")
+            self.report_error(f"{action.describe()} could not start: {exc}", kind="write")
             return False
         self.refresh_from_store()
         return True

@@ -173,7 +173,9 @@ class Triage(InboxScreenBase):
             common &= set(c.tag_names)
         known = [t.name for t in self.session.tags]
         known = [k for k in known if k]
-        for c in targets:
+        # Tags made since start (in this picker, on another conversation) are on conversations
+        # in the store but not in the session's tag list: offer them too.
+        for c in (*targets, *self.session.store.conversations.values()):
             known += c.tag_names
 
         def done(edit: TagEdit | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual import work
 from textual.widgets import Static
 
+from hsinbox.helpscout.errors import AuthError
 from hsinbox.helpscout.models import Conversation
 from hsinbox.inbox.text import safe_text
 from hsinbox.inbox.view import View, first_view
@@ -30,9 +31,16 @@ class ViewLoading(InboxScreenBase):
             await self.session.start()
         except Exception as exc:
             self.loading_view = False
+            if isinstance(exc, AuthError):
+                # A wrong secret or a revoked sign-in: the "not signed in" screen says what
+                # to do, instead of an empty inbox and a toast.
+                from hsinbox.tui.dialogs import SignInScreen
+
+                self.app.push_screen(SignInScreen(f"Help Scout refused the sign-in: {exc}"))
+                return
             self._listen_to_session()
             if not retry:
-                self.report_error(f"Could not load your mailboxes: {exc}")
+                self.report_error(f"Could not load your mailboxes: {exc}", kind="start")
             # Started again once Help Scout answers (see handle_event).
             self._start_failed = True
             self.refresh_from_store()
@@ -141,9 +149,10 @@ class ViewLoading(InboxScreenBase):
                 conversations = await self.session.load_view(view)
         except Exception as exc:
             self.loading_view = False
-            self.report_error(f"Could not load {self.view_label}: {exc}")
+            self.report_error(f"Could not load {self.view_label}: {exc}", kind="list")
             return
         self.loading_view = False
+        self.read_succeeded("list")
         if self.view != view:
             return
         self.repaint_list(conversations)
@@ -178,6 +187,7 @@ class ViewLoading(InboxScreenBase):
             result = await self.session.refresh_view(view)
         except Exception:
             return  # offline and rate-limit states reach the status line through events
+        self.read_succeeded("list")
         if self.view != view:
             return
         self.repaint_list(self.session.store.view_conversations(view))

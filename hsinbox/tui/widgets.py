@@ -177,6 +177,18 @@ class ThreadView(VerticalScroll):
         self.show_quoted = not self.show_quoted
         self._paint()
 
+    # Key scrolling is immediate and unanimated: Textual's ``scroll_down`` defers its
+    # target until the next refresh, so a burst of j (auto-repeat over SSH) all aimed at
+    # the same line. Each key moves from where the previous one left the view.
+    def action_line(self, delta: int) -> None:
+        self.scroll_to(y=self.scroll_target_y + delta, animate=False, immediate=True)
+
+    def action_top(self) -> None:
+        self.scroll_to(y=0, animate=False, immediate=True)
+
+    def action_bottom(self) -> None:
+        self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+
     def _paint(self) -> None:
         header = self.query_one("#thread-header", Static)
         body = self.query_one("#thread-body", Static)

@@ -89,9 +89,13 @@ class Writing(InboxScreenBase):
         if default_status not in ("active", "pending", "closed"):
             default_status = "active"
 
+        signature = (settings.signature or "").strip()
+
         def save(typed: Composed) -> None:
-            """Every field of the composer goes into the draft, not only the body."""
-            if typed.body.strip() or typed.cc or typed.bcc:
+            """Every field of the composer goes into the draft, not only the body; the
+            signature alone is not the agent's work, so an untouched reply keeps none."""
+            body = typed.body.strip()
+            if (body and body != signature) or typed.cc or typed.bcc:
                 drafts.save(
                     Draft(
                         conversation_id=conv.id,

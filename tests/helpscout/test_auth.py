@@ -183,3 +183,25 @@ def test_helpscout_never_imports_textual() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_callback_page_waits_for_the_code_exchange_and_says_when_it_failed() -> None:
+    """The tab said "Signed in" even when the code exchange then failed (issue 11, 17)."""
+    import threading
+
+    for error, status, title in [
+        ("invalid_grant", 400, "Sign-in failed"),
+        (None, 200, "Signed in"),
+    ]:
+        with CallbackServer(port=0, timeout=2, confirm=True) as server:
+            answers: list[httpx.Response] = []
+            url = f"{server.redirect_uri}?code=abc&state={server.state}"
+            browser = threading.Thread(target=lambda u=url, a=answers: a.append(_get(u)))
+            browser.start()
+            assert server.wait() == "abc"
+            assert not answers  # the page is held until the exchange is over
+            server.report(error)
+            browser.join(timeout=2)
+        assert answers[0].status_code == status and title in answers[0].text
+        if error:
+            assert "Signed in" not in answers[0].text and "invalid_grant" in answers[0].text

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from hsinbox.helpscout.models import Conversation
 from hsinbox.inbox.cache import Cache, fts_query, strip_html
-from hsinbox.inbox.session import server_query
+from hsinbox.inbox.session import server_query, uses_query_syntax
 from hsinbox.inbox.view import View
 
 
@@ -31,9 +33,36 @@ def test_strip_html_keeps_words_and_drops_markup() -> None:
 
 
 def test_server_query_escapes_quotes_and_backslashes() -> None:
-    query = server_query('say "hi" \\ bye')
-    assert 'subject:"say \\"hi\\" \\\\ bye"' in query
+    # An odd quote is part of the phrase (balanced quotes are Help Scout's own syntax).
+    query = server_query('say "hi \\ bye')
+    assert 'subject:"say \\"hi \\\\ bye"' in query
     assert query.startswith("(") and query.endswith(")") and " OR " in query
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "tag:vip",
+        "status:closed",
+        'assigned:"Unassigned"',
+        "refund AND invoice",
+        "refund OR invoice",
+        "(refund OR invoice) AND NOT tag:spam",
+        '"late delivery"',
+        "createdAt:[2026-01-01T00:00:00Z TO *]",
+    ],
+)
+def test_server_query_passes_help_scout_syntax_through(typed: str) -> None:
+    assert uses_query_syntax(typed)
+    assert server_query(typed) == f"({typed})"
+
+
+@pytest.mark.parametrize(
+    "typed", ["refund", "rock or roll", 'a 6" pipe', "order id 1234", "Re: invoice", "ANDROID"]
+)
+def test_server_query_searches_a_phrase_otherwise(typed: str) -> None:
+    assert not uses_query_syntax(typed)
+    assert server_query(typed).startswith('(subject:"')
 
 
 def test_cache_search_fields(tmp_path: Path) -> None:

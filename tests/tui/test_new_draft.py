@@ -163,7 +163,8 @@ async def test_resume_from_the_drafts_list(tmp_path: Path) -> None:
         assert isinstance(app.screen, DraftsScreen)
         table = app.screen.query_one(DataTable)
         row = [str(cell) for cell in table.get_row_at(0)]
-        assert row[:3] == ["new conversation", "new conversation", "Invoice copy"]
+        # Named by its subject (issue 11, 17); the first line is the message's
+        assert row[:3] == ["new: Invoice copy", "new conversation", "Body first line"]
         await pilot.press("enter")
         await settle(pilot, session)
         form = app.screen

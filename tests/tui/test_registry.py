@@ -13,7 +13,14 @@ from hsinbox.tui.widgets import ConversationTable, Sidebar, ThreadView
 README = Path(__file__).resolve().parents[2] / "README.md"
 # Keys Textual binds itself (the palette): in the table, not in the registry.
 TEXTUAL_KEYS = {"ctrl+p"}
-SHOWN = {"slash": "/", "question_mark": "?", "down": "↓", "up": "↑"}
+SHOWN = {
+    "slash": "/",
+    "question_mark": "?",
+    "down": "↓",
+    "up": "↑",
+    "plus": "+",
+    "underscore": "_",
+}
 
 
 def readme_key_table() -> tuple[set[str], set[str]]:
