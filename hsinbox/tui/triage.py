@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import work
 
@@ -9,15 +11,16 @@ from hsinbox.helpscout.models import Conversation, User
 from hsinbox.inbox import actions as act
 from hsinbox.inbox.text import safe_text
 from hsinbox.inbox.view import View
-from hsinbox.tui.dialogs import (
-    Choice,
-    ConfirmScreen,
-    PickerScreen,
-    StatusPicker,
-    TagEdit,
-    TagsScreen,
-)
 from hsinbox.tui.screen_base import InboxScreenBase
+
+if TYPE_CHECKING:
+    from hsinbox.tui.dialogs import (
+        ConfirmScreen,
+        PickerScreen,
+        StatusPicker,
+        TagEdit,
+        TagsScreen,
+    )
 
 
 class Triage(InboxScreenBase):
@@ -72,6 +75,8 @@ class Triage(InboxScreenBase):
         return list(self.session.users_for_mailbox(mailbox_id))
 
     def action_assign(self) -> None:
+        from hsinbox.tui.dialogs import Choice
+
         targets = self.targets()
         if not targets:
             return
@@ -139,6 +144,8 @@ class Triage(InboxScreenBase):
         self.open_conversation(self.session.store.get(chosen.id) or chosen)
 
     def action_move(self) -> None:
+        from hsinbox.tui.dialogs import Choice
+
         targets = self.targets()
         if not targets:
             return

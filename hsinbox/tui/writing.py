@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -18,18 +18,19 @@ from hsinbox.inbox.text import (
     markdown_to_html,
     safe_text,
 )
-from hsinbox.tui.collision import EDIT, SEND, CollisionScreen, unseen_threads
-from hsinbox.tui.compose import (
-    Composed,
-    ComposerScreen,
-    CustomerEditScreen,
-    CustomerForm,
-    NewConversationFields,
-    NewConversationForm,
-    NewConversationScreen,
-)
-from hsinbox.tui.drafts_screen import DraftsScreen
 from hsinbox.tui.screen_base import InboxScreenBase
+
+if TYPE_CHECKING:
+    from hsinbox.tui.compose import (
+        Composed,
+        ComposerScreen,
+        CustomerEditScreen,
+        CustomerForm,
+        NewConversationFields,
+        NewConversationForm,
+        NewConversationScreen,
+    )
+    from hsinbox.tui.drafts_screen import DraftsScreen
 
 
 class Writing(InboxScreenBase):
@@ -179,6 +180,8 @@ class Writing(InboxScreenBase):
         The text is already in its draft; a failed check sends anyway (the outbox queues it
         while Help Scout is unreachable) rather than losing or sitting on it.
         """
+        from hsinbox.tui.collision import EDIT, SEND, CollisionScreen, unseen_threads
+
         try:
             threads = await self.session.new_threads_since(conversation_id, seen or frozenset())
         except Exception as exc:
@@ -210,6 +213,8 @@ class Writing(InboxScreenBase):
 
     def action_new_conversation(self) -> None:
         """The form, restored from the "new" draft when one was left (escape, a crash)."""
+        from hsinbox.tui.compose import NewConversationFields
+
         drafts = self._drafts()
         saved = drafts.load(None, "new")
         initial = NewConversationFields.from_draft(saved) if saved is not None else None
