@@ -163,7 +163,8 @@ BARE_APP = textwrap.dedent(
         def on_mount(self):
             table = self.query_one(DataTable)
             table.add_columns("#", "customer", "subject", "status", "waiting")
-            table.add_rows([(str(n), "customer", f"subject {n}", "active", "2h") for n in range(50)])
+            rows = [(str(n), "customer", f"subject {n}", "active", "2h") for n in range(50)]
+            table.add_rows(rows)
             self.call_after_refresh(self.mark)
 
         def mark(self):
@@ -540,7 +541,10 @@ async def sync_once(info: dict[str, Any], concurrency: int) -> tuple[float, int]
 
     home = Path(tempfile.mkdtemp())
     async with client_for(info, shared_token=True) as client:
-        session = InboxSession(client, settings=Settings(cache=False), data_dir=home)
+        # Raw throughput: the background budget (25 % of the minute by default, a pause
+        # below 20 left) is lifted here; the app's own sync runs within it.
+        unbudgeted = Settings(cache=False, background_share=1.0, background_floor=0)
+        session = InboxSession(client, settings=unbudgeted, data_dir=home)
         mailboxes = await client.list_mailboxes()
         started = time.perf_counter()
         synced = await session.sync_mailbox(mailboxes[0].id, concurrency=concurrency)
@@ -593,7 +597,9 @@ RSS_CHILD = textwrap.dedent(
         home = Path(tempfile.mkdtemp())
         os.environ["XDG_CACHE_HOME"] = str(home / "cache")
         client = bench.client_for(info)
-        settings = Settings(undo_delay=0, refresh_interval=0)
+        settings = Settings(
+            undo_delay=0, refresh_interval=0, background_share=1.0, background_floor=0
+        )
         session = InboxSession(client, settings=settings, data_dir=home / "data")
         app = HsInboxApp(session, settings, state_path=home / "s.json", preview_delay=0.0)
         async with app.run_test(size=(120, 40)) as pilot:
