@@ -15,11 +15,7 @@ from hsinbox.tui.screen_base import InboxScreenBase
 
 if TYPE_CHECKING:
     from hsinbox.tui.dialogs import (
-        ConfirmScreen,
-        PickerScreen,
-        StatusPicker,
         TagEdit,
-        TagsScreen,
     )
 
 
@@ -30,6 +26,8 @@ class Triage(InboxScreenBase):
     """
 
     def action_status(self) -> None:
+        from hsinbox.tui.dialogs import StatusPicker
+
         targets = self.targets()
         if not targets:
             return
@@ -75,7 +73,7 @@ class Triage(InboxScreenBase):
         return list(self.session.users_for_mailbox(mailbox_id))
 
     def action_assign(self) -> None:
-        from hsinbox.tui.dialogs import Choice
+        from hsinbox.tui.dialogs import Choice, PickerScreen
 
         targets = self.targets()
         if not targets:
@@ -144,7 +142,7 @@ class Triage(InboxScreenBase):
         self.open_conversation(self.session.store.get(chosen.id) or chosen)
 
     def action_move(self) -> None:
-        from hsinbox.tui.dialogs import Choice
+        from hsinbox.tui.dialogs import Choice, PickerScreen
 
         targets = self.targets()
         if not targets:
@@ -172,6 +170,8 @@ class Triage(InboxScreenBase):
         self.app.push_screen(PickerScreen(self._title("Move", targets), choices), done)
 
     def action_tags(self) -> None:
+        from hsinbox.tui.dialogs import TagsScreen
+
         targets = self.targets()
         if not targets:
             return
@@ -201,6 +201,8 @@ class Triage(InboxScreenBase):
         )
 
     def action_delete(self) -> None:
+        from hsinbox.tui.dialogs import ConfirmScreen
+
         targets = self.targets()
         if not targets:
             return

@@ -23,14 +23,10 @@ from hsinbox.tui.screen_base import InboxScreenBase
 if TYPE_CHECKING:
     from hsinbox.tui.compose import (
         Composed,
-        ComposerScreen,
-        CustomerEditScreen,
         CustomerForm,
         NewConversationFields,
         NewConversationForm,
-        NewConversationScreen,
     )
-    from hsinbox.tui.drafts_screen import DraftsScreen
 
 
 class Writing(InboxScreenBase):
@@ -53,6 +49,8 @@ class Writing(InboxScreenBase):
         conversation: Conversation | None = None,
         seen: frozenset[int] | None = None,
     ) -> None:
+        from hsinbox.tui.compose import ComposerScreen
+
         conv = conversation or self.table.current or self.thread.conversation
         if conv is None:
             return
@@ -213,7 +211,10 @@ class Writing(InboxScreenBase):
 
     def action_new_conversation(self) -> None:
         """The form, restored from the "new" draft when one was left (escape, a crash)."""
-        from hsinbox.tui.compose import NewConversationFields
+        from hsinbox.tui.compose import (
+            NewConversationFields,
+            NewConversationScreen,
+        )
 
         drafts = self._drafts()
         saved = drafts.load(None, "new")
@@ -321,6 +322,8 @@ class Writing(InboxScreenBase):
 
     @work(exclusive=True, group="customer-edit", exit_on_error=False)
     async def _edit_customer(self, customer_id: int, conv: Conversation) -> None:
+        from hsinbox.tui.compose import CustomerEditScreen
+
         try:
             customer = await self.session.load_customer(customer_id)
         except Exception as exc:
@@ -352,6 +355,8 @@ class Writing(InboxScreenBase):
         self.app.push_screen(CustomerEditScreen(customer, save))
 
     def action_drafts(self) -> None:
+        from hsinbox.tui.drafts_screen import DraftsScreen
+
         store = self.session.drafts
 
         def describe(conversation_id: int) -> Text:
