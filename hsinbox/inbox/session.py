@@ -682,12 +682,12 @@ class InboxSession(AgentDaySession):
         and a sync of a mailbox already synced asks only that.
         """
         now = datetime.fromtimestamp(self._wall_clock(), UTC)
-        state = self.sync_state(mailbox_id)
-        if state is None or (state.phase == "done" and state.since is None):
-            state = SyncState(phase="pages", next_page=1, since=now - SYNC_SLACK)
-        elif state.phase == "done":
-            state = SyncState(phase="catchup", next_page=1, since=state.since)
-        state = replace(state, cancelled=False, requested=now - SYNC_SLACK)
+        saved = self.sync_state(mailbox_id)
+        if saved is None or (saved.phase == "done" and saved.since is None):
+            saved = SyncState(phase="pages", next_page=1, since=now - SYNC_SLACK)
+        elif saved.phase == "done":
+            saved = SyncState(phase="catchup", next_page=1, since=saved.since)
+        state: SyncState = replace(saved, cancelled=False, requested=now - SYNC_SLACK)
         self._save_sync_state(mailbox_id, state)
         kept: dict[int, Conversation] = {}
         started_at = self._clock()
