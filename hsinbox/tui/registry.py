@@ -352,7 +352,7 @@ def keymap_conflicts(keymap: Mapping[str, str]) -> list[str]:
     for chain in FOCUS_CHAINS:
         owners: dict[str, list[Binding]] = {}
         for context in chain:
-            bindings_map = BindingsMap([s.binding() for s in specs(context)])
+            bindings_map = BindingsMap([s.binding() for s in specs(context) if s.keys])
             before = {k: list(v) for k, v in bindings_map.key_to_bindings.items()}
             bindings_map.apply_keymap(keymap)
             # Within one class Textual drops a binding the keymap displaced without a word
