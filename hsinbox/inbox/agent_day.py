@@ -158,6 +158,18 @@ class AgentDaySession:
             self._fields[mailbox_id] = await self._read(self.client.list_custom_fields(mailbox_id))
         return list(self._fields[mailbox_id])
 
+    def known_missing_required_fields(
+        self, conversation: Conversation
+    ) -> list[MailboxField] | None:
+        """As ``missing_required_fields`` without a request; None when the mailbox's fields
+        have not been read yet (the screen then asks the async one)."""
+        if conversation.mailbox_id is None:
+            return []
+        definitions = self._fields.get(conversation.mailbox_id)
+        if definitions is None:
+            return None
+        return missing_required(self.store.get(conversation.id) or conversation, definitions)
+
     async def missing_required_fields(self, conversation: Conversation) -> list[MailboxField]:
         """Required fields left empty: closing asks first (fill now, close anyway, cancel)."""
         if conversation.mailbox_id is None:

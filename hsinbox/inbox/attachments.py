@@ -59,8 +59,29 @@ def load_attachment(path: str | os.PathLike[str]) -> NewAttachment:
             f"{name} was not attached: it is over Help Scout's "
             f"{human_size(MAX_ATTACHMENT_BYTES)} limit."
         )
-    mime = mimetypes.guess_type(p.name)[0] or "application/octet-stream"
-    return NewAttachment.of(p.name, mime, raw)
+    return NewAttachment.of(p.name, guess_mime_type(p.name), raw)
+
+
+# What agents attach most and the platform's table may not know (no /etc/mime.types).
+COMMON_TYPES = {
+    ".log": "text/plain",
+    ".txt": "text/plain",
+    ".md": "text/markdown",
+    ".csv": "text/csv",
+    ".json": "application/json",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".pdf": "application/pdf",
+}
+
+
+def guess_mime_type(name: str) -> str:
+    """The file's type from its name, the same on every machine for the common kinds."""
+    suffix = Path(name).suffix.lower()
+    if suffix in COMMON_TYPES:
+        return COMMON_TYPES[suffix]
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
 def check_attachments(attachments: list[NewAttachment] | tuple[NewAttachment, ...]) -> None:

@@ -22,6 +22,7 @@ class Store:
     def __init__(self) -> None:
         self.conversations: dict[int, Conversation] = {}
         self.views: dict[str, list[int]] = {}
+        self.merged: dict[int, int] = {}  # old id → the survivor of a merge followed here
         self.threads: dict[int, list[Thread]] = {}
         self.pending_threads: dict[int, list[Thread]] = {}
         self.customers: dict[int, Customer] = {}
@@ -162,6 +163,7 @@ class Store:
         """Follow a merge: ``old_id``'s rows, threads still being sent and list places go to
         ``new_id`` (``survivor`` when known, else a copy of the old one under the new id)."""
         old = self.conversations.pop(old_id, None)
+        self.merged[old_id] = new_id
         if survivor is not None:
             self.conversations[new_id] = survivor
         elif new_id not in self.conversations and old is not None:

@@ -23,10 +23,12 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Checkbox, Footer, Input, Label, Select, Static, TextArea
 
-from hsinbox.helpscout.models import Customer, Mailbox, User
+from hsinbox.helpscout.models import Customer, Mailbox, NewAttachment, User
 from hsinbox.inbox.drafts import Draft
 from hsinbox.inbox.text import safe_text
+from hsinbox.tui.composer_attachments import AttachmentList, ComposerAttachments
 from hsinbox.tui.registry import bindings
+from hsinbox.tui.saved_reply_picker import SavedReplyPicking
 
 if TYPE_CHECKING:
     from hsinbox.helpscout.models import Conversation
@@ -74,13 +76,16 @@ class Composed:
     bcc: tuple[str, ...] = ()
     status: str | None = None
     draft: bool = False
+    attachments: tuple[NewAttachment, ...] = ()  # read when sent
+    files: tuple[str, ...] = ()  # the paths attached: what a draft keeps
 
 
 STATUS_OPTIONS = [("Active", "active"), ("Pending", "pending"), ("Closed", "closed")]
 
 
-class ComposerScreen(ModalScreen[Composed | None]):
-    """Reply or note. ctrl+s sends, escape leaves keeping a draft, ctrl+e opens $EDITOR."""
+class ComposerScreen(SavedReplyPicking, ComposerAttachments, ModalScreen[Composed | None]):
+    """Reply or note. ctrl+s sends, escape leaves keeping a draft, ctrl+e opens $EDITOR,
+    ctrl+t inserts a saved reply, ctrl+o attaches a file."""
 
     BINDINGS = bindings("composer")
 
@@ -97,8 +102,10 @@ class ComposerScreen(ModalScreen[Composed | None]):
         cc: tuple[str, ...] = (),
         bcc: tuple[str, ...] = (),
         hs_draft: bool = False,
+        attachments: tuple[str, ...] = (),
     ) -> None:
         super().__init__(classes="dialog-screen")
+        self.attachment_paths = list(attachments)
         self.kind = kind
         self.conversation = conversation
         self.initial = initial
@@ -136,6 +143,8 @@ class ComposerScreen(ModalScreen[Composed | None]):
             yield TextArea(
                 self.initial, id="composer-body", soft_wrap=True, show_line_numbers=False
             )
+            yield AttachmentList(id="composer-attachments")
+            yield Static(id="composer-notice")  # shown only when it has something to say
             with Horizontal(classes="composer-row"):
                 yield Label("Status after sending:", classes="composer-label")
                 yield Select(
@@ -161,6 +170,7 @@ class ComposerScreen(ModalScreen[Composed | None]):
         area = self.query_one(TextArea)
         area.focus()
         area.move_cursor(area.document.end)
+        self.show_attachments()
         self._saved = self.composed()
 
     @on(TextArea.Changed, "#composer-body")
@@ -197,6 +207,7 @@ class ComposerScreen(ModalScreen[Composed | None]):
             bcc=tuple(split_list(self.query_one("#composer-bcc", Input).value)) if reply else (),
             status=str(status) if isinstance(status, str) else None,
             draft=reply and self.query_one("#composer-draft", Checkbox).value,
+            files=tuple(self.attachment_paths),
         )
 
     def action_send(self) -> None:
@@ -206,7 +217,10 @@ class ComposerScreen(ModalScreen[Composed | None]):
                 markup=False, message="Nothing to send: the message is empty.", severity="warning"
             )
             return
-        self.dismiss(replace(self.composed(), body=body))
+        files = self.attachments_to_send()
+        if files is None:
+            return
+        self.dismiss(replace(self.composed(), body=body, attachments=tuple(files)))
 
     def action_leave(self) -> None:
         self._save_now()

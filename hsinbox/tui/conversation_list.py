@@ -578,6 +578,7 @@ class ConversationTable(ScrollView, can_focus=True):
                 wait = Text("!! " if not short else "!!", "bold red") + wait
             elif minutes >= self._warn:
                 wait = Text("! " if not short else "!", "bold yellow") + wait
+        wait = snooze_cell(conv, now) or wait  # a snoozed row shows when it wakes instead
         updated = Text(waiting(conv.modified_at, now), "dim")
         return {
             "mark": mark,
@@ -700,3 +701,19 @@ class _Frame:
     note: Style
     error: Style
     minute: datetime
+
+
+def snooze_cell(conv: Conversation, now: datetime) -> Text | None:
+    """The waiting cell of a snoozed conversation: when it wakes, short enough for the
+    narrowest waiting column (None once awake)."""
+    until = conv.snooze.snoozed_until if conv.snooze else None
+    if until is None or until <= now:
+        return None
+    local, today = until.astimezone(), now.astimezone()
+    if local.date() == today.date():
+        when = local.strftime("%H:%M")
+    elif (local.date() - today.date()).days < 7:
+        when = local.strftime("%a")
+    else:
+        when = local.strftime("%d/%m")
+    return Text(f"z {when}", "italic magenta")

@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, OptionList, Static
 
 from hsinbox.inbox.view import View
+from hsinbox.tui.agent_day import AgentDay
 from hsinbox.tui.filtering import FilterAndSort
 from hsinbox.tui.links import ConversationLinks
 from hsinbox.tui.reading import Reading
@@ -59,6 +60,7 @@ class InboxScreen(
     StatusReport,
     Syncing,
     SplitModes,
+    AgentDay,
 ):
     """Sidebar · list · thread. Keys act on the marked conversations, else the cursor row."""
 
@@ -229,7 +231,7 @@ class InboxScreen(
             return None
         if action in NEEDS_CONVERSATION and isinstance(self.focused, Sidebar):
             return False  # the folder pane chooses a view: its footer offers no reply/note
-        if action == "undo" and self.pending_undo is None:
+        if action == "undo" and self.pending_undo is None and self.undoable is None:
             return None
         return True
 

@@ -11,7 +11,6 @@ from textual.widgets import Static
 
 from hsinbox.helpscout.models import Conversation, Customer
 from hsinbox.tui.screen_base import InboxScreenBase
-from hsinbox.tui.widgets import render_customer
 
 
 class Reading(InboxScreenBase):
@@ -116,7 +115,7 @@ class Reading(InboxScreenBase):
             panel.update(Text("No customer on this conversation.", "dim"))
             return
         cached = self.session.store.customers.get(conv.primary_customer.id)
-        panel.update(render_customer(cached))
+        panel.update(self.customer_panel_text(cached))
         self.customer = cached
         self.load_customer(conv.primary_customer.id)
 
@@ -128,5 +127,6 @@ class Reading(InboxScreenBase):
             self.report_error(f"Could not load the customer: {exc}")
             return None
         self.customer = customer
-        self.query_one("#customer", Static).update(render_customer(customer))
+        self.query_one("#customer", Static).update(self.customer_panel_text(customer))
+        self.load_customer_history(customer_id)
         return customer

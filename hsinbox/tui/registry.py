@@ -77,6 +77,13 @@ CONTEXTS: dict[str, str | None] = {
     "drafts": None,
     "collision": None,
     "quit": None,
+    "snooze": "Snooze",
+    "fields": "Fields",
+    "attachments": "Attachments",
+    "composer_files": "Composer files",
+    "close_ask": None,
+    "attach_path": None,
+    "subject": None,
     "messages": None,
     "reauth": None,
 }
@@ -142,6 +149,22 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "inbox", "new_conversation", "c", "new_conversation", "New", show=False, writes=True
     ),
     ActionSpec("inbox", "edit_customer", "I", "edit_customer", "Edit customer", show=False, **_W),
+    # --- the agent day ---
+    ActionSpec("inbox", "snooze", "z", "snooze", "Snooze", show=False, **_W),
+    ActionSpec("inbox", "unsnooze", "Z", "unsnooze", "Unsnooze", show=False, **_W),
+    ActionSpec("inbox", "custom_fields", "f", "custom_fields", "Custom fields", show=False, **_W),
+    ActionSpec("inbox", "workflow", "w", "workflow", "Run workflow", show=False, **_W),
+    ActionSpec("inbox", "attachments", "F", "attachments", "Attachments", show=False, **_C),
+    ActionSpec("inbox", "edit_subject", "E", "edit_subject", "Edit subject", show=False, **_W),
+    ActionSpec(
+        "inbox",
+        "customer_history",
+        "H",
+        "customer_history",
+        "Customer's conversations",
+        show=False,
+        **_C,
+    ),
     ActionSpec("inbox", "filter", "slash", "filter", "Filter", show=False),
     ActionSpec("inbox", "refresh", "R", "refresh", "Refresh", show=False),
     ActionSpec("inbox", "customer_panel", "i", "customer_panel", "Customer", show=False, **_C),
@@ -203,6 +226,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "composer", "composer.editor", "ctrl+e", "external_editor", "$EDITOR", priority=True
     ),
+    ActionSpec("composer", "saved_reply", "ctrl+t", "saved_reply", "Saved reply", priority=True),
+    ActionSpec("composer", "attach", "ctrl+o", "attach", "Attach file", priority=True),
     *_form_keys("composer"),
     # --- the new-conversation form and the customer form ---
     ActionSpec("new_conversation", "new.create", "ctrl+s", "create", "Create", priority=True),
@@ -249,6 +274,32 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("messages", "messages.up", "k,up", "line(-1)", "Up", show=False),
     ActionSpec("messages", "messages.top", "g,home", "edge(0)", "Top", show=False),
     ActionSpec("messages", "messages.bottom", "G,end", "edge(1)", "Bottom", show=False),
+    ActionSpec("snooze", "snooze.cancel", "escape", "cancel", "Cancel"),
+    ActionSpec("snooze", "snooze.choose", "enter", "choose", "Snooze", priority=True),
+    ActionSpec(
+        "snooze", "snooze.toggle_wake", "ctrl+r", "toggle_wake", "Wake on reply", priority=True
+    ),
+    ActionSpec("snooze", None, "down", "move(1)", "Down", show=False, priority=True),
+    ActionSpec("snooze", None, "up", "move(-1)", "Up", show=False, priority=True),
+    ActionSpec("fields", "fields.save", "ctrl+s", "save", "Save", priority=True),
+    ActionSpec("fields", "fields.cancel", "escape", "cancel", "Cancel", priority=True),
+    ActionSpec("close_ask", "close_ask.fill", "f", "answer('fill')", "Fill now"),
+    ActionSpec("close_ask", "close_ask.close", "c", "answer('close')", "Close anyway"),
+    ActionSpec("close_ask", "close_ask.cancel", "escape,n", "answer('')", "Cancel"),
+    ActionSpec("attachments", "attachments.cancel", "escape", "cancel", "Close"),
+    ActionSpec(
+        "attachments", "attachments.save", "enter", "choose", "Save and open", priority=True
+    ),
+    ActionSpec("attach_path", "attach.cancel", "escape", "cancel", "Cancel"),
+    ActionSpec("attach_path", "attach.complete", "tab", "complete", "Complete", priority=True),
+    ActionSpec(
+        "composer_files",
+        "composer.remove_attachment",
+        "delete,backspace",
+        "screen.remove_attachment",
+        "Remove file",
+    ),
+    ActionSpec("subject", "subject.cancel", "escape", "cancel", "Cancel"),
     ActionSpec("quit", "quit.send", "s", "answer('send')", "Send now and quit"),
     ActionSpec("quit", "quit.later", "l", "answer('later')", "Quit, send next time"),
     ActionSpec("quit", "quit.cancel", "c,escape", "answer(None)", "Cancel"),

@@ -22,8 +22,11 @@ from hsinbox.inbox.view import View
 from hsinbox.tui.widgets import ConversationTable, ThreadView
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from textual.worker import Worker
 
+    from hsinbox.inbox import events as ev
     from hsinbox.tui.app import HsInboxApp
     from hsinbox.tui.status_report import LoggedMessage
 
@@ -36,6 +39,8 @@ class InboxScreenBase(Screen[None]):
     pending_undo: reactive[act.Action | None] = reactive(None, bindings=True)
     current_id: reactive[int | None] = reactive(None, bindings=True)
     """The cursor row's conversation id (mirrors the list; the keys that need one follow it)."""
+    undoable: reactive[act.Action | None] = reactive(None, bindings=True)
+    """After the undo window: the inverse of the last change that has one (``u`` sends it)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -61,6 +66,7 @@ class InboxScreenBase(Screen[None]):
         self.syncing_mailbox: int | None = None
         """The mailbox a requested sync is reading now (syncing.Syncing)."""
         self.messages_log: list[LoggedMessage] = []
+        self._close_checks: set[int] = set()
 
     @property
     def inbox_app(self) -> HsInboxApp:
@@ -113,7 +119,7 @@ class InboxScreenBase(Screen[None]):
         def explain_read_only(self, what: str) -> None: ...
         def targets(self) -> list[Conversation]: ...
         def submit(self, action: act.Action) -> bool: ...
-        def submit_each(self, items: list[act.Action]) -> None: ...
+        def submit_each(self, items: Sequence[act.Action]) -> None: ...
         def single_only(self, what: str) -> None: ...
 
         # syncing.Syncing
@@ -121,5 +127,18 @@ class InboxScreenBase(Screen[None]):
         # inbox_screen.InboxScreen
         def _focus_pane(self, index: int) -> None: ...
 
+        # agent_day.AgentDay
+        def customer_panel_text(self, customer: Customer | None) -> Text: ...
+        def load_customer_history(self, customer_id: int) -> Worker[None]: ...
+        def agent_day_event(self, event: ev.Event) -> None: ...
+        def undo_sent(self) -> bool: ...
+        def before_closing(
+            self, targets: list[Conversation], proceed: Callable[[], None]
+        ) -> None: ...
+
+        # session_events.SessionEvents
+        def _show_result(self, line: Text) -> None: ...
+
         # triage.Triage
+        def _title(self, verb: str, targets: list[Conversation]) -> str: ...
         def users_for(self, mailbox_id: int | None) -> list[User]: ...

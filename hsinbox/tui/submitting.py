@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from hsinbox.helpscout.models import Conversation
 from hsinbox.inbox import actions as act
 from hsinbox.tui.screen_base import InboxScreenBase
@@ -37,7 +39,7 @@ class Submitting(InboxScreenBase):
         self.refresh_from_store()
         return True
 
-    def submit_each(self, items: list[act.Action]) -> None:
+    def submit_each(self, items: Sequence[act.Action]) -> None:
         """One action, or a bulk of several; the marks they were chosen by are used up."""
         if self.table.marked:
             self.table.marked.clear()
@@ -67,7 +69,8 @@ class Submitting(InboxScreenBase):
     def action_undo(self) -> None:
         action = self.pending_undo
         if action is None:
-            self.notify(markup=False, message="Nothing to undo.", timeout=2)
+            if not self.undo_sent():  # agent day: the inverse of a change already sent
+                self.notify(markup=False, message="Nothing to undo.", timeout=2)
             return
         if not self.session.cancel(action.id):
             self.notify(

@@ -35,10 +35,13 @@ class Triage(InboxScreenBase):
         current = targets[0].status if len(targets) == 1 else None
 
         def done(status: str | None) -> None:
-            if status:
-                self.submit_each(
-                    [act.SetStatus.of(c, status) for c in targets if c.status != status]
-                )
+            if not status:
+                return
+            items = [act.SetStatus.of(c, status) for c in targets if c.status != status]
+            if status == "closed":  # agent day: a required field left empty asks first
+                self.before_closing(targets, lambda: self.submit_each(items))
+            else:
+                self.submit_each(items)
 
         self.app.push_screen(StatusPicker(title, current), done)
 
@@ -48,6 +51,13 @@ class Triage(InboxScreenBase):
         conv = self.table.current
         if not targets:
             return
+        closing = [c for c in targets if c.status != "closed"]
+        if closing:  # agent day: a required field left empty asks first
+            self.before_closing(closing, lambda: self._close_and_next(targets, conv))
+        else:
+            self._close_and_next(targets, conv)
+
+    def _close_and_next(self, targets: list[Conversation], conv: Conversation | None) -> None:
         anchor = conv.id if conv is not None else targets[-1].id
         nxt = self._next_outside(anchor, {c.id for c in targets})
         self.submit_each([act.SetStatus.of(c, "closed") for c in targets if c.status != "closed"])

@@ -11,7 +11,7 @@ from hsinbox.inbox.text import safe_text
 from hsinbox.inbox.view import View, first_view
 from hsinbox.tui.debug import markers_path, write_marker
 from hsinbox.tui.screen_base import InboxScreenBase
-from hsinbox.tui.widgets import Sidebar, ViewKey, render_customer
+from hsinbox.tui.widgets import Sidebar, ViewKey
 
 
 class ViewLoading(InboxScreenBase):
@@ -206,19 +206,26 @@ class ViewLoading(InboxScreenBase):
         """Re-read the store: optimistic changes and roll-backs land here."""
         if self.view is None:
             return
-        self.table.set_conversations(self.session.store.view_conversations(self.view))
+        store = self.session.store
+        # A merged row's place goes to its survivor, not to its neighbour.
+        current = self.table.current_id
+        survivor = store.merged.get(current) if current is not None else None
+        self.table.set_conversations(store.view_conversations(self.view))
+        if survivor is not None:
+            self.table.go_to(survivor)
         conv = self.thread.conversation
         if conv is not None:
-            fresh = self.session.store.get(conv.id)
+            shown_id = store.merged.get(conv.id, conv.id)
+            fresh = store.get(shown_id)
             if fresh is not None:
-                self.thread.show(fresh, self.session.store.thread_list(conv.id))
+                self.thread.show(fresh, store.thread_list(shown_id))
             elif conv.id not in self.table.conversations:
                 self.thread.show(None)
         if self.customer is not None:
             fresh_customer = self.session.store.customers.get(self.customer.id)
             if fresh_customer is not None:
                 self.customer = fresh_customer
-                self.query_one("#customer", Static).update(render_customer(fresh_customer))
+                self.query_one("#customer", Static).update(self.customer_panel_text(fresh_customer))
         self.update_status()
 
     def action_refresh(self) -> None:

@@ -16,9 +16,12 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from hsinbox.helpscout.models import Conversation, Customer, Folder, Mailbox, Thread
-from hsinbox.inbox.text import blocks_to_text, html_to_blocks, human_size, safe_text, waiting
+from hsinbox.inbox.text import blocks_to_text, html_to_blocks, safe_text, waiting
+from hsinbox.tui.attachments_screen import attachment_line
 from hsinbox.tui.conversation_list import COLUMNS, SORTS, STATUS_STYLE, ConversationTable
+from hsinbox.tui.fields_form import field_value_text
 from hsinbox.tui.registry import bindings
+from hsinbox.tui.snooze_picker import snooze_line
 
 __all__ = [
     "COLUMNS",
@@ -140,11 +143,7 @@ def render_thread(thread: Thread, now: datetime, *, show_quoted: bool) -> Text:
         if not body.plain and thread.action and thread.action.text:
             body = safe_text(thread.action.text, "italic")
         parts.append(body)
-    for att in thread.attachments:
-        line = Text("📎 ", end="")
-        line.append(safe_text(att.filename or "attachment"))
-        line.append(f"  {human_size(att.size)}", "dim")
-        parts.append(line)
+    parts.extend(attachment_line(att) for att in thread.attachments)
     return Text("\n", end="").join(parts)
 
 
@@ -205,13 +204,20 @@ class ThreadView(VerticalScroll):
         if conv.tag_names:
             meta.append("  ·  ")
             meta.append(safe_text(", ".join(conv.tag_names), "italic"))
-        header.update(Text("\n", end="").join([title, meta]))
+        lines = [title, meta, *agent_day_header_lines(conv)]
+        header.update(Text("\n", end="").join(lines))
         if not self.threads:
             body.update(Text("Loading threads…", "dim"))
             return
         now = self._now()
         rendered = [render_thread(t, now, show_quoted=self.show_quoted) for t in self.threads]
         body.update(Text("\n\n", end="").join(rendered))
+
+
+def agent_day_header_lines(conv: Conversation) -> list[Text]:
+    """The thread header's snooze and custom-field lines (none when there is nothing)."""
+    lines = [snooze_line(conv), field_value_text(conv)]
+    return [line for line in lines if line is not None and line.plain]
 
 
 # --- customer panel and status line ------------------------------------------------------

@@ -29,6 +29,14 @@ if TYPE_CHECKING:
     )
 
 
+def draft_attachments(draft: Draft | None) -> tuple[str, ...]:
+    """The file paths a reply or note draft keeps (a hand-edited file may hold anything)."""
+    files = draft.fields.get("attachments") if draft is not None else None
+    if not isinstance(files, list):
+        return ()
+    return tuple(f for f in files if isinstance(f, str) and f)
+
+
 class Writing(InboxScreenBase):
     """Mixed into ``InboxScreen``: the text is kept as a draft until Help Scout has it."""
 
@@ -91,10 +99,16 @@ class Writing(InboxScreenBase):
         signature = (settings.signature or "").strip()
 
         def save(typed: Composed) -> None:
-            """Every field of the composer goes into the draft, not only the body; the
-            signature alone is not the agent's work, so an untouched reply keeps none."""
+            """Every field of the composer goes into the draft, not only the body (its files
+            too); the signature alone is not the agent's work, so an untouched reply keeps
+            none."""
             body = typed.body.strip()
-            if (body and body != signature) or typed.cc or typed.bcc:
+            if (body and body != signature) or typed.cc or typed.bcc or typed.files:
+                fields: dict[str, object] = {}
+                if typed.draft:
+                    fields["help_scout_draft"] = True
+                if typed.files:
+                    fields["attachments"] = list(typed.files)
                 drafts.save(
                     Draft(
                         conversation_id=conv.id,
@@ -103,7 +117,7 @@ class Writing(InboxScreenBase):
                         cc=list(typed.cc),
                         bcc=list(typed.bcc),
                         status=typed.status,
-                        fields={"help_scout_draft": True} if typed.draft else {},
+                        fields=fields,
                     )
                 )
             else:
@@ -137,11 +151,17 @@ class Writing(InboxScreenBase):
                         status=result.status,
                         draft=result.draft,
                         draft_key=draft_key,
+                        attachments=result.attachments,
                     )
                 else:
                     status = result.status if result.status != fresh.status else None
                     action = act.Note(
-                        fresh.id, html, status, number=fresh.number, draft_key=draft_key
+                        fresh.id,
+                        html,
+                        status,
+                        number=fresh.number,
+                        draft_key=draft_key,
+                        attachments=result.attachments,
                     )
             except ValueError as exc:
                 self.report_error(str(exc))
@@ -160,6 +180,7 @@ class Writing(InboxScreenBase):
                 cc=tuple(saved.cc) if saved else (),
                 bcc=tuple(saved.bcc) if saved else (),
                 hs_draft=bool(saved and saved.fields.get("help_scout_draft")),
+                attachments=draft_attachments(saved),
             ),
             done,
         )

@@ -4,7 +4,7 @@ customer history and merged conversations, strict where Help Scout is."""
 from __future__ import annotations
 
 import base64
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -87,19 +87,24 @@ async def test_put_fields_is_strict(sb: Sandbox, api: httpx.AsyncClient) -> None
     assert sb.conversation(conv["id"])["customFields"] == before
 
 
+def stamp(moment: datetime) -> str:
+    """Help Scout's UTC form, relative to the sandbox's clock (not a date that ages)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 async def test_snooze_limits(sb: Sandbox, api: httpx.AsyncClient) -> None:
     conv = an_active(sb)
     url = f"/v2/conversations/{conv['id']}/snooze"
-    past = {"snoozedUntil": "2026-03-02T11:00:00Z", "unsnoozeOnCustomerReply": True}
+    past = {"snoozedUntil": stamp(NOW - timedelta(hours=1)), "unsnoozeOnCustomerReply": True}
     assert_vnd_error(await api.put(url, json=past), 400, "snoozedUntil")
     late = {"snoozedUntil": "2100-01-02T00:00:00Z", "unsnoozeOnCustomerReply": True}
     assert_vnd_error(await api.put(url, json=late), 400, "snoozedUntil")
     assert "snooze" not in sb.conversation(conv["id"])
-    ok = {"snoozedUntil": "2026-03-03T09:00:00Z", "unsnoozeOnCustomerReply": False}
+    ok = {"snoozedUntil": stamp(NOW + timedelta(hours=21)), "unsnoozeOnCustomerReply": False}
     assert (await api.put(url, json=ok)).status_code == 204
     listed = await api.get("/v2/conversations", params={"query": f"(id:{conv['id']})"})
     assert listed.json()["_embedded"]["conversations"][0]["snooze"]["snoozedUntil"] == (
-        "2026-03-03T09:00:00Z"
+        stamp(NOW + timedelta(hours=21))
     )
 
 
@@ -296,7 +301,7 @@ async def test_seeded_snooze_and_fields_show_and_a_past_snooze_wakes(
 ) -> None:
     cid = sb.state["sandboxNotes"]["snoozedConversation"]
     shown = (await api.get(f"/v2/conversations/{cid}")).json()
-    assert shown["snooze"]["snoozedUntil"] > "2026-03-02T12:00:00Z"
+    assert shown["snooze"]["snoozedUntil"] > stamp(NOW)
     assert [f["name"] for f in shown["customFields"]] == [
         "Plan",
         "Ticket date",

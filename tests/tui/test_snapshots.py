@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -122,4 +123,33 @@ def test_help_screen_after_remap(snap_compare, tmp_path: Path) -> None:
     """The help screen shows the user's keys: reply on ctrl+r, take next on f6."""
     app, _sb, session = _app(tmp_path, keymap={"reply": "ctrl+r", "take_next": "f6"})
     run_before = _before(session, "question_mark")
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+@pytest.fixture
+def utc_local_time(monkeypatch: pytest.MonkeyPatch):
+    """Local time is UTC for one test (and the machine's own again afterwards)."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_thread_header_with_fields_and_snooze(
+    snap_compare, tmp_path: Path, utc_local_time: None
+) -> None:
+    """The seeded snoozed Support conversation: its wake-up time and every custom field.
+
+    Wake-up times are shown in local time: the picture is taken in UTC on every machine.
+    """
+    app, sb, session = _app(tmp_path)
+    snoozed = sb.state["sandboxNotes"]["snoozedConversation"]
+
+    async def run_before(pilot) -> None:
+        await settle(pilot, session)
+        screen = pilot.app.inbox_screen
+        screen.open_conversation(await session.load_conversation(snoozed))
+        await settle(pilot, session)
+
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)

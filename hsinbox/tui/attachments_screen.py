@@ -1,0 +1,142 @@
+"""Attachments: the list of the open conversation's files (``F``), the thread pane's line for
+one attachment, and the composer's files (``ctrl+o``: a path with completion).
+
+Names from the API are untrusted: they are shown and saved only as ``safe_filename`` makes
+them (one plain name, no separators, no ``..``, no control characters).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.suggester import Suggester
+from textual.widgets import Footer, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from hsinbox.helpscout.models import Attachment
+from hsinbox.inbox.attachments import safe_filename
+from hsinbox.inbox.text import human_size, safe_text
+from hsinbox.tui.registry import bindings
+
+
+def attachment_line(att: Attachment) -> Text:
+    """``📎 screenshot.png  image/png  1.2 KB``: the safe name, the type and the size."""
+    line = Text("📎 ", end="")
+    line.append(safe_text(safe_filename(att.filename)))
+    if att.mime_type:
+        line.append(f"  {safe_text(att.mime_type).plain}", "dim italic")
+    line.append(f"  {human_size(att.size)}", "dim")
+    return line
+
+
+class AttachmentsScreen(ModalScreen[tuple[int, Attachment] | None]):
+    """The conversation's attachments, oldest first; enter saves (and opens) one."""
+
+    BINDINGS = bindings("attachments")
+
+    def __init__(self, title: str, items: list[tuple[int, Attachment]], where: Path) -> None:
+        super().__init__(classes="dialog-screen")
+        self.title_text = title
+        self.items = items
+        self.where = where
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog picker"):
+            yield Label(Text(self.title_text), classes="dialog-title")
+            yield OptionList(
+                *[Option(attachment_line(a), id=str(i)) for i, (_t, a) in enumerate(self.items)],
+                id="attachment-options",
+            )
+            help_line = Text("enter saves to ", "dim", end="")
+            help_line.append(safe_text(str(self.where), "dim bold"))
+            help_line.append(" (never over an existing file)", "dim")
+            yield Static(help_line, classes="dialog-help")
+            yield Footer()
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        options.highlighted = 0
+        options.focus()
+
+    def action_choose(self) -> None:
+        options = self.query_one(OptionList)
+        if options.highlighted is not None and options.option_count:
+            self.dismiss(self.items[options.highlighted])
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.items[int(event.option.id or 0)])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PathSuggester(Suggester):
+    """Completes the last part of a path from the file system (``~`` understood)."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        if not value:
+            return None
+        expanded = os.path.expanduser(value)
+        folder, _, start = expanded.rpartition(os.sep)
+        directory = Path(folder or (os.sep if expanded.startswith(os.sep) else "."))
+        try:
+            names = sorted(e.name for e in os.scandir(directory) if e.name.startswith(start))
+        except OSError:
+            return None
+        names = [
+            n for n in names if n != start and (start.startswith(".") or not n.startswith("."))
+        ]
+        if not names:
+            return None
+        name = names[0]
+        if (directory / name).is_dir():
+            name += os.sep
+        return value + name[len(start) :]
+
+
+class AttachPathScreen(ModalScreen[str | None]):
+    """Type a file's path (tab or → accepts the completion); enter attaches it."""
+
+    BINDINGS = bindings("attach_path")
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog picker"):
+            yield Label("Attach a file", classes="dialog-title")
+            yield Input(
+                placeholder="path, e.g. ~/logs/app.log", suggester=PathSuggester(), id="attach-path"
+            )
+            yield Static(
+                Text("tab completes · enter attaches · escape cancels", "dim"),
+                classes="dialog-help",
+            )
+            yield Footer()
+
+    def __init__(self) -> None:
+        super().__init__(classes="dialog-screen")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def action_complete(self) -> None:
+        field = self.query_one(Input)
+        if field._suggestion:
+            field.value = field._suggestion
+            field.cursor_position = len(field.value)
+
+    @on(Input.Submitted, "#attach-path")
+    def _submitted(self, event: Input.Submitted) -> None:
+        path = event.value.strip()
+        self.dismiss(path or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
