@@ -29,6 +29,8 @@ class Settings(BaseModel):
     status_after_reply: StatusAfterReply = "pending"
     undo_delay: float = Field(default=5.0, ge=0, le=60)
     refresh_interval: int = Field(default=60, ge=0, le=86400)
+    background_share: float = Field(default=0.25, ge=0, le=1)
+    background_floor: int = Field(default=20, ge=0, le=10000)
     waiting_warn_minutes: int = Field(default=60, ge=1)
     waiting_alert_minutes: int = Field(default=240, ge=1)
     signature: str = ""
@@ -67,6 +69,12 @@ DEFAULT_CONFIG_TOML = """\
 
 # Seconds between automatic refreshes of the open view; 0 = only on R.
 # refresh_interval = 60
+
+# Background work (prefetch, the refresh timer, folder counts, a mailbox sync) spends at
+# most this share of Help Scout's per-minute rate limit, which every integration of the
+# account shares, and stops entirely when fewer than background_floor requests are left.
+# background_share = 0.25
+# background_floor = 20
 
 # Conversations whose customer has waited longer than these are marked in the list.
 # waiting_warn_minutes = 60

@@ -520,6 +520,7 @@ class HelpScoutClient(AgentDayMixin):
         concurrency: int = 4,
         ahead: int = 0,
         paced: bool = False,
+        before_request: Callable[[], Awaitable[Any]] | None = None,
     ) -> AsyncGenerator[Page[M], None]:
         """Pages in order from ``first_page``: that one, then the rest up to the last (or
         ``max_pages`` in all) asked at once, at most ``concurrency`` in flight.
@@ -530,11 +531,15 @@ class HelpScoutClient(AgentDayMixin):
         page N" is ``max_pages=1``, "pages until a condition" is a ``break``. ``paced``: when
         the per-minute budget runs low the pages after the first go one at a time, spaced to
         the budget, so the agent's own actions (which share it) still get through.
+        ``before_request`` is awaited before every page is asked (a caller's rate budget,
+        e.g. background work's share); the client itself knows nothing of who asks.
         """
         gate = asyncio.Semaphore(max(concurrency, 1))
         slow = asyncio.Lock()
 
         async def get(number: int) -> Page[M]:
+            if before_request is not None:
+                await before_request()
             return await self._get_page(model, key, path, params, number)
 
         async def fetch(number: int) -> Page[M]:
@@ -690,6 +695,7 @@ class HelpScoutClient(AgentDayMixin):
         concurrency: int = 4,
         ahead: int = 0,
         paced: bool = False,
+        before_request: Callable[[], Awaitable[Any]] | None = None,
         **filters: Any,
     ) -> AsyncGenerator[Page[Conversation], None]:
         """The conversation list page by page, in order (see ``_pages`` for the options).
@@ -707,6 +713,7 @@ class HelpScoutClient(AgentDayMixin):
             concurrency=concurrency,
             ahead=ahead,
             paced=paced,
+            before_request=before_request,
         )
 
     async def get_conversation(

@@ -25,6 +25,9 @@ class HSModel(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
         extra="allow",
+        # Built on first use, not at import: start-up imports every model, the first
+        # screen validates a few of them (issue 9: start within 2x a bare Textual app).
+        defer_build=True,
     )
 
     def model_post_init(self, context: Any, /) -> None:
@@ -408,7 +411,7 @@ class Workflow(HSModel):
 class Token(BaseModel):
     """An OAuth token as kept by the token store. ``expires_at`` is absolute (UTC)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     access_token: str
     refresh_token: str | None = None
@@ -473,7 +476,7 @@ class NewAttachment(BaseModel):
     JSON; ``of()`` builds one from raw bytes.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     file_name: str
     mime_type: str

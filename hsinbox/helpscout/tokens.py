@@ -11,11 +11,6 @@ import logging
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-import keyring
-import keyring.backends.fail
-import keyring.backends.null
-from keyring.errors import PasswordDeleteError
-
 from hsinbox import paths
 from hsinbox.helpscout.auth import AppCredentials
 from hsinbox.helpscout.models import Token
@@ -148,7 +143,19 @@ class FileTokenStore(_DocumentStore):
         self.path.unlink(missing_ok=True)
 
 
+def _keyring() -> Any:
+    """``keyring``, imported on first use: with app credentials in the environment (and in
+    demo mode) no store is read, and its import is a tenth of a second of start-up."""
+    import keyring
+    import keyring.backends.fail
+    import keyring.backends.null
+    import keyring.errors
+
+    return keyring
+
+
 def _keyring_usable() -> bool:
+    keyring = _keyring()
     backend = keyring.get_keyring()
     return not isinstance(backend, keyring.backends.fail.Keyring | keyring.backends.null.Keyring)
 
@@ -201,7 +208,7 @@ class KeyringTokenStore(_DocumentStore):
     def _read(self) -> str | None:
         if not self._using_file:
             try:
-                return keyring.get_password(self.service, ACCOUNT)
+                return _keyring().get_password(self.service, ACCOUNT)
             except Exception as exc:  # any keyring failure means: use the file
                 self._fall_back(type(exc).__name__)
         return self.fallback._read()
@@ -209,7 +216,7 @@ class KeyringTokenStore(_DocumentStore):
     def _write(self, text: str) -> None:
         if not self._using_file:
             try:
-                keyring.set_password(self.service, ACCOUNT, text)
+                _keyring().set_password(self.service, ACCOUNT, text)
                 return
             except Exception as exc:  # any keyring failure means: use the file
                 self._fall_back(type(exc).__name__)
@@ -219,8 +226,8 @@ class KeyringTokenStore(_DocumentStore):
     def _delete(self) -> None:
         if not self._using_file:
             try:
-                keyring.delete_password(self.service, ACCOUNT)
-            except PasswordDeleteError:
+                _keyring().delete_password(self.service, ACCOUNT)
+            except _keyring().errors.PasswordDeleteError:
                 pass
             except Exception as exc:  # any keyring failure means: use the file
                 self._fall_back(type(exc).__name__)

@@ -8,8 +8,8 @@ import re
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from contextlib import aclosing
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,6 +30,7 @@ from hsinbox.helpscout.models import (
 from hsinbox.helpscout.query import field_phrase, quoted
 from hsinbox.inbox.actions import Action, Bulk, Delete, Reply
 from hsinbox.inbox.agent_day import AgentDaySession
+from hsinbox.inbox.budget import Budget
 from hsinbox.inbox.cache import Cache, ViewState
 from hsinbox.inbox.drafts import DraftStore
 from hsinbox.inbox.events import (
@@ -65,6 +66,57 @@ PREFETCH_CONCURRENCY = 2
 CONVERSATION_PAGE = 25  # Help Scout's list page; the server's ``page.size`` wins when it says
 PREFETCH_QUEUE = 6
 SYNC_CONCURRENCY = 8
+
+
+SYNC_SLACK = timedelta(minutes=5)  # modifiedSince margin for a clock that differs from Help Scout's
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    """A mailbox sync's progress: pages done of total, seconds expected, why it waits."""
+
+    done: int
+    total: int
+    eta: float | None = None
+    paused: str | None = None
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """What the cache keeps of a requested sync, so a restart resumes it."""
+
+    phase: str = "pages"  # pages -> catchup -> done
+    next_page: int = 1
+    total_pages: int = 0
+    since: datetime | None = None  # modifiedSince of the closing pass
+    requested: datetime | None = None  # when this run began (the next sync's `since`)
+    cancelled: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "phase": self.phase,
+            "next_page": self.next_page,
+            "total_pages": self.total_pages,
+            "since": self.since.isoformat() if self.since else None,
+            "requested": self.requested.isoformat() if self.requested else None,
+            "cancelled": self.cancelled,
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> SyncState | None:
+        try:
+            return cls(
+                phase=str(raw.get("phase", "pages")),
+                next_page=max(int(raw.get("next_page", 1)), 1),
+                total_pages=int(raw.get("total_pages", 0)),
+                since=datetime.fromisoformat(raw["since"]) if raw.get("since") else None,
+                requested=(
+                    datetime.fromisoformat(raw["requested"]) if raw.get("requested") else None
+                ),
+                cancelled=bool(raw.get("cancelled", False)),
+            )
+        except (TypeError, ValueError, KeyError):
+            return None
 
 
 @dataclass(frozen=True)
@@ -182,9 +234,19 @@ class InboxSession(AgentDaySession):
         cache_path: Path | None = None,
     ) -> None:
         self.client = client
+        self._clock = clock
+        self._wall_clock = wall_clock
         self.settings = settings or Settings()
         self.data_dir = Path(data_dir)
         self.store = Store()
+        # Background work (prefetch, timer refresh, folder counts, sync) asks this first.
+        self.budget = Budget(
+            client,
+            share=self.settings.background_share,
+            floor=self.settings.background_floor,
+            clock=clock,
+            sleep=sleep,
+        )
         self.cache: Cache | None = Cache(cache_path) if self.settings.cache else None
         self._sleep = sleep
         self._view_states: dict[str, ViewState] = {}
@@ -662,42 +724,137 @@ class InboxSession(AgentDaySession):
         )
         return unique_items(pages), len(pages)
 
+    def sync_state(self, mailbox_id: int) -> SyncState | None:
+        """Where a requested mailbox sync stands (from the cache: it survives a restart)."""
+        if self.cache is None or not self.cache.available or self.cache.account is None:
+            return None
+        raw = self.cache.get_meta(f"sync:{mailbox_id}")
+        return SyncState.from_json(raw) if isinstance(raw, dict) else None
+
+    def _save_sync_state(self, mailbox_id: int, state: SyncState) -> None:
+        if self.cache is not None and self.cache.account is not None:
+            self.cache.put_meta(f"sync:{mailbox_id}", state.to_json())
+
+    def cancel_sync(self, mailbox_id: int) -> None:
+        """The agent stopped it: the next start does not resume it (a new request does)."""
+        state = self.sync_state(mailbox_id)
+        if state is not None and state.phase != "done":
+            self._save_sync_state(mailbox_id, replace(state, cancelled=True))
+
+    def unfinished_syncs(self) -> list[int]:
+        """Mailboxes whose requested sync a previous run left half done (not cancelled)."""
+        out = []
+        for mailbox in self.mailboxes:
+            state = self.sync_state(mailbox.id)
+            if state is not None and state.phase != "done" and not state.cancelled:
+                out.append(mailbox.id)
+        return out
+
     async def sync_mailbox(
         self,
         mailbox_id: int,
         *,
         concurrency: int = SYNC_CONCURRENCY,
-        on_progress: Callable[[int, int], Any] | None = None,
+        on_progress: Callable[[SyncProgress], Any] | None = None,
     ) -> list[Conversation]:
-        """Every conversation of a mailbox into the store and cache, pages read at once.
+        """Every conversation of a mailbox into the store and cache, for offline search.
 
-        At most ``concurrency`` requests are in flight; when Help Scout's per-minute budget
-        runs low the pages go one at a time, spaced to the budget, so the agent's own
-        actions (which share it) still get through.
+        Only on the agent's request. Background work: every page asks the rate budget
+        first (``budget.acquire``), so the sync spends at most ``background_share`` of the
+        minute and stops below the floor. Each page is kept as it arrives and the next
+        page number is saved in the cache, so a sync stopped (cancelled, quit, killed)
+        resumes there. Pages go oldest first (``createdAt`` ascending): a conversation
+        created meanwhile lands on a later page instead of shifting the ones already read.
+        What changed while it ran is asked at the end with ``modifiedSince`` = its start,
+        and a sync of a mailbox already synced asks only that.
         """
-        params: dict[str, Any] = {
-            "mailbox": mailbox_id,
-            "status": "all",
-            "sort_field": "modifiedAt",
-            "sort_order": "desc",
-        }
-        pages: list[Page[Conversation]] = []
+        now = datetime.fromtimestamp(self._wall_clock(), UTC)
+        saved = self.sync_state(mailbox_id)
+        if saved is None or (saved.phase == "done" and saved.since is None):
+            saved = SyncState(phase="pages", next_page=1, since=now - SYNC_SLACK)
+        elif saved.phase == "done":
+            saved = SyncState(phase="catchup", next_page=1, since=saved.since)
+        state: SyncState = replace(saved, cancelled=False, requested=now - SYNC_SLACK)
+        self._save_sync_state(mailbox_id, state)
+        kept: dict[int, Conversation] = {}
+        started_at = self._clock()
+        read_now = 0
 
-        async def read() -> None:
-            pages_of = self.client.conversation_pages(concurrency=concurrency, paced=True, **params)
+        def report(done: int, total: int) -> None:
+            if on_progress is None:
+                return
+            left = max(total - done, 0)
+            eta: float | None = None
+            if read_now and left:
+                per_page = (self._clock() - started_at) / read_now
+                eta = left * max(per_page, 60.0 / self.budget.allowance)
+            elif not left:
+                eta = 0.0
+            on_progress(SyncProgress(done, total, eta, self.budget.paused_reason))
+
+        def keep(page: Page[Conversation]) -> None:
+            fresh = [c for c in page.items if c.id not in kept]
+            for conversation in fresh:
+                kept[conversation.id] = conversation
+            self.store.put_many(fresh)
+            if self.cache is not None:
+                self.cache.put_conversations(fresh)
+
+        async def pace() -> None:
+            """Every page asks the budget; a pause is shown while it lasts."""
+            if not self.budget.allows():
+                report(state.next_page - 1, max(state.total_pages, state.next_page - 1))
+            await self.budget.acquire()
+
+        base: dict[str, Any] = {"mailbox": mailbox_id, "status": "all"}
+        if state.phase == "pages":
+            report(state.next_page - 1, max(state.total_pages, state.next_page - 1))
+            pages_of = self.client.conversation_pages(
+                first_page=state.next_page,
+                concurrency=concurrency,
+                before_request=pace,
+                sort_field="createdAt",
+                sort_order="asc",
+                **base,
+            )
+
+            async def read_pages() -> None:
+                nonlocal state, read_now
+                async with aclosing(pages_of) as stream:
+                    async for page in stream:
+                        keep(page)
+                        read_now += 1
+                        total = max(page.info.total_pages, page.info.number)
+                        state = replace(state, next_page=page.info.number + 1, total_pages=total)
+                        self._save_sync_state(mailbox_id, state)
+                        report(page.info.number, total)
+
+            await self._read(read_pages())
+            state = replace(state, phase="catchup")
+            self._save_sync_state(mailbox_id, state)
+        # What changed since the sync (or the last one) began.
+        since = state.since or state.requested
+        pages_of = self.client.conversation_pages(
+            concurrency=concurrency,
+            before_request=pace,
+            modified_since=since,
+            sort_field="modifiedAt",
+            sort_order="desc",
+            **base,
+        )
+
+        async def read_changes() -> None:
             async with aclosing(pages_of) as stream:
                 async for page in stream:
-                    pages.append(page)
-                    if on_progress is not None:
-                        on_progress(len(pages), max(pages[0].info.total_pages, 1))
+                    keep(page)
 
-        await self._read(read())
-        conversations = unique_items(pages)
-        self.store.put_many(conversations)
+        await self._read(read_changes())
+        state = replace(state, phase="done", since=state.requested, next_page=1)
+        self._save_sync_state(mailbox_id, state)
+        total = max(state.total_pages, 1)
+        report(total, total)
         self.worker.reapply_pending()
-        if self.cache is not None:
-            self.cache.put_conversations(conversations)
-        return conversations
+        return list(kept.values())
 
     # --- threads ---------------------------------------------------------------------
 
@@ -773,6 +930,8 @@ class InboxSession(AgentDaySession):
                 busy = conversation_id in self._loading_threads
                 if busy or conversation_id in self.store.threads:
                     return
+                if not self.budget.take():
+                    return  # over the background share: the agent's enter still asks
                 threads = await self._read(self.client.list_threads(conversation_id))
                 self._keep_threads(conversation_id, threads)
         except HelpScoutError as exc:
@@ -892,7 +1051,11 @@ class InboxSession(AgentDaySession):
         self.store.set_customer(customer)
         return customer
 
-    async def refresh_folders(self, mailbox_id: int) -> list[Folder]:
+    async def refresh_folders(self, mailbox_id: int, *, background: bool = False) -> list[Folder]:
+        """The folders and their counts; ``background`` (a timer's) asks the budget first
+        and keeps the counts it has when the budget says no."""
+        if background and not self.budget.take():
+            return self.folders.get(mailbox_id, [])
         folders = await self._read(self.client.list_folders(mailbox_id))
         self.folders[mailbox_id] = folders
         return folders

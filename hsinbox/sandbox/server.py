@@ -26,6 +26,10 @@ _SKIP_HEADERS = {"content-length", "transfer-encoding", "connection", "server", 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog is 5: a client opening a dozen connections at once (the
+    # app's start-up round) had its extra SYNs dropped and retried by the kernel a second
+    # later. Help Scout does not do that to anyone.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
         self.sandbox = sandbox

@@ -9,7 +9,7 @@ A mixin of ``InboxScreen``: every change is still one action handed to ``submit`
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -22,14 +22,11 @@ from hsinbox.inbox.agent_actions import SetCustomFields, SetSubject, Snooze, Uns
 from hsinbox.inbox.attachments import open_file, saved_message
 from hsinbox.inbox.custom_fields import FieldValueRefused
 from hsinbox.inbox.text import clean, safe_text
-from hsinbox.tui.attachments_screen import AttachmentsScreen
-from hsinbox.tui.customer_history import history_choices, render_history
-from hsinbox.tui.dialogs import Choice, PickerScreen
-from hsinbox.tui.fields_form import CloseAskScreen, FieldsFormScreen
 from hsinbox.tui.screen_base import InboxScreenBase
-from hsinbox.tui.snooze_picker import SnoozeRequest, SnoozeScreen
-from hsinbox.tui.subject_edit import SubjectScreen
 from hsinbox.tui.widgets import render_customer
+
+if TYPE_CHECKING:
+    from hsinbox.tui.snooze_picker import SnoozeRequest
 
 UNDOABLE_AFTER_SENDING = (SetSubject, SetCustomFields, Snooze, Unsnooze)
 """Changes that can be taken back after Help Scout has them: ``u`` sends the inverse."""
@@ -47,6 +44,8 @@ class AgentDay(InboxScreenBase):
 
     # --- snooze ----------------------------------------------------------------------
     def action_snooze(self) -> None:
+        from hsinbox.tui.snooze_picker import SnoozeScreen
+
         targets = self.targets()
         if not targets:
             return
@@ -90,6 +89,8 @@ class AgentDay(InboxScreenBase):
         self, conv: Conversation, then: Callable[[], None] | None = None, note: str = ""
     ) -> None:
         """The form over the mailbox's fields; saving sends the whole set in one PUT."""
+        from hsinbox.tui.fields_form import FieldsFormScreen
+
         if conv.mailbox_id is None:
             return
         try:
@@ -176,6 +177,8 @@ class AgentDay(InboxScreenBase):
         lacking: list[tuple[Conversation, list[str]]],
         proceed: Callable[[], None],
     ) -> None:
+        from hsinbox.tui.fields_form import CloseAskScreen
+
         choice = await self.app.push_screen_wait(CloseAskScreen(lacking, len(targets)))
         if choice == "close":
             proceed()
@@ -192,6 +195,8 @@ class AgentDay(InboxScreenBase):
 
     @work(group="workflow", exit_on_error=False)
     async def _pick_workflow(self, targets: list[Conversation]) -> None:
+        from hsinbox.tui.dialogs import Choice, PickerScreen
+
         mailbox_id = targets[0].mailbox_id
         if mailbox_id is None or any(c.mailbox_id != mailbox_id for c in targets):
             self.report_error("Workflows run in one mailbox: mark those of one mailbox only.")
@@ -227,6 +232,8 @@ class AgentDay(InboxScreenBase):
 
     # --- attachments -----------------------------------------------------------------
     def action_attachments(self) -> None:
+        from hsinbox.tui.attachments_screen import AttachmentsScreen
+
         conv = self.thread.conversation or self.table.current
         if conv is None:
             return
@@ -268,6 +275,8 @@ class AgentDay(InboxScreenBase):
 
     # --- subject ---------------------------------------------------------------------
     def action_edit_subject(self) -> None:
+        from hsinbox.tui.subject_edit import SubjectScreen
+
         conv = self.table.current or self.thread.conversation
         if conv is None:
             return
@@ -286,6 +295,8 @@ class AgentDay(InboxScreenBase):
     # --- customer history ------------------------------------------------------------
     def customer_panel_text(self, customer: Customer | None) -> Text:
         """The card, then the customer's other conversations (loaded once per customer)."""
+        from hsinbox.tui.customer_history import render_history
+
         card = render_customer(customer)
         if customer is None:
             return card
@@ -305,6 +316,9 @@ class AgentDay(InboxScreenBase):
             self.query_one("#customer", Static).update(self.customer_panel_text(self.customer))
 
     def action_customer_history(self) -> None:
+        from hsinbox.tui.customer_history import history_choices
+        from hsinbox.tui.dialogs import PickerScreen
+
         current = self.thread.conversation or self.table.current
         if self.history is None or self.customer is None:
             self.notify(markup=False, message="Open the customer panel first (i).", timeout=3)

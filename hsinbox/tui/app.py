@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events
@@ -23,8 +23,6 @@ from hsinbox.inbox.session import InboxSession
 from hsinbox.inbox.text import safe_text
 from hsinbox.tui.clipboard import clipboard_sequence, has_graphical_browser
 from hsinbox.tui.commands import ActionsProvider, FoldersProvider
-from hsinbox.tui.compose import EditorLauncher, run_external_editor
-from hsinbox.tui.dialogs import QUIT_LATER, HelpScreen, QuitScreen, SignInScreen
 from hsinbox.tui.inbox_screen import InboxScreen, read_state, write_state
 from hsinbox.tui.registry import (
     CONTEXTS,
@@ -33,6 +31,10 @@ from hsinbox.tui.registry import (
     keymap_conflicts,
     known_binding_ids,
 )
+
+if TYPE_CHECKING:
+    from hsinbox.tui.compose import EditorLauncher
+    from hsinbox.tui.dialogs import QuitScreen
 
 
 class SessionEvent(Message):
@@ -77,7 +79,7 @@ class HsInboxApp(App[int]):
         self.settings = settings or Settings()
         self.now = now or (lambda: datetime.now(UTC))
         self.editor: EditorLauncher = editor or (
-            lambda app, text: run_external_editor(app, text, self.settings.editor)
+            lambda app, text: _external_editor(app, text, self.settings.editor)
         )
         self.state_path = state_path
         self.read_only = read_only or self.settings.read_only
@@ -90,6 +92,8 @@ class HsInboxApp(App[int]):
         self.quit_send_timeout = 15.0
 
     def on_mount(self) -> None:
+        from hsinbox.tui.dialogs import SignInScreen
+
         self._apply_theme()
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self.settings.keymap:
@@ -145,6 +149,8 @@ class HsInboxApp(App[int]):
 
     def request_quit(self) -> None:
         """Quit, unless something is unsent: then ask (send now / next time / cancel)."""
+        from hsinbox.tui.dialogs import QuitScreen
+
         session = self.session
         queued = session.queue_length if session is not None else 0
         asking = next((s for s in self.screen_stack if isinstance(s, QuitScreen)), None)
@@ -176,6 +182,8 @@ class HsInboxApp(App[int]):
         return text
 
     def _quit(self, answer: str | None) -> None:
+        from hsinbox.tui.dialogs import QUIT_LATER
+
         if answer == QUIT_LATER:
             self.exit()
 
@@ -299,8 +307,17 @@ class HsInboxApp(App[int]):
                 description = spec.tooltip or spec.description
                 if self.read_only and spec.writes:
                     description += " (off: read-only)"
-                rows.append((where, " ".join(keys), description, spec.id or ""))
+                rows.append((where, " ".join(keys) or "palette", description, spec.id or ""))
         return rows
 
     def show_help(self) -> None:
+        from hsinbox.tui.dialogs import HelpScreen
+
         self.push_screen(HelpScreen(self.help_rows()))
+
+
+def _external_editor(app: Any, text: str, editor: str | None) -> str | None:
+    """The composer module (and its Markdown) is imported when a composer first opens."""
+    from hsinbox.tui.compose import run_external_editor
+
+    return run_external_editor(app, text, editor)

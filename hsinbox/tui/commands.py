@@ -40,22 +40,22 @@ class ActionsProvider(Provider):
     async def discover(self) -> Hits:
         for description, keys, action in self._action_commands():
             yield DiscoveryHit(
-                f"{description}  ({keys})",
+                _label(description, keys),
                 partial(self._run, action, description),
-                help=f"key: {keys}",
+                help=f"key: {keys}" if keys else "palette only",
             )
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for description, keys, action in self._action_commands():
-            label = f"{description}  ({keys})"
+            label = _label(description, keys)
             score = matcher.match(label)
             if score > 0:
                 yield Hit(
                     score,
                     matcher.highlight(label),
                     partial(self._run, action, description),
-                    help=keys,
+                    help=keys or "palette only",
                 )
 
 
@@ -101,3 +101,8 @@ class FoldersProvider(Provider):
             score = matcher.match(label)
             if score > 0:
                 yield Hit(score, matcher.highlight(label), partial(self._go, mailbox_id, folder_id))
+
+
+def _label(description: str, keys: str) -> str:
+    """ "Reply  (r)"; a command without a key is its description alone."""
+    return f"{description}  ({keys})" if keys else description

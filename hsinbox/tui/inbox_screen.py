@@ -30,6 +30,7 @@ from hsinbox.tui.screen_modes import SplitModes
 from hsinbox.tui.session_events import SessionEvents
 from hsinbox.tui.status_report import StatusReport
 from hsinbox.tui.submitting import Submitting
+from hsinbox.tui.syncing import SyncBar, Syncing
 from hsinbox.tui.triage import Triage
 from hsinbox.tui.view_loading import ViewLoading
 from hsinbox.tui.widgets import ConversationTable, Sidebar, StatusLine, ThreadView, ViewKey
@@ -58,6 +59,7 @@ class InboxScreen(
     ConversationLinks,
     SessionEvents,
     StatusReport,
+    Syncing,
     SplitModes,
     AgentDay,
 ):
@@ -88,6 +90,7 @@ class InboxScreen(
                 with Horizontal(id="reading"):
                     yield ThreadView(id="thread", now=app.now)
                     yield Static(id="customer")
+        yield SyncBar(id="sync-bar")
         yield StatusLine(id="status-line")
         yield Footer()
 
@@ -198,10 +201,15 @@ class InboxScreen(
         self._focus_pane((self._pane_index() - 1) % 3)
 
     def action_back(self) -> None:
-        if not self.action_back_only():
+        if not self._back():
             self.inbox_app.request_quit()
 
     def action_back_only(self) -> bool:
+        """Escape: back out one step; with nothing to back out of, stop a running sync
+        (its bar says "esc cancels"). ``q`` at the top still quits."""
+        return self._back() or self.cancel_sync_on_escape()
+
+    def _back(self) -> bool:
         if self.focused is self.query_one("#filter"):
             self.clear_filter()
             return True

@@ -6,26 +6,52 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING
 
+from hsinbox import paths
+
 if TYPE_CHECKING:
     from hsinbox.inbox.wiring import Wiring
     from hsinbox.tui.app import HsInboxApp
 
 
-async def main(app: HsInboxApp, wiring: Wiring) -> int | None:
-    """Send the sign-in and first requests, then run the app on the same loop.
+async def main(wiring: Wiring, read_only: bool = False) -> int | None:
+    """Send the sign-in and first requests, then build the app and run it on the same loop.
 
-    The requests travel while Textual builds the screen, instead of after it is mounted.
+    The requests leave before Textual is even imported: the app's modules import in a
+    thread while the loop sends the token request and, as answers come, me, the mailboxes
+    and the first list (the socket work releases the GIL), so the network's latency overlaps
+    the import and the first layout instead of following them.
     """
     from hsinbox.inbox.wiring import first_view_guess
+    from hsinbox.tui.saved_state import read_state
 
     try:
         if wiring.session is not None:
-            wiring.session.prefetch_start(first_view_guess(wiring.settings, app.load_state))
+            state_file = paths.data_dir() / "state.json"
+            wiring.session.prefetch_start(
+                first_view_guess(wiring.settings, lambda: read_state(state_file))
+            )
+            await asyncio.sleep(0)  # the token request is on the wire before imports start
+            app_class = await asyncio.to_thread(_app_class)
+        else:
+            app_class = _app_class()
+        app = app_class(
+            wiring.session,
+            wiring.settings,
+            read_only=read_only,
+            sign_in_problem=wiring.sign_in_problem,
+            notices=[str(p) for p in wiring.problems],
+        )
         return await app.run_async()
     finally:
         if wiring.client is not None:
             with contextlib.suppress(Exception):
                 await wiring.client.aclose()
+
+
+def _app_class() -> type[HsInboxApp]:
+    from hsinbox.tui.app import HsInboxApp
+
+    return HsInboxApp
 
 
 def run(mode: str = "live", read_only: bool = False) -> int:
@@ -35,17 +61,9 @@ def run(mode: str = "live", read_only: bool = False) -> int:
     if mode != "demo":
         prepare_tls()  # loads CA certificates while the app's modules import
     from hsinbox.inbox.wiring import build
-    from hsinbox.tui.app import HsInboxApp
 
     wiring = build(mode, read_only)
-    app = HsInboxApp(
-        wiring.session,
-        wiring.settings,
-        read_only=read_only,
-        sign_in_problem=wiring.sign_in_problem,
-        notices=[str(p) for p in wiring.problems],
-    )
-    result = asyncio.run(main(app, wiring))
+    result = asyncio.run(main(wiring, read_only))
     if wiring.sign_in_problem:
         return 2
     return result if isinstance(result, int) else 0

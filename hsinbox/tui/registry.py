@@ -25,7 +25,8 @@ class ActionSpec:
     id: str | None
     """The binding id: the name ``[keymap]`` uses. None for a context's own arrow keys."""
     keys: str
-    """Default key(s), comma-separated, as Textual writes them."""
+    """Default key(s), comma-separated, as Textual writes them; "" for a palette-only
+    command (no binding, so no id and no footer entry either)."""
     action: str
     description: str
     show: bool = True
@@ -198,6 +199,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("inbox", "help", "question_mark", "help", "Help"),
     ActionSpec("inbox", "back", "q", "back", "Back/quit"),
     ActionSpec("inbox", "back_only", "escape", "back_only", "Back / clear marks", show=False),
+    # --- palette only (no key) ---
+    ActionSpec("inbox", None, "", "sync_mailbox", "Sync mailbox for offline search", show=False),
+    ActionSpec("inbox", None, "", "cancel_sync", "Cancel mailbox sync", show=False),
     # --- the conversation list ---
     ActionSpec("list", "down", "j,down", "cursor_down", "Down", show=False, palette=False),
     ActionSpec("list", "up", "k,up", "cursor_up", "Up", show=False, palette=False),
@@ -335,7 +339,7 @@ def specs(context: str) -> list[ActionSpec]:
 
 def bindings(context: str) -> list[BindingType]:
     """The ``BINDINGS`` of the class that is ``context``."""
-    return [s.binding() for s in specs(context)]
+    return [s.binding() for s in specs(context) if s.keys]
 
 
 def known_binding_ids() -> set[str]:
@@ -349,7 +353,7 @@ def bound_keys(
     """The context's bindings as bound now (defaults, then the user's keymap), in ``ACTIONS``
     order, each with the keys shown for it. The one walker behind help and the palette."""
     context_specs = specs(context)
-    bindings_map = BindingsMap([s.binding() for s in context_specs])
+    bindings_map = BindingsMap([s.binding() for s in context_specs if s.keys])
     if keymap:
         bindings_map.apply_keymap(keymap)
     grouped: dict[str, tuple[ActionSpec, list[str]]] = {}
@@ -362,6 +366,9 @@ def bound_keys(
                 continue
             entry = grouped.setdefault(group, (spec, []))
             entry[1].append(key_display(binding.with_key(key)))
+    for spec in context_specs:
+        if not spec.keys:
+            grouped[spec.action] = (spec, [])  # palette only
     order = [s.id or s.action for s in context_specs]
     return [grouped[g] for g in order if g in grouped]
 
@@ -411,7 +418,7 @@ def keymap_conflicts(keymap: Mapping[str, str]) -> list[str]:
     for chain in FOCUS_CHAINS:
         owners: dict[str, list[Binding]] = {}
         for context in chain:
-            bindings_map = BindingsMap([s.binding() for s in specs(context)])
+            bindings_map = BindingsMap([s.binding() for s in specs(context) if s.keys])
             before = {k: list(v) for k, v in bindings_map.key_to_bindings.items()}
             bindings_map.apply_keymap(keymap)
             # Within one class Textual drops a binding the keymap displaced without a word

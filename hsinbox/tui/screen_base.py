@@ -63,6 +63,8 @@ class InboxScreenBase(Screen[None]):
         self._last_highlighted: int | None = None
         self._listening = False
         self._start_failed = False
+        self.syncing_mailbox: int | None = None
+        """The mailbox a requested sync is reading now (syncing.Syncing)."""
         self.messages_log: list[LoggedMessage] = []
         self.search_results: View | None = None  # Help Scout's search shown in the list
         self._close_checks: set[int] = set()
@@ -121,6 +123,8 @@ class InboxScreenBase(Screen[None]):
         def submit_each(self, items: Sequence[act.Action]) -> None: ...
         def single_only(self, what: str) -> None: ...
 
+        # syncing.Syncing
+        def resume_unfinished_sync(self) -> None: ...
         # inbox_screen.InboxScreen
         def _focus_pane(self, index: int) -> None: ...
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 
 from hsinbox.inbox import actions as act
 from hsinbox.inbox import events as ev
 from hsinbox.inbox.text import clean
-from hsinbox.tui.compose import CustomerEditScreen
-from hsinbox.tui.reauth import ReauthScreen
 from hsinbox.tui.screen_base import InboxScreenBase
+
+if TYPE_CHECKING:
+    pass
 
 
 class SessionEvents(InboxScreenBase):
@@ -75,6 +78,8 @@ class SessionEvents(InboxScreenBase):
 
     def _tell_customer_form(self, event: ev.Event) -> None:
         """A customer form waiting for its save hears how it went (it stays open on a no)."""
+        from hsinbox.tui.compose import CustomerEditScreen
+
         if not isinstance(event, ev.ActionConfirmed | ev.ActionFailed):
             return
         if not isinstance(event.action, act.UpdateCustomer):
@@ -114,6 +119,8 @@ class SessionEvents(InboxScreenBase):
 
     def _ask_sign_in(self, reason: str) -> None:
         """Pause for a sign-in: a modal on top of everything, which keeps what is below."""
+        from hsinbox.tui.reauth import ReauthScreen
+
         self.auth_needed = True
         self.note_failure(clean(f"Sign-in stopped working: {reason}"), kind="auth")
         if any(isinstance(s, ReauthScreen) for s in self.app.screen_stack):

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import work
 
 from hsinbox.helpscout.models import Conversation, User
 from hsinbox.inbox import actions as act
 from hsinbox.inbox.text import safe_text
-from hsinbox.tui.dialogs import (
-    Choice,
-    ConfirmScreen,
-    PickerScreen,
-    StatusPicker,
-    TagEdit,
-    TagsScreen,
-)
 from hsinbox.tui.screen_base import InboxScreenBase
+
+if TYPE_CHECKING:
+    from hsinbox.tui.dialogs import (
+        TagEdit,
+    )
 
 
 class Triage(InboxScreenBase):
@@ -26,6 +25,8 @@ class Triage(InboxScreenBase):
     """
 
     def action_status(self) -> None:
+        from hsinbox.tui.dialogs import StatusPicker
+
         targets = self.targets()
         if not targets:
             return
@@ -81,6 +82,8 @@ class Triage(InboxScreenBase):
         return list(self.session.users_for_mailbox(mailbox_id))
 
     def action_assign(self) -> None:
+        from hsinbox.tui.dialogs import Choice, PickerScreen
+
         targets = self.targets()
         if not targets:
             return
@@ -147,6 +150,8 @@ class Triage(InboxScreenBase):
         self.open_conversation(self.session.store.get(chosen.id) or chosen)
 
     def action_move(self) -> None:
+        from hsinbox.tui.dialogs import Choice, PickerScreen
+
         targets = self.targets()
         if not targets:
             return
@@ -173,6 +178,8 @@ class Triage(InboxScreenBase):
         self.app.push_screen(PickerScreen(self._title("Move", targets), choices), done)
 
     def action_tags(self) -> None:
+        from hsinbox.tui.dialogs import TagsScreen
+
         targets = self.targets()
         if not targets:
             return
@@ -202,6 +209,8 @@ class Triage(InboxScreenBase):
         )
 
     def action_delete(self) -> None:
+        from hsinbox.tui.dialogs import ConfirmScreen
+
         targets = self.targets()
         if not targets:
             return

@@ -51,6 +51,8 @@ class ViewLoading(InboxScreenBase):
         self._start_failed = False
         self._listen_to_session()
         self.fill_sidebar()
+        # A sync the agent asked for in a previous run goes on, after the first paint.
+        self.call_after_refresh(self.resume_unfinished_sync)
         view = self.initial_view()
         if view is not None and painted and view == self.view:
             # The list is already on screen from the cache: only ask what changed.
@@ -239,6 +241,8 @@ class ViewLoading(InboxScreenBase):
             return
         if self.view is None or self.loading_view:
             return
+        if not self.session.budget.take():
+            return  # background work is over its share of the rate budget: next tick
         self._refresh_incrementally(self.view, quiet=True)
 
     @work(exclusive=True, group="quiet-refresh", exit_on_error=False)
@@ -250,7 +254,7 @@ class ViewLoading(InboxScreenBase):
         neighbour in its place); the open conversation's threads are read again only when
         its modification time or thread count changed.
         """
-        self.refresh_folders()
+        self.refresh_folders(background=quiet)  # the timer's is background work; R is not
         open_conv = self.thread.conversation
         before = self.session.store.get(open_conv.id) if open_conv is not None else None
         try:
@@ -330,11 +334,11 @@ class ViewLoading(InboxScreenBase):
             self.refresh_folders()
 
     @work(exclusive=True, group="folders", exit_on_error=False)
-    async def refresh_folders(self) -> None:
+    async def refresh_folders(self, background: bool = False) -> None:
         if self.view is None:
             return
         try:
-            await self.session.refresh_folders(self.view.mailbox_id)
+            await self.session.refresh_folders(self.view.mailbox_id, background=background)
         except Exception:
             return
         self.fill_sidebar()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -18,18 +18,15 @@ from hsinbox.inbox.text import (
     markdown_to_html,
     safe_text,
 )
-from hsinbox.tui.collision import EDIT, SEND, CollisionScreen, unseen_threads
-from hsinbox.tui.compose import (
-    Composed,
-    ComposerScreen,
-    CustomerEditScreen,
-    CustomerForm,
-    NewConversationFields,
-    NewConversationForm,
-    NewConversationScreen,
-)
-from hsinbox.tui.drafts_screen import DraftsScreen
 from hsinbox.tui.screen_base import InboxScreenBase
+
+if TYPE_CHECKING:
+    from hsinbox.tui.compose import (
+        Composed,
+        CustomerForm,
+        NewConversationFields,
+        NewConversationForm,
+    )
 
 
 def draft_attachments(draft: Draft | None) -> tuple[str, ...]:
@@ -60,6 +57,8 @@ class Writing(InboxScreenBase):
         conversation: Conversation | None = None,
         seen: frozenset[int] | None = None,
     ) -> None:
+        from hsinbox.tui.compose import ComposerScreen
+
         conv = conversation or self.table.current or self.thread.conversation
         if conv is None:
             return
@@ -200,6 +199,8 @@ class Writing(InboxScreenBase):
         The text is already in its draft; a failed check sends anyway (the outbox queues it
         while Help Scout is unreachable) rather than losing or sitting on it.
         """
+        from hsinbox.tui.collision import EDIT, SEND, CollisionScreen, unseen_threads
+
         try:
             threads = await self.session.new_threads_since(conversation_id, seen or frozenset())
         except Exception as exc:
@@ -231,6 +232,11 @@ class Writing(InboxScreenBase):
 
     def action_new_conversation(self) -> None:
         """The form, restored from the "new" draft when one was left (escape, a crash)."""
+        from hsinbox.tui.compose import (
+            NewConversationFields,
+            NewConversationScreen,
+        )
+
         drafts = self._drafts()
         saved = drafts.load(None, "new")
         initial = NewConversationFields.from_draft(saved) if saved is not None else None
@@ -337,6 +343,8 @@ class Writing(InboxScreenBase):
 
     @work(exclusive=True, group="customer-edit", exit_on_error=False)
     async def _edit_customer(self, customer_id: int, conv: Conversation) -> None:
+        from hsinbox.tui.compose import CustomerEditScreen
+
         try:
             customer = await self.session.load_customer(customer_id)
         except Exception as exc:
@@ -368,6 +376,8 @@ class Writing(InboxScreenBase):
         self.app.push_screen(CustomerEditScreen(customer, save))
 
     def action_drafts(self) -> None:
+        from hsinbox.tui.drafts_screen import DraftsScreen
+
         store = self.session.drafts
 
         def describe(conversation_id: int) -> Text:
