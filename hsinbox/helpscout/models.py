@@ -435,6 +435,8 @@ class PageInfo(HSModel):
 class Page(BaseModel, Generic[T]):
     """One page of a list endpoint; a missing ``_embedded`` is an empty page."""
 
+    model_config = ConfigDict(defer_build=True)
+
     items: list[T]
     info: PageInfo
 

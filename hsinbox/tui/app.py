@@ -92,8 +92,6 @@ class HsInboxApp(App[int]):
         self.quit_send_timeout = 15.0
 
     def on_mount(self) -> None:
-        from hsinbox.tui.dialogs import SignInScreen
-
         self._apply_theme()
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self.settings.keymap:
@@ -123,6 +121,8 @@ class HsInboxApp(App[int]):
                 markup=False, message=notice, title="Settings", severity="warning", timeout=15
             )
         if self.session is None or self.sign_in_problem:
+            from hsinbox.tui.dialogs import SignInScreen
+
             self.push_screen(SignInScreen(self.sign_in_problem or "No Help Scout session."))
         else:
             self.push_screen(InboxScreen())

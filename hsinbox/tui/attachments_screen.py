@@ -1,5 +1,5 @@
-"""Attachments: the list of the open conversation's files (``F``), the thread pane's line for
-one attachment, and the composer's files (``ctrl+o``: a path with completion).
+"""Attachments: the list of the open conversation's files (``F``) and the composer's files
+(``ctrl+o``: a path with completion).
 
 Names from the API are untrusted: they are shown and saved only as ``safe_filename`` makes
 them (one plain name, no separators, no ``..``, no control characters).
@@ -16,23 +16,14 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.suggester import Suggester
-from textual.widgets import Footer, Input, Label, OptionList, Static
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from hsinbox.helpscout.models import Attachment
-from hsinbox.inbox.attachments import safe_filename
-from hsinbox.inbox.text import human_size, safe_text
+from hsinbox.inbox.text import safe_text
+from hsinbox.tui.key_footer import KeyFooter
 from hsinbox.tui.registry import bindings
-
-
-def attachment_line(att: Attachment) -> Text:
-    """``📎 screenshot.png  image/png  1.2 KB``: the safe name, the type and the size."""
-    line = Text("📎 ", end="")
-    line.append(safe_text(safe_filename(att.filename)))
-    if att.mime_type:
-        line.append(f"  {safe_text(att.mime_type).plain}", "dim italic")
-    line.append(f"  {human_size(att.size)}", "dim")
-    return line
+from hsinbox.tui.thread_lines import attachment_line
 
 
 class AttachmentsScreen(ModalScreen[tuple[int, Attachment] | None]):
@@ -57,7 +48,7 @@ class AttachmentsScreen(ModalScreen[tuple[int, Attachment] | None]):
             help_line.append(safe_text(str(self.where), "dim bold"))
             help_line.append(" (never over an existing file)", "dim")
             yield Static(help_line, classes="dialog-help")
-            yield Footer()
+            yield KeyFooter()
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
@@ -119,7 +110,7 @@ class AttachPathScreen(ModalScreen[str | None]):
                 Text("tab completes · enter attaches · escape cancels", "dim"),
                 classes="dialog-help",
             )
-            yield Footer()
+            yield KeyFooter()
 
     def __init__(self) -> None:
         super().__init__(classes="dialog-screen")

@@ -14,10 +14,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Label, Static
+from textual.widgets import Button, Label, Static
 
 from hsinbox.helpscout.models import Thread
 from hsinbox.inbox.text import html_to_blocks, safe_text
+from hsinbox.tui.key_footer import KeyFooter
 from hsinbox.tui.registry import bindings
 
 SEND, EDIT, CANCEL = "send", "edit", "cancel"
@@ -141,7 +142,7 @@ class CollisionScreen(ModalScreen[str]):
                 Text("Cancel keeps your text as a draft."),
                 classes="dialog-help",
             )
-            yield Footer()
+            yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#collision-edit", Button).focus()

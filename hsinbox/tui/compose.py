@@ -21,12 +21,13 @@ from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import Checkbox, Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
 
 from hsinbox.helpscout.models import Customer, Mailbox, NewAttachment, User
 from hsinbox.inbox.drafts import Draft
 from hsinbox.inbox.text import safe_text
 from hsinbox.tui.composer_attachments import AttachmentList, ComposerAttachments
+from hsinbox.tui.key_footer import KeyFooter
 from hsinbox.tui.registry import bindings
 from hsinbox.tui.saved_reply_picker import SavedReplyPicking
 
@@ -164,7 +165,7 @@ class ComposerScreen(SavedReplyPicking, ComposerAttachments, ModalScreen[Compose
                 ),
                 classes="dialog-help",
             )
-            yield Footer()
+            yield KeyFooter()
 
     def on_mount(self) -> None:
         area = self.query_one(TextArea)
@@ -420,7 +421,7 @@ class NewConversationScreen(ModalScreen[NewConversationForm | None]):
             )
             yield Label("Status")
             yield Select(STATUS_OPTIONS, value=start.status, allow_blank=False, id="new-status")
-            yield Footer()
+            yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#new-email", Input).focus()
@@ -547,7 +548,7 @@ class CustomerEditScreen(ModalScreen[CustomerForm | None]):
                 yield Label(label)
                 yield Input(safe_text(value).plain, id=wid)
             yield Static("", id="cust-problem")
-            yield Footer()
+            yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#cust-first", Input).focus()

@@ -11,10 +11,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Input, Label, OptionList, Static
+from textual.widgets import Button, DataTable, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from hsinbox.inbox.text import safe_text
+from hsinbox.tui.key_footer import KeyFooter
 from hsinbox.tui.registry import bindings
 
 
@@ -43,7 +44,7 @@ class PickerScreen(ModalScreen[str | None]):
             yield Label(Text(self.title_text), classes="dialog-title")
             yield Input(placeholder=self.placeholder, id="picker-filter")
             yield OptionList(id="picker-options")
-            yield Footer()
+            yield KeyFooter()
 
     def on_mount(self) -> None:
         self._fill("")
@@ -109,7 +110,7 @@ class StatusPicker(ModalScreen[str | None]):
                     label.append("  (current)", "dim")
                 options.append(Option(label, id=status))
             yield OptionList(*options, id="status-options")
-            yield Footer()
+            yield KeyFooter()
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
@@ -143,7 +144,7 @@ class TagsScreen(ModalScreen[TagEdit | None]):
             yield Input(placeholder="type a tag; enter toggles, ctrl+s applies", id="tag-input")
             yield OptionList(id="tag-options")
             yield Static(id="tag-summary", classes="dialog-help")
-            yield Footer()
+            yield KeyFooter()
 
     def on_mount(self) -> None:
         self._fill()
@@ -305,7 +306,7 @@ class HelpScreen(ModalScreen[None]):
                 ),
                 classes="dialog-help",
             )
-            yield Footer()
+            yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -344,7 +345,7 @@ class MessagesScreen(ModalScreen[None]):
             yield Label("Messages (this session, oldest first)", classes="dialog-title")
             with VerticalScroll(id="messages-log"):
                 yield Static(self._render_log(), id="messages-text")
-            yield Footer()
+            yield KeyFooter()
 
     def _render_log(self) -> Text:
         if not self.messages:
@@ -396,4 +397,4 @@ class SignInScreen(Screen[None]):
             text.append("To try hsinbox without an account: ")
             text.append("hsinbox demo", "bold")
             yield Static(text)
-        yield Footer()
+        yield KeyFooter()

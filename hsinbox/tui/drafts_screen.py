@@ -14,11 +14,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from hsinbox.inbox.drafts import Draft, DraftStore
 from hsinbox.inbox.text import safe_text
 from hsinbox.tui.dialogs import ConfirmScreen
+from hsinbox.tui.key_footer import KeyFooter
 from hsinbox.tui.registry import bindings
 
 KIND_LABELS = {"reply": "reply", "note": "note", "new": "new conversation"}
@@ -112,7 +113,7 @@ class DraftsScreen(ModalScreen[Draft | None]):
                 Text("enter resume · d discard · escape close"),
                 classes="dialog-help",
             )
-            yield Footer()
+            yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

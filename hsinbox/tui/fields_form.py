@@ -1,4 +1,4 @@
-"""The custom fields form (``f``) and the thread header's line of field values.
+"""The custom fields form (``f``); the thread header's line of values is in ``thread_lines``.
 
 One input per field of the mailbox: a picker for dropdowns, ``YYYY-MM-DD`` for dates,
 numbers checked before saving. The form hands back a value for EVERY field, because Help
@@ -13,33 +13,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 
 from hsinbox.helpscout.models import Conversation, MailboxField
 from hsinbox.inbox.custom_fields import FieldValueRefused, check_value
 from hsinbox.inbox.text import safe_text
+from hsinbox.tui.key_footer import KeyFooter
 from hsinbox.tui.registry import bindings
 
 PLACEHOLDERS = {"date": "YYYY-MM-DD", "number": "a number", "multiline": "text"}
-
-
-def field_value_text(conv: Conversation, definitions: list[MailboxField] | None = None) -> Text:
-    """``Plan: Pro · Ticket date: 2026-11-20 · …`` (dropdowns by label), or empty."""
-    by_id = {d.id: d for d in definitions or []}
-    out = Text(end="")
-    for f in conv.custom_fields:
-        if f.value in (None, ""):
-            continue
-        definition = by_id.get(f.id or 0)
-        shown = f.text
-        if definition is not None and definition.type == "dropdown":
-            option = definition.option(f.value)
-            shown = option.label if option else shown
-        if out.plain:
-            out.append("  ·  ", "dim")
-        out.append(safe_text(f"{f.name or (definition.name if definition else f.id)}: ", "dim"))
-        out.append(safe_text(str(shown if shown not in (None, "") else f.value)))
-    return out
 
 
 def _current(conv: Conversation, definition: MailboxField) -> str:
@@ -97,7 +79,7 @@ class FieldsFormScreen(ModalScreen[dict[int, Any] | None]):
                 Text("* required · ctrl+s saves every field · escape cancels"),
                 classes="dialog-help",
             )
-            yield Footer()
+            yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.definitions:
@@ -156,7 +138,7 @@ class CloseAskScreen(ModalScreen[str | None]):
             )
             text.append("escape  cancel")
             yield Static(text, id="close-ask")
-            yield Footer()
+            yield KeyFooter()
 
     def action_answer(self, value: str) -> None:
         self.dismiss(value or None)

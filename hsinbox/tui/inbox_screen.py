@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 
 from hsinbox.inbox.session import longest_waiting_unassigned
 from hsinbox.inbox.view import View
 from hsinbox.tui.agent_day import AgentDay
 from hsinbox.tui.filtering import FilterAndSort
+from hsinbox.tui.key_footer import KeyFooter
 from hsinbox.tui.links import ConversationLinks
 from hsinbox.tui.reading import Reading
 from hsinbox.tui.registry import NEEDS_CONVERSATION, WRITE_ACTIONS, bindings
@@ -92,7 +93,7 @@ class InboxScreen(
                     yield Static(id="customer")
         yield SyncBar(id="sync-bar")
         yield StatusLine(id="status-line")
-        yield Footer()
+        yield KeyFooter()
 
     async def on_mount(self) -> None:
         self.query_one("#filter").display = False

@@ -13,9 +13,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Label, Static
+from textual.widgets import Button, Label, Static
 
 from hsinbox.inbox.text import clean, safe_text
+from hsinbox.tui.key_footer import KeyFooter
 from hsinbox.tui.registry import bindings
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ class ReauthScreen(ModalScreen[bool]):
             with Horizontal(id="reauth-buttons"):
                 yield Button("Retry (r)", variant="primary", id="reauth-retry")
                 yield Button("Later (escape)", id="reauth-later")
-            yield Footer()
+            yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#reauth-retry", Button).focus()

@@ -15,11 +15,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Checkbox, Footer, Input, Label, OptionList, Static
+from textual.widgets import Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from hsinbox.helpscout.models import Conversation
 from hsinbox.inbox.snooze import SnoozeChoice, SnoozeTimeRefused, choices, parse_typed
+from hsinbox.tui.key_footer import KeyFooter
 from hsinbox.tui.registry import bindings
 
 
@@ -27,23 +27,6 @@ from hsinbox.tui.registry import bindings
 class SnoozeRequest:
     until: datetime
     unsnooze_on_customer_reply: bool = True
-
-
-def wake_time(until: datetime) -> str:
-    """A wake-up time as the agent reads it: local time, to the minute."""
-    return until.astimezone().strftime("%a %d %b %H:%M")
-
-
-def snooze_line(conv: Conversation) -> Text | None:
-    """The thread header's line for a snoozed conversation."""
-    info = conv.snooze
-    if info is None or info.snoozed_until is None:
-        return None
-    line = Text("💤 Snoozed until ", "magenta", end="")
-    line.append(wake_time(info.snoozed_until), "bold magenta")
-    if info.unsnooze_on_customer_reply:
-        line.append("  (or when the customer replies)", "dim")
-    return line
 
 
 class SnoozeScreen(ModalScreen[SnoozeRequest | None]):
@@ -78,7 +61,7 @@ class SnoozeScreen(ModalScreen[SnoozeRequest | None]):
                 self.initial_wake,
                 id="snooze-wake",
             )
-            yield Footer()
+            yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(OptionList).highlighted = 0

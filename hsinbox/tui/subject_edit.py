@@ -6,10 +6,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label
+from textual.widgets import Input, Label
 
 from hsinbox.helpscout.models import Conversation
 from hsinbox.inbox.text import safe_text
+from hsinbox.tui.key_footer import KeyFooter
 from hsinbox.tui.registry import bindings
 
 
@@ -27,7 +28,7 @@ class SubjectScreen(ModalScreen[str | None]):
         with Vertical(classes="dialog picker"):
             yield Label(f"Subject of #{conv.number or conv.id}", classes="dialog-title")
             yield Input(safe_text(conv.subject or "").plain, id="subject-input")
-            yield Footer()
+            yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

@@ -17,11 +17,9 @@ from textual.widgets.option_list import Option
 
 from hsinbox.helpscout.models import Conversation, Customer, Folder, Mailbox, Thread
 from hsinbox.inbox.text import blocks_to_text, html_to_blocks, safe_text, waiting
-from hsinbox.tui.attachments_screen import attachment_line
 from hsinbox.tui.conversation_list import COLUMNS, SORTS, STATUS_STYLE, ConversationTable
-from hsinbox.tui.fields_form import field_value_text
 from hsinbox.tui.registry import bindings
-from hsinbox.tui.snooze_picker import snooze_line
+from hsinbox.tui.thread_lines import attachment_line, field_value_text, snooze_line
 
 __all__ = [
     "COLUMNS",

@@ -366,12 +366,13 @@ async def test_undo_cancels_a_delayed_close(tmp_path: Path) -> None:
 
 def footer_undo_enabled(app) -> bool | None:
     """Whether the footer shows ``u Undo`` enabled (None: not shown at all)."""
-    from textual.widgets._footer import FooterKey
+    from hsinbox.tui.key_footer import KeyFooter
 
-    keys = [k for k in app.screen.query(FooterKey) if k.action.endswith("undo")]
+    entries = app.screen.query_one(KeyFooter).entries()
+    keys = [e for e in entries if e.action.endswith("undo")]
     if not keys:
         return None
-    return not keys[0].has_class("-disabled")
+    return keys[0].enabled
 
 
 async def test_footer_undo_is_enabled_exactly_while_undo_is_possible(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 from test_reliability import status_text, until
 from textual import events
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.widgets._toast import Toast
 from tui_helpers import BILLING, NOW, conv, make_app, settle, writes
 
@@ -17,6 +17,7 @@ from hsinbox.tui import status_report
 from hsinbox.tui.compose import ComposerScreen, NewConversationScreen
 from hsinbox.tui.dialogs import HelpScreen, MessagesScreen, SignInScreen, TagsScreen
 from hsinbox.tui.inbox_screen import InboxScreen
+from hsinbox.tui.key_footer import KeyFooter
 from hsinbox.tui.widgets import Sidebar, StatusLine
 
 
@@ -296,7 +297,7 @@ async def test_toasts_stay_above_the_status_line_and_the_undo_hint_counts_down(
         await pilot.press("o")  # "Sorted: …": a toast while the hint shows
         await until(pilot, lambda: bool(app.screen.query(Toast)))
         line = screen.query_one(StatusLine).region
-        footer = screen.query_one(Footer).region
+        footer = screen.query_one(KeyFooter).region
         for toast in app.screen.query(Toast):
             assert not overlaps(toast.region, line) and not overlaps(toast.region, footer)
         assert f"u to undo: Close #{number} (30s)" in status_text(app)
@@ -341,7 +342,9 @@ async def test_a_wrong_client_secret_shows_the_not_signed_in_screen(tmp_path: Pa
     app, sb, _session = make_app(tmp_path, sandbox=Sandbox(now=NOW))
     sb.app_secret = "not-the-secret-the-app-was-given"
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, SignInScreen))
+        await until(
+            pilot, lambda: isinstance(app.screen, SignInScreen) and bool(app.screen.query("Label"))
+        )
         text = " ".join(str(s.content) for s in app.screen.query(Static))
         assert "not signed in" in " ".join(
             str(label.content) for label in app.screen.query("Label")
@@ -427,7 +430,7 @@ async def test_the_folder_pane_footer_offers_no_conversation_keys(tmp_path: Path
 
 
 def footer_text(screen: InboxScreen) -> str:
-    return " ".join(str(key.description) for key in screen.query("FooterKey") if key.display)
+    return " ".join(entry.description for entry in screen.query_one(KeyFooter).entries())
 
 
 async def test_the_palette_goes_to_a_folder_and_finds_mailbox(tmp_path: Path) -> None:

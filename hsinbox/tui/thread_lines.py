@@ -1,0 +1,61 @@
+"""The thread header's and thread's one-line views of attachments, custom fields and a snooze.
+
+They live apart from their screens (``F``, ``f``, ``z``) so the first screen does not import
+the forms and pickers it has not opened yet.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+
+from hsinbox.helpscout.models import Attachment, Conversation, MailboxField
+from hsinbox.inbox.attachments import safe_filename
+from hsinbox.inbox.text import human_size, safe_text
+
+
+def attachment_line(att: Attachment) -> Text:
+    """``📎 screenshot.png  image/png  1.2 KB``: the safe name, the type and the size."""
+    line = Text("📎 ", end="")
+    line.append(safe_text(safe_filename(att.filename)))
+    if att.mime_type:
+        line.append(f"  {safe_text(att.mime_type).plain}", "dim italic")
+    line.append(f"  {human_size(att.size)}", "dim")
+    return line
+
+
+def field_value_text(conv: Conversation, definitions: list[MailboxField] | None = None) -> Text:
+    """``Plan: Pro · Ticket date: 2026-11-20 · …`` (dropdowns by label), or empty."""
+    by_id = {d.id: d for d in definitions or []}
+    out = Text(end="")
+    for f in conv.custom_fields:
+        if f.value in (None, ""):
+            continue
+        definition = by_id.get(f.id or 0)
+        shown = f.text
+        if definition is not None and definition.type == "dropdown":
+            option = definition.option(f.value)
+            shown = option.label if option else shown
+        if out.plain:
+            out.append("  ·  ", "dim")
+        out.append(safe_text(f"{f.name or (definition.name if definition else f.id)}: ", "dim"))
+        out.append(safe_text(str(shown if shown not in (None, "") else f.value)))
+    return out
+
+
+def wake_time(until: datetime) -> str:
+    """A wake-up time as the agent reads it: local time, to the minute."""
+    return until.astimezone().strftime("%a %d %b %H:%M")
+
+
+def snooze_line(conv: Conversation) -> Text | None:
+    """The thread header's line for a snoozed conversation."""
+    info = conv.snooze
+    if info is None or info.snoozed_until is None:
+        return None
+    line = Text("💤 Snoozed until ", "magenta", end="")
+    line.append(wake_time(info.snoozed_until), "bold magenta")
+    if info.unsnooze_on_customer_reply:
+        line.append("  (or when the customer replies)", "dim")
+    return line
