@@ -21,7 +21,6 @@ from hsinbox import __version__, paths
 from hsinbox.helpscout.auth import (
     DEFAULT_CALLBACK_PORT,
     AppCredentials,
-    CallbackServer,
     api_base_from_env,
     authorization_code_grant,
     authorize_url,
@@ -195,6 +194,8 @@ def cmd_login(args: argparse.Namespace) -> int:
     if args.client_credentials:
         token = asyncio.run(client_credentials_grant(credentials, base_url=base_url))
         return _finish_sign_in(token, credentials, base_url, store)
+    from hsinbox.helpscout.callback import CallbackServer
+
     with CallbackServer(port=args.port, timeout=args.timeout, confirm=True) as server:
         url = authorize_url(
             credentials.app_id, server.state, server.redirect_uri, api_base=base_url

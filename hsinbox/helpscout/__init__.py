@@ -3,7 +3,7 @@
 Nothing here imports Textual or assumes a terminal.
 """
 
-from hsinbox.helpscout.auth import AppCredentials, CallbackServer
+from hsinbox.helpscout.auth import AppCredentials
 from hsinbox.helpscout.client import HelpScoutClient, customer_patch, format_datetime
 from hsinbox.helpscout.errors import (
     AuthError,
@@ -31,7 +31,6 @@ from hsinbox.helpscout.tokens import (
 __all__ = [
     "AppCredentials",
     "AuthError",
-    "CallbackServer",
     "ConversationMerged",
     "FieldError",
     "FileTokenStore",

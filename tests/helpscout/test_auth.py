@@ -11,12 +11,12 @@ import pytest
 
 from hsinbox.helpscout.auth import (
     AppCredentials,
-    CallbackServer,
     authorization_code_grant,
     authorize_url,
     client_credentials_grant,
     refresh_token_grant,
 )
+from hsinbox.helpscout.callback import CallbackServer
 from hsinbox.helpscout.errors import AuthError, NetworkError
 
 from .mockapi import BASE, NOW, MockApi, token_answer

@@ -15,7 +15,6 @@ import pytest
 
 from hsinbox.helpscout import (
     AppCredentials,
-    CallbackServer,
     HelpScoutClient,
     MemoryTokenStore,
     NetworkError,
@@ -25,6 +24,7 @@ from hsinbox.helpscout import (
     ServerError,
 )
 from hsinbox.helpscout.auth import authorization_code_grant, authorize_url
+from hsinbox.helpscout.callback import CallbackServer
 from hsinbox.helpscout.client import customer_patch
 from hsinbox.helpscout.models import NewConversation, NewThread
 from hsinbox.sandbox import Sandbox
