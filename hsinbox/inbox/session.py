@@ -66,6 +66,7 @@ PREFETCH_CONCURRENCY = 2
 CONVERSATION_PAGE = 25  # Help Scout's list page; the server's ``page.size`` wins when it says
 PREFETCH_QUEUE = 6
 SYNC_CONCURRENCY = 8
+CHANGES_MAX_PAGES = 4  # R after a long absence: beyond ~100 changes, page 1 afresh costs less
 
 
 SYNC_SLACK = timedelta(minutes=5)  # modifiedSince margin for a clock that differs from Help Scout's
@@ -587,6 +588,15 @@ class InboxSession(AgentDaySession):
             page = await self._read(self.client.list_conversations(page=1, **view.list_params()))
         return self._set_loaded(view, [page])
 
+    async def _restart_view(self, view: View, *, requests: int) -> RefreshResult:
+        """Too much changed to merge: the view starts again from a fresh page 1."""
+        before = set(self.store.view_ids(view))
+        self._drop_first_lists()
+        page = await self._read(self.client.list_conversations(page=1, **view.list_params()))
+        conversations = self._set_loaded(view, [page])
+        arrived = [c for c in conversations if c.id not in before]
+        return RefreshResult(new=arrived, requests=requests + 1, full=True)
+
     async def reload_view(self, view: View) -> list[Conversation]:
         """The pages loaded so far, read again (the agent suspects the cache): one request a
         page, never more pages than were loaded."""
@@ -686,11 +696,17 @@ class InboxSession(AgentDaySession):
             return RefreshResult(new=arrived, requests=0, full=True)
         broad: dict[str, Any] = {**view.list_params(), "status": "all"}
         broad.pop("folder", None)
-        changes, requests = await self._changed_since(broad, state.newest)
+        since = await self._changed_since(broad, state.newest)
+        if since is None:
+            return await self._restart_view(view, requests=1)
+        changes, requests = since
         touched = [c for c in changes if not self._unchanged(state, c)]
         members: set[int]
         if view.folder_id is not None and touched:
-            inside, extra = await self._changed_since(view.list_params(), state.newest)
+            in_folder = await self._changed_since(view.list_params(), state.newest)
+            if in_folder is None:
+                return await self._restart_view(view, requests=requests + 1)
+            inside, extra = in_folder
             requests += extra
             members = {c.id for c in inside}
             known = {c.id for c in touched}
@@ -717,12 +733,28 @@ class InboxSession(AgentDaySession):
 
     async def _changed_since(
         self, params: dict[str, Any], since: datetime
-    ) -> tuple[list[Conversation], int]:
-        """Every conversation modified since ``since`` (page 1, then the rest at once)."""
-        pages = await self._read(
-            _collect(self.client.conversation_pages(modified_since=since, **params))
+    ) -> tuple[list[Conversation], int] | None:
+        """Every conversation modified since ``since``: page 1, then the rest at once.
+
+        None when more than ``CHANGES_MAX_PAGES`` pages changed (a long absence, a busy
+        account): merging them all would cost more than the view's page 1 read afresh.
+        """
+        first = await self._read(
+            self.client.list_conversations(page=1, modified_since=since, **params)
         )
-        return unique_items(pages), len(pages)
+        pages = first.info.total_pages
+        if pages > CHANGES_MAX_PAGES:
+            return None
+        read = [first]
+        if pages > 1:
+            read += await self._read(
+                _collect(
+                    self.client.conversation_pages(
+                        first_page=2, max_pages=pages - 1, modified_since=since, **params
+                    )
+                )
+            )
+        return unique_items(read), len(read)
 
     def sync_state(self, mailbox_id: int) -> SyncState | None:
         """Where a requested mailbox sync stands (from the cache: it survives a restart)."""

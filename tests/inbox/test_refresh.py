@@ -311,3 +311,61 @@ async def test_sandbox_list_memo_sees_changes_made_through_the_api(
         after = await client.list_all_conversations(mailbox=mailbox_id)
         assert first[0].id not in {c.id for c in after}
         assert len(after) == len(first) - 1
+
+
+async def test_refresh_after_a_long_absence_starts_the_view_over(
+    session_and_events: Any, sb: Any
+) -> None:
+    """More than CHANGES_MAX_PAGES pages changed: page 1 afresh, not every page of changes."""
+    from datetime import timedelta
+
+    from hsinbox.inbox.session import CHANGES_MAX_PAGES
+    from hsinbox.sandbox.seed import add_synthetic_conversations
+    from hsinbox.sandbox.util import iso
+
+    session, _ = session_and_events
+    mailbox_id = session.mailboxes[0].id
+    view = View(mailbox_id)
+    await session.load_view(view)
+    changed = CHANGES_MAX_PAGES * 25 + 30
+    ids = add_synthetic_conversations(sb.state, changed, mailbox_id=mailbox_id)
+    sb.api.reindex()
+    later = iso(sb.now + timedelta(days=3))
+    for conv in sb.state["conversations"]:
+        if conv["id"] in ids:
+            conv["sandbox"]["modifiedAt"] = later
+            conv["userUpdatedAt"] = later
+    before = len(sb.requests)
+    result = await session.refresh_view(view)
+    sent = api_requests(sb, before)
+    assert [r.query.get("modifiedSince") is not None for r in sent] == [True, False]
+    assert [r.query["page"] for r in sent] == ["1", "1"]
+    assert result.full and result.requests == 2
+    assert len(session.store.view_ids(view)) == 25  # page 1 only: paging goes on from there
+    assert session.view_total(view) == len(raw_conversations(sb, mailbox_id, status="active"))
+
+
+async def test_refresh_with_a_few_pages_of_changes_reads_just_those(
+    session_and_events: Any, sb: Any
+) -> None:
+    from datetime import timedelta
+
+    from hsinbox.sandbox.seed import add_synthetic_conversations
+    from hsinbox.sandbox.util import iso
+
+    session, _ = session_and_events
+    mailbox_id = session.mailboxes[0].id
+    view = View(mailbox_id)
+    await session.load_view(view)
+    ids = add_synthetic_conversations(sb.state, 40, mailbox_id=mailbox_id)
+    sb.api.reindex()
+    later = iso(sb.now + timedelta(days=3))
+    for conv in sb.state["conversations"]:
+        if conv["id"] in ids:
+            conv["sandbox"]["modifiedAt"] = later
+    before = len(sb.requests)
+    result = await session.refresh_view(view)
+    sent = api_requests(sb, before)
+    assert [r.query["page"] for r in sent] == ["1", "2"]
+    assert all(r.query.get("modifiedSince") for r in sent)
+    assert not result.full and result.requests == 2

@@ -301,3 +301,33 @@ async def test_search_enter_pages_help_scouts_results_the_same_way(tmp_path: Pat
         assert pages == ["1", "2"]
         assert all("query" in r.query for r in list_requests(sb, before))
         assert table.row_count > shown
+
+
+async def test_R_after_a_long_absence_reads_page_1_not_every_change(tmp_path: Path) -> None:
+    """A long absence: hundreds changed. R asks one page of changes, sees how many there are,
+    and starts the view over from page 1 instead of reading them all."""
+    from datetime import datetime, timedelta
+
+    from hsinbox.inbox.session import CHANGES_MAX_PAGES
+    from hsinbox.sandbox.util import iso
+
+    app, sb, session = make_app(tmp_path, sandbox=big_sandbox())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        screen.table.focus()
+        await pilot.press("j", "j")
+        await settle(pilot, session)
+        highlighted = screen.table.current_id
+        support = [c for c in sb.state["conversations"] if c["mailboxId"] == SUPPORT]
+        assert len(support) > (CHANGES_MAX_PAGES + 1) * 25
+        for c in support:  # every one touched again later, in the same order as before
+            was = datetime.fromisoformat(c["sandbox"]["modifiedAt"].replace("Z", "+00:00"))
+            c["sandbox"]["modifiedAt"] = iso(was + timedelta(days=365))
+        before = len(sb.requests)
+        await pilot.press("R")
+        await settle(pilot, session)
+        asked = [(r.query["page"], "modifiedSince" in r.query) for r in list_requests(sb, before)]
+        assert asked == [("1", True), ("1", False)]
+        assert len(screen.table.conversations) == 25
+        assert screen.table.current_id == highlighted  # still on page 1: the highlight stays
