@@ -5,10 +5,11 @@ is stored as its parameters (``state["synthetic"]``): the templates copied from 
 first id, number and thread id, the newest time, the spacing and the seed. Conversation ``n``
 is template ``n % T`` with id ``firstId + 37 n``, number ``firstNumber + n``, subject
 "<template's> (<number>)" and one time for created, modified and waiting since:
-``newest - 60 s - n * step - jitter(n)`` with ``0 <= jitter(n) < step``, so times fall
-strictly with the index. Whatever a route filters on that comes from the template (status,
-folder, mailbox, tags, assignee, customer) is periodic in ``n``; times and numbers are
-monotone in ``n``. Lists and counts are therefore arithmetic over residues and ranges of ``n``
+``newest - 60 s - n * step - jitter(n)`` with ``0 <= jitter(n) < step`` (``jitter(0) = 0``:
+the newest row came a minute before the seed's newest), so times fall strictly with the
+index. Whatever a route filters on that comes from the template (status, folder, mailbox,
+tags, assignee, customer) is periodic in ``n``; times and numbers are monotone in ``n``.
+Lists and counts are therefore arithmetic over residues and ranges of ``n``
 (``BlockList``), and a dict exists only for the rows a route renders.
 
 A conversation a route writes to is "taken": materialized into ``state["conversations"]``
@@ -44,16 +45,22 @@ def block_params(
     """The parameters of a block of ``count`` conversations copying ``state``'s seeded ones.
 
     Templates are the published active, pending and closed conversations (of ``mailbox_id``
-    when given), copied with their first thread so later writes to them change no block row.
+    when given), newest first, so the block goes on back in time as the seed went: row 0
+    copies the newest. They are copied with their first thread, so later writes to them
+    change no block row.
     The counters move past the block's ids, numbers and thread ids.
     """
-    templates = [
-        c
-        for c in state["conversations"]
-        if c["state"] == "published"
-        and c["status"] in ("active", "pending", "closed")
-        and (mailbox_id is None or c["mailboxId"] == mailbox_id)
-    ]
+    templates = sorted(
+        (
+            c
+            for c in state["conversations"]
+            if c["state"] == "published"
+            and c["status"] in ("active", "pending", "closed")
+            and (mailbox_id is None or c["mailboxId"] == mailbox_id)
+        ),
+        key=lambda c: (c["createdAt"], c["id"]),
+        reverse=True,
+    )
     if not templates:
         raise ValueError("synthetic conversations need a seeded state to copy")
     first_thread: dict[int, dict[str, Any]] = {}
@@ -110,6 +117,9 @@ class SyntheticBlock:
         return n
 
     def _jitter(self, n: int) -> int:
+        """A seeded offset in ``[0, step)``; none for row 0, a minute before the newest."""
+        if n == 0:
+            return 0
         h = (n * 0x9E3779B97F4A7C15 + (self.seed + 1) * 0xBF58476D1CE4E5B9) & _MASK
         h ^= h >> 31
         h = (h * 0x94D049BB133111EB) & _MASK
