@@ -126,10 +126,17 @@ class SyntheticBlock:
         h ^= h >> 29
         return h % self.step
 
+    def age(self, n: int) -> int:
+        """Seconds from ``newest`` back to row ``n``'s time: strictly rising with ``n``."""
+        return 60 + n * self.step + self._jitter(n)
+
     def time_of(self, n: int) -> str:
         """Created, modified and waiting since of row ``n``: strictly falling with ``n``."""
-        seconds = 60 + n * self.step + self._jitter(n)
-        return iso(self.newest - timedelta(seconds=seconds))
+        return iso(self.newest - timedelta(seconds=self.age(n)))
+
+    def age_of(self, time: str) -> int:
+        """``age`` of a stored time (whole seconds, as every stored time is)."""
+        return int((self.newest - parse_iso(time)).total_seconds())
 
     def conversation(self, n: int) -> dict[str, Any]:
         """Row ``n`` as the stored dict a seeded copy would be (a fresh one every call)."""
@@ -149,6 +156,9 @@ class SyntheticBlock:
         if conv.get("closedAt"):
             conv["closedAt"] = at
         return conv
+
+    def thread_count(self, n: int) -> int:
+        return 0 if self.template_threads[n % self.period] is None else 1
 
     def threads(self, n: int) -> list[dict[str, Any]]:
         """Row ``n``'s threads: a copy of its template's first, if it had one."""
@@ -261,6 +271,13 @@ class _Segment:
         """How many of these rows come before a row for which ``precedes(n)`` says so;
         ``precedes`` holds on a prefix of the segment's order."""
         b = self.block
+        if self.hi <= self.lo or not self.length:
+            return 0
+        first, last = (self.lo, self.hi - 1) if self.forward else (self.hi - 1, self.lo)
+        if not precedes(first):
+            return 0
+        if precedes(last):
+            return self.length
         if self.forward:
             m = b.first_at_or_after(self.lo, self.hi, lambda n: not precedes(n))
             return b.live_count(self.residues, self.lo, m)
@@ -289,18 +306,19 @@ class BlockList:
         self.block = block
         self.descending = descending
         self.segments: list[_Segment] = []
-        if sort_field in TIME_KEYS or sort_field == "number":
-            rising = sort_field == "number"  # times fall as the index rises
-            self.segments.append(
-                _Segment(
-                    block,
-                    residues,
-                    lo,
-                    hi,
-                    rising != descending,
-                    block.time_of if not rising else lambda n: block.first_number + n,
-                )
+        # A stored row's sort key as the segments' keys compare: times as minus their age
+        # (integers, in the same order as the ISO strings), else the key itself.
+        self.convert: Callable[[Any], Any] = lambda key: key
+        if sort_field in TIME_KEYS:
+            self.convert = lambda key: -block.age_of(key)
+            # Times fall as the index rises: newest first is index order.
+            segment = _Segment(block, residues, lo, hi, descending, lambda n: -block.age(n))
+            self.segments.append(segment)
+        elif sort_field == "number":
+            segment = _Segment(
+                block, residues, lo, hi, not descending, lambda n: block.first_number + n
             )
+            self.segments.append(segment)
         else:
             reps = block.representatives()
             groups: dict[Any, list[int]] = {}
@@ -327,6 +345,7 @@ class BlockList:
     def before(self, key: Any, ident: int) -> int:
         """How many rows come before a stored conversation whose sort tuple is (key, id)."""
         block = self.block
+        key = self.convert(key)
         total = 0
         for segment in self.segments:
             if self.descending:
@@ -350,13 +369,26 @@ def merged_window(
     key: Callable[[dict[str, Any]], Any],
 ) -> list[dict[str, Any] | int]:
     """Positions ``[start, end)`` of ``stored`` (sorted) merged with ``rows``: a stored
-    conversation, or a block index to materialize."""
-    positions = [i + rows.before(key(c), c["id"]) for i, c in enumerate(stored)]
-    total = len(stored) + len(rows)
-    i = bisect_left(positions, start)
+    conversation, or a block index to materialize. Only the stored rows around the window
+    are placed (their positions rise with their order)."""
+    placed: dict[int, int] = {}
+
+    def position(i: int) -> int:
+        if i not in placed:
+            placed[i] = i + rows.before(key(stored[i]), stored[i]["id"])
+        return placed[i]
+
+    lo, hi = 0, len(stored)
+    while lo < hi:  # the first stored row at or after ``start``
+        mid = (lo + hi) // 2
+        if position(mid) >= start:
+            hi = mid
+        else:
+            lo = mid + 1
+    i = lo
     out: list[dict[str, Any] | int] = []
-    for p in range(start, min(end, total)):
-        if i < len(stored) and positions[i] == p:
+    for p in range(start, min(end, len(stored) + len(rows))):
+        if i < len(stored) and position(i) == p:
             out.append(stored[i])
             i += 1
         else:

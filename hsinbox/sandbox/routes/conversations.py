@@ -59,12 +59,11 @@ THREAD_TYPES = ("chat", "customer", "note", "phone", "reply")
 def render_conversation(
     api: Api, req: Req, conv: dict[str, Any], *, embed_threads: bool = False
 ) -> dict[str, Any]:
-    threads = api.threads_of(conv["id"])
     cws = conv["customerWaitingSince"]
     out: dict[str, Any] = {
         "id": conv["id"],
         "number": conv["number"],
-        "threads": len(threads),
+        "threads": api.thread_count(conv["id"]),
         "type": conv["type"],
         "folderId": folder_id_of(api, conv),
         "status": conv["status"],

@@ -167,6 +167,13 @@ class Api:
                 return self.block.conversation(n)
         return found(self.convs, cid, "Conversation")
 
+    def thread_count(self, conversation_id: int) -> int:
+        threads = self.threads.get(conversation_id)
+        if threads is not None or self.block is None:
+            return len(threads or [])
+        n = self.block.index_of(conversation_id)
+        return 0 if n is None else self.block.thread_count(n)
+
     def threads_of(self, conversation_id: int) -> list[dict[str, Any]]:
         """A conversation's threads (stored, or a block row's), in stored order."""
         threads = self.threads.get(conversation_id)
