@@ -85,6 +85,7 @@ FILTERS = [
     {"status": "pending"},
     {"modifiedSince": "2026-02-10T00:00:00Z"},
     {"tag": "vip,bug"},
+    {"status": "open", "assigned_to": "431001", "embed": "threads"},
     {"query": "login"},  # bare words read the subject: every row is scanned
 ]
 
