@@ -106,7 +106,7 @@ class Sandbox:
         if not loaded:
             self.state = self._fresh_state()
             if extra_conversations:
-                add_synthetic_conversations(self.state, extra_conversations)
+                add_synthetic_conversations(self.state, extra_conversations, lazy=True)
             self._save()
         self.api = Api(self)
 
@@ -377,12 +377,19 @@ class Sandbox:
     # --- convenience for tests ----------------------------------------------------------
 
     def conversation(self, conversation_id: int) -> dict[str, Any]:
-        """The stored conversation (raw, with its ``sandbox`` bookkeeping); KeyError if gone."""
-        return self.api.convs[conversation_id]
+        """The stored conversation (raw, with its ``sandbox`` bookkeeping); KeyError if gone.
+
+        A synthetic block's row is stored first, so a test may change it.
+        """
+        with self._lock:
+            conv = self.api.conv(conversation_id)
+        if conv is None:
+            raise KeyError(conversation_id)
+        return conv
 
     def threads_of(self, conversation_id: int) -> list[dict[str, Any]]:
-        """Stored threads of a conversation, oldest first."""
-        return list(self.api.threads.get(conversation_id, []))
+        """Stored threads of a conversation (a synthetic row's too), oldest first."""
+        return list(self.api.threads_of(conversation_id))
 
     def customer(self, customer_id: int) -> dict[str, Any]:
         return self.api.customers[customer_id]

@@ -14,6 +14,7 @@ from typing import Any
 
 from hsinbox.sandbox.refs import customer_ref, user_ref
 from hsinbox.sandbox.seed_agent_day import add_agent_day
+from hsinbox.sandbox.synthetic import ID_STEP, SyntheticBlock, block_params
 from hsinbox.sandbox.util import html_to_preview, iso, slugify
 
 STATE_VERSION = 2  # 2: the agent-day data (seed_agent_day)
@@ -1121,60 +1122,35 @@ def empty_state(now: datetime) -> dict[str, Any]:
 
 
 def add_synthetic_conversations(
-    state: dict[str, Any], count: int, *, seed: int = 5, mailbox_id: int | None = None
-) -> list[int]:
+    state: dict[str, Any],
+    count: int,
+    *,
+    seed: int = 5,
+    mailbox_id: int | None = None,
+    lazy: bool = False,
+) -> range:
     """Add ``count`` plausible conversations (one customer message each) for load tests.
 
     They are copies of the seeded published conversations with fresh ids, numbers and
-    times spread over the last 90 days, so lists, folders and search behave as usual.
-    ``mailbox_id`` puts them all in one mailbox. Returns the new ids.
+    times spread over the 90 days before the newest (``synthetic.SyntheticBlock``), so lists,
+    folders and search behave as usual. ``mailbox_id`` puts them all in one mailbox.
+
+    ``lazy`` stores only the block's parameters (``state["synthetic"]``, one block a state):
+    its rows are generated when a route needs them, so a million cost no time and no memory.
+    Otherwise every row is stored in ``state["conversations"]``/``["threads"]`` (for tests
+    that read them there). The rows are the same either way. Returns the new ids; call
+    ``sb.api.reindex()`` after adding to a sandbox's state.
     """
     if count <= 0:
-        return []
-    templates = [
-        c
-        for c in state["conversations"]
-        if c["state"] == "published"
-        and c["status"] in ("active", "pending", "closed")
-        and (mailbox_id is None or c["mailboxId"] == mailbox_id)
-    ]
-    if not templates:
-        raise ValueError("synthetic conversations need a seeded state to copy")
-    first_thread: dict[int, dict[str, Any]] = {}
-    for thread in state["threads"]:
-        first_thread.setdefault(thread["sandbox"]["conversationId"], thread)
-    counters = state["counters"]
-    rng = random.Random(seed)
-    newest = max(c["createdAt"] for c in state["conversations"])
-    now = datetime.fromisoformat(newest.replace("Z", "+00:00"))
-    ids = []
-    for n in range(count):
-        template = templates[n % len(templates)]
-        ident = counters["conversation"]
-        counters["conversation"] += 37
-        number = counters["number"]
-        counters["number"] += 1
-        at = iso(now - timedelta(minutes=1 + rng.random() * 60 * 24 * 90))
-        conv = json.loads(json.dumps(template))
-        conv.update(
-            id=ident,
-            number=number,
-            subject=f"{template['subject']} ({number})",
-            createdAt=at,
-            userUpdatedAt=at,
-        )
-        conv["customerWaitingSince"] = {"time": at, "latestReplyFrom": "customer"}
-        conv["sandbox"] = {"modifiedAt": at, "needsAttention": False}
-        if conv.get("closedAt"):
-            conv["closedAt"] = at
-        state["conversations"].append(conv)
-        source = first_thread.get(template["id"])
-        if source is not None:
-            thread = json.loads(json.dumps(source))
-            thread["id"] = counters["thread"]
-            counters["thread"] += 1
-            thread["createdAt"] = at
-            thread["sandbox"] = {"conversationId": ident}
-            state["threads"].append(thread)
-        ids.append(ident)
-    return ids
+        return range(0)
+    if lazy and state.get("synthetic"):
+        raise ValueError("a state holds one lazy block of synthetic conversations")
+    params = block_params(state, count, seed=seed, mailbox_id=mailbox_id)
+    block = SyntheticBlock(params)
+    if lazy:
+        state["synthetic"] = params
+    else:
+        for n in range(count):
+            state["conversations"].append(block.conversation(n))
+            state["threads"].extend(block.threads(n))
+    return range(block.id_of(0), block.id_of(count), ID_STEP)

@@ -188,11 +188,18 @@ def page_of(
     origin: str,
     path: str,
     query: Mapping[str, str],
+    total: int | None = None,
 ) -> dict[str, Any]:
-    """One HAL page. An empty page has no ``_embedded`` key, as the real API does."""
-    total = len(items)
+    """One HAL page. An empty page has no ``_embedded`` key, as the real API does.
+
+    With ``total``, ``items`` are already the page's own (a long list renders only those).
+    """
+    if total is None:
+        total = len(items)
+        chunk = items[(page - 1) * size : page * size]
+    else:
+        chunk = items
     total_pages = math.ceil(total / size) if total else 0
-    chunk = items[(page - 1) * size : page * size]
 
     def href(number: int) -> str:
         params = {k: v for k, v in query.items() if k != "page"}

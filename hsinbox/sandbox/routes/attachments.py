@@ -96,9 +96,9 @@ def _synthetic(att: dict[str, Any]) -> bytes:
 
 
 def get_attachment_data(api: Api, req: Req) -> httpx.Response:
-    conv = api.conversation(req)
+    conv = api.read_conversation(req)
     aid = req.params["aid"]
-    for t in api.threads.get(conv["id"], []):
+    for t in api.threads_of(conv["id"]):
         for att in t["_embedded"]["attachments"]:
             if att["id"] == aid:
                 stored = api.sb.state.get("attachmentData", {}).get(str(aid))

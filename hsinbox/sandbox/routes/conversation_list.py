@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from hsinbox.sandbox.query import Predicate
 from hsinbox.sandbox.routes.checks import (
     enum_param_problem,
     int_list_param,
@@ -19,6 +21,13 @@ from hsinbox.sandbox.routes.checks import (
 from hsinbox.sandbox.routes.conversations import render_conversation
 from hsinbox.sandbox.routes.mailboxes import in_folder
 from hsinbox.sandbox.routes.request import Req, Route
+from hsinbox.sandbox.synthetic import (
+    SORTABLE,
+    TEMPLATE_FIELDS,
+    BlockList,
+    SyntheticBlock,
+    merged_window,
+)
 from hsinbox.sandbox.util import (
     FieldProblem,
     bad_request,
@@ -76,16 +85,25 @@ SORT_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
 
 
 class SearchDoc:
-    """A conversation as the search language sees it; fields are computed on demand."""
+    """A conversation as the search language sees it; fields are computed on demand.
 
-    def __init__(self, api: Api, conv: dict[str, Any]) -> None:
+    ``read`` names the fields a predicate asked for (a block row's answer holds for its whole
+    residue class when they are all the template's).
+    """
+
+    def __init__(
+        self, api: Api, conv: dict[str, Any], threads: list[dict[str, Any]] | None = None
+    ) -> None:
         self.api = api
         self.conv = conv
+        self.threads = threads
+        self.read: set[str] = set()
 
     def get(self, field: str, default: Any = ()) -> list[str]:
+        self.read.add(field)
         conv = self.conv
         pc = conv["primaryCustomer"]
-        threads = self.api.threads.get(conv["id"], [])
+        threads = self.threads if self.threads is not None else self.api.threads_of(conv["id"])
         if field == "subject":
             return [conv["subject"] or ""]
         if field == "body":
@@ -128,7 +146,62 @@ class SearchDoc:
         return list(default)
 
 
+# Load tests (``Sandbox(memo_lists=True)``): the filtered, sorted stored conversations of a
+# few queries, kept until the next change. A synthetic block needs none on its fast path
+# (its rows are counted, not scanned); the memo still spares the slow path's full scan
+# across the pages of one search.
 LIST_MEMO_SIZE = 16
+Keep = Callable[[dict[str, Any]], bool]
+
+
+def _block_rows(
+    api: Api,
+    block: SyntheticBlock,
+    shaped: Keep,
+    predicate: Predicate | None,
+    number: int | None,
+    since: str | None,
+    sort_field: str,
+    descending: bool,
+) -> BlockList | None:
+    """The block's rows of a list, counted without materializing them.
+
+    None where this cannot answer, and the caller scans every row as a dict (slow at a
+    million, but the same answer): a sort by subject, or a ``query=`` that reads a row's own
+    fields (subject, bare words, number, id, dates). Filters on status, folder, mailbox,
+    tags and assignee, and ``query=`` on template fields (body, email, tag, customerIds,
+    mailboxId, status, assigned, attachment), pick residue classes; ``number`` and
+    ``modifiedSince`` an index range.
+    """
+    if sort_field not in SORTABLE:
+        return None
+    residues = []
+    for r, conv in enumerate(block.representatives()):
+        if not shaped(conv):
+            continue
+        if predicate is not None:
+            doc = SearchDoc(api, conv, block.threads(r))
+            kept = predicate(doc)  # type: ignore[arg-type]
+            if not doc.read <= TEMPLATE_FIELDS:
+                return None
+            if not kept:
+                continue
+        residues.append(r)
+    lo, hi = 0, block.count
+    if number is not None:
+        n = number - block.first_number
+        lo, hi = (n, n + 1) if 0 <= n < block.count else (0, 0)
+    if since is not None:
+        hi = min(hi, block.first_at_or_after(0, block.count, lambda n: block.time_of(n) < since))
+    return BlockList(
+        block,
+        residues,
+        lo,
+        hi,
+        sort_field=sort_field,
+        descending=descending,
+        template_key=SORT_KEYS[sort_field],
+    )
 
 
 def list_conversations(api: Api, req: Req) -> httpx.Response:
@@ -160,35 +233,47 @@ def list_conversations(api: Api, req: Req) -> httpx.Response:
     predicate = query_param(q, QUERY_FIELDS, EXACT_FIELDS, RANGE_FIELDS)
     page = parse_page(q)
     wanted = LIST_STATUS[status]
+
+    def shaped(conv: dict[str, Any]) -> bool:
+        """The filters a synthetic row takes from its template."""
+        if conv["status"] not in wanted:
+            return False
+        if folder is not None:
+            if not in_folder(conv, folder):
+                return False
+        elif conv["state"] != "published":
+            return False
+        if mailboxes and conv["mailboxId"] not in mailboxes:
+            return False
+        if tags and not any(t["tag"].lower() in tags for t in conv["tags"]):
+            return False
+        return assigned_to is None or (conv.get("assignee") or {}).get("id") == assigned_to
+
+    def kept(conv: dict[str, Any]) -> bool:
+        if not shaped(conv):
+            return False
+        if number is not None and conv["number"] != number:
+            return False
+        if since is not None and conv["sandbox"]["modifiedAt"] < since:
+            return False
+        return predicate is None or predicate(SearchDoc(api, conv))  # type: ignore[arg-type]
+
+    key = SORT_KEYS[sort_field]
+    descending = sort_order == "desc"
+    block = api.block
+    rows = None
+    candidates: Iterable[dict[str, Any]] = api.convs.values()
+    if block is not None:
+        rows = _block_rows(api, block, shaped, predicate, number, since, sort_field, descending)
+        if rows is None:
+            candidates = chain(candidates, (block.conversation(n) for n in block.live()))
     memo = None
     if api.sb.memo_lists:
         memo = (api.sb.generation, tuple(sorted((k, v) for k, v in q.items() if k != "page")))
-    cached = api.list_memo.get(memo) if memo is not None else None
-    result = [] if cached is None else cached
-    for conv in api.convs.values() if cached is None else ():
-        if conv["status"] not in wanted:
-            continue
-        if folder is not None:
-            if not in_folder(conv, folder):
-                continue
-        elif conv["state"] != "published":
-            continue
-        if mailboxes and conv["mailboxId"] not in mailboxes:
-            continue
-        if tags and not any(t["tag"].lower() in tags for t in conv["tags"]):
-            continue
-        if assigned_to is not None and (conv.get("assignee") or {}).get("id") != assigned_to:
-            continue
-        if number is not None and conv["number"] != number:
-            continue
-        if since is not None and conv["sandbox"]["modifiedAt"] < since:
-            continue
-        if predicate is not None and not predicate(SearchDoc(api, conv)):  # type: ignore[arg-type]
-            continue
-        result.append(conv)
-    if cached is None:
-        key = SORT_KEYS[sort_field]
-        result.sort(key=lambda c: (key(c), c["id"]), reverse=sort_order == "desc")
+    result = api.list_memo.get(memo) if memo is not None else None
+    if result is None:
+        result = [conv for conv in candidates if kept(conv)]
+        result.sort(key=lambda c: (key(c), c["id"]), reverse=descending)
         if memo is not None:
             # A few queries at once (a view, its counts, a sort): a benchmark's warm-up run
             # then measures the app, not this fake's linear scan. Stale generations go.
@@ -198,19 +283,27 @@ def list_conversations(api: Api, req: Req) -> httpx.Response:
             keep[memo] = result
             api.list_memo = keep
     embed = "threads" in q.get("embed", "").split(",")
-    # Only the requested page is rendered; page_of needs the full length for its counts.
-    chunk_start = (page - 1) * CONVERSATION_PAGE
-    rendered: list[Any] = [None] * len(result)
-    for i in range(chunk_start, min(len(result), chunk_start + CONVERSATION_PAGE)):
-        rendered[i] = render_conversation(api, req, result[i], embed_threads=embed)
+    # Only the requested page is rendered.
+    start = (page - 1) * CONVERSATION_PAGE
+    end = start + CONVERSATION_PAGE
+    if rows is None or block is None:
+        window = result[start:end]
+        total = len(result)
+    else:
+        window = [
+            c if isinstance(c, dict) else block.conversation(c)
+            for c in merged_window(result, rows, start, end, key)
+        ]
+        total = len(result) + len(rows)
     body = page_of(
-        rendered,
+        [render_conversation(api, req, c, embed_threads=embed) for c in window],
         page=page,
         size=CONVERSATION_PAGE,
         name="conversations",
         origin=req.origin,
         path=req.path,
         query=q,
+        total=total,
     )
     return json_response(200, body)
 

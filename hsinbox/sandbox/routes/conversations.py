@@ -59,12 +59,11 @@ THREAD_TYPES = ("chat", "customer", "note", "phone", "reply")
 def render_conversation(
     api: Api, req: Req, conv: dict[str, Any], *, embed_threads: bool = False
 ) -> dict[str, Any]:
-    threads = api.threads.get(conv["id"], [])
     cws = conv["customerWaitingSince"]
     out: dict[str, Any] = {
         "id": conv["id"],
         "number": conv["number"],
-        "threads": len(threads),
+        "threads": api.thread_count(conv["id"]),
         "type": conv["type"],
         "folderId": folder_id_of(api, conv),
         "status": conv["status"],
@@ -130,7 +129,7 @@ def get_conversation(api: Api, req: Req) -> httpx.Response:
     moved = redirect(api, req)
     if moved is not None:
         return moved
-    conv = api.conversation(req)
+    conv = api.read_conversation(req)
     embed = "threads" in req.query.get("embed", "").split(",")
     return json_response(200, render_conversation(api, req, conv, embed_threads=embed))
 

@@ -127,6 +127,8 @@ def _customer_changed(api: Api, cust: dict[str, Any]) -> httpx.Response:
     for conv in api.convs.values():
         if conv["primaryCustomer"]["id"] == cust["id"]:
             conv["primaryCustomer"] = ref
+    if api.block is not None:
+        api.block.customer_changed(ref)
     api.sb.mark_dirty()
     return empty_response(204)
 

@@ -95,19 +95,28 @@ def list_folders(api: Api, req: Req) -> httpx.Response:
         # conversation, which a benchmark must not measure as the app's cost.
         return page_response(req, api.list_memo[memo], "folders")
     convs = [c for c in api.convs.values() if c["mailboxId"] == mbox["id"]]
+    block = api.block
     items = []
     for folder in api.folders.values():
         if folder["sandbox"]["mailboxId"] != mbox["id"]:
             continue
         members = [c for c in convs if in_folder(c, folder)]
+        total = len(members)
+        active = sum(1 for c in members if c["status"] == "active")
+        if block is not None:
+            # A synthetic row's membership is its template's: count residue classes.
+            total += block.live_count(block.residues(lambda c, f=folder: in_folder(c, f)))
+            active += block.live_count(
+                block.residues(lambda c, f=folder: c["status"] == "active" and in_folder(c, f))
+            )
         items.append(
             {
                 "id": folder["id"],
                 "name": folder["name"],
                 "type": folder["type"],
                 "userId": folder["userId"],
-                "totalCount": len(members),
-                "activeCount": sum(1 for c in members if c["status"] == "active"),
+                "totalCount": total,
+                "activeCount": active,
                 "updatedAt": folder["updatedAt"],
             }
         )

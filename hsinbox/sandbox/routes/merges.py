@@ -46,8 +46,8 @@ def merge(api: Api, old_id: int, into_id: int) -> None:
     """Merge ``old_id`` into ``into_id``: its threads move over, its id now redirects."""
     if old_id == into_id:
         raise ApiError(400, "A conversation cannot be merged into itself")
-    old = api.convs.get(old_id)
-    new = api.convs.get(into_id)
+    old = api.conv(old_id)
+    new = api.conv(into_id)
     if old is None or new is None:
         raise ApiError(404, "Conversation not found")
     state = api.sb.state

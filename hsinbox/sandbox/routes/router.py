@@ -23,6 +23,7 @@ from hsinbox.sandbox.routes import (
 )
 from hsinbox.sandbox.routes.checks import found
 from hsinbox.sandbox.routes.request import Req
+from hsinbox.sandbox.synthetic import SyntheticBlock
 from hsinbox.sandbox.util import ApiError, iso
 
 if TYPE_CHECKING:
@@ -48,7 +49,8 @@ class Api:
     """Routes a request to the handler for its path; all state lives on the Sandbox.
 
     The dicts here are id lookups into ``sb.state``, rebuilt by ``reindex`` whenever the
-    state is replaced.
+    state is replaced. ``convs`` and ``threads`` hold the stored conversations only; a block
+    of synthetic ones (``block``) answers through ``conv``, ``threads_of`` and the list routes.
     """
 
     def __init__(self, sb: Sandbox) -> None:
@@ -60,6 +62,7 @@ class Api:
         self.mailboxes: dict[int, dict[str, Any]] = {}
         self.folders: dict[int, dict[str, Any]] = {}
         self.list_memo: dict[Any, list[dict[str, Any]]] = {}
+        self.block: SyntheticBlock | None = None
         self.reindex()
         self._routes = [
             (route.method, re.compile(f"^{route.pattern}/?$"), route.handler, route.auth)
@@ -79,6 +82,8 @@ class Api:
         self.mailboxes = {m["id"]: m for m in state["mailboxes"]}
         self.folders = {f["id"]: f for f in state["folders"]}
         self.list_memo = {}
+        synthetic = state.get("synthetic")
+        self.block = SyntheticBlock(synthetic) if synthetic else None
 
     def route(self, request: httpx.Request, body: bytes) -> httpx.Response:
         req = Req(request, body)
@@ -127,9 +132,55 @@ class Api:
         counters[counter] = value + step
         return value
 
+    def conv(self, conversation_id: int) -> dict[str, Any] | None:
+        """The stored conversation, for a route that may change it: a block row is stored
+        first (taken), so the change sticks. None when there is none."""
+        conv = self.convs.get(conversation_id)
+        if conv is not None or self.block is None:
+            return conv
+        n = self.block.index_of(conversation_id)
+        if n is None:
+            return None
+        conv = self.block.conversation(n)
+        threads = self.block.threads(n)
+        self.block.take(n)
+        self.sb.state["conversations"].append(conv)
+        self.sb.state["threads"].extend(threads)
+        self.convs[conversation_id] = conv
+        self.threads[conversation_id] = list(threads)
+        self.sb.mark_dirty()
+        return conv
+
     def conversation(self, req: Req) -> dict[str, Any]:
-        """The conversation the path names; 404 when there is none."""
-        return found(self.convs, req.params["id"], "Conversation")
+        """The conversation the path names, to change (see ``conv``); 404 when there is none."""
+        conv = self.conv(req.params["id"])
+        if conv is None:
+            raise ApiError(404, "Conversation not found")
+        return conv
+
+    def read_conversation(self, req: Req) -> dict[str, Any]:
+        """The conversation the path names, to read: a block row is materialized, not stored."""
+        cid = req.params["id"]
+        if cid not in self.convs and self.block is not None:
+            n = self.block.index_of(cid)
+            if n is not None:
+                return self.block.conversation(n)
+        return found(self.convs, cid, "Conversation")
+
+    def thread_count(self, conversation_id: int) -> int:
+        threads = self.threads.get(conversation_id)
+        if threads is not None or self.block is None:
+            return len(threads or [])
+        n = self.block.index_of(conversation_id)
+        return 0 if n is None else self.block.thread_count(n)
+
+    def threads_of(self, conversation_id: int) -> list[dict[str, Any]]:
+        """A conversation's threads (stored, or a block row's), in stored order."""
+        threads = self.threads.get(conversation_id)
+        if threads is not None or self.block is None:
+            return threads or []
+        n = self.block.index_of(conversation_id)
+        return [] if n is None else self.block.threads(n)
 
     def touch(self, conv: dict[str, Any]) -> None:
         """Record that the conversation changed (what ``modifiedSince`` compares)."""

@@ -50,6 +50,13 @@ def list_tags(api: Api, req: Req) -> httpx.Response:
     for conv in api.convs.values():
         for t in conv["tags"]:
             counts[t["id"]] = counts.get(t["id"], 0) + 1
+    block = api.block
+    if block is not None:
+        # A synthetic row's tags are its template's: count each residue class once.
+        for r, conv in enumerate(block.representatives()):
+            rows = block.live_count([r])
+            for t in conv["tags"]:
+                counts[t["id"]] = counts.get(t["id"], 0) + rows
     tags = sorted(api.sb.state["tags"], key=lambda t: (t["name"].lower(), t["id"]))
     items = []
     for tag in tags:

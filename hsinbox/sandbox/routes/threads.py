@@ -128,9 +128,7 @@ def refresh_after_threads(api: Api, conv: dict[str, Any]) -> None:
 
 
 def newest_first(api: Api, conv: dict[str, Any]) -> list[dict[str, Any]]:
-    return sorted(
-        api.threads.get(conv["id"], []), key=lambda t: (t["createdAt"], t["id"]), reverse=True
-    )
+    return sorted(api.threads_of(conv["id"]), key=lambda t: (t["createdAt"], t["id"]), reverse=True)
 
 
 def render_thread(req: Req, conv: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
@@ -301,7 +299,7 @@ def customer_thread(api: Api, req: Req) -> httpx.Response:
 
 
 def list_threads(api: Api, req: Req) -> httpx.Response:
-    conv = api.conversation(req)
+    conv = api.read_conversation(req)
     items = [render_thread(req, conv, t) for t in newest_first(api, conv)]
     return page_response(req, items, "threads")
 

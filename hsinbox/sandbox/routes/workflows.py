@@ -74,7 +74,7 @@ def run_workflow(api: Api, req: Req) -> httpx.Response:
     problems: list[FieldProblem] = []
     convs = []
     for i, cid in enumerate(ids):
-        conv = api.convs.get(cid) if is_int(cid) else None
+        conv = api.conv(cid) if is_int(cid) else None
         if conv is None:
             problems.append(
                 FieldProblem(
