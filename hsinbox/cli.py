@@ -17,7 +17,7 @@ import webbrowser
 from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
-from hsinbox import __version__, paths, startup_gc
+from hsinbox import __version__, paths
 from hsinbox.helpscout.auth import (
     DEFAULT_CALLBACK_PORT,
     AppCredentials,
@@ -296,8 +296,6 @@ def cmd_open(args: argparse.Namespace, mode: str) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    if args.command not in (None, "demo"):
-        startup_gc.resume()  # only the inbox's first paint runs without the collector
     match args.command:
         case None:
             return cmd_open(args, "live")

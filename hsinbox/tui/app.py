@@ -16,7 +16,7 @@ from textual.app import App
 from textual.message import Message
 from textual.theme import Theme
 
-from hsinbox import paths, startup_gc
+from hsinbox import paths
 from hsinbox.config import Settings
 from hsinbox.inbox.events import Event
 from hsinbox.inbox.session import InboxSession
@@ -92,9 +92,6 @@ class HsInboxApp(App[int]):
         self.quit_send_timeout = 15.0
 
     def on_mount(self) -> None:
-        # Nothing painted yet (sign-in screen, offline with no cache): the collector comes
-        # back on after all (see startup_gc); normally the first list did it already.
-        self.set_timer(5.0, startup_gc.resume)
         self._apply_theme()
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self.settings.keymap:

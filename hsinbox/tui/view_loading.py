@@ -5,7 +5,6 @@ from __future__ import annotations
 from textual import work
 from textual.widgets import Static
 
-from hsinbox import startup_gc
 from hsinbox.helpscout.errors import AuthError
 from hsinbox.helpscout.models import Conversation
 from hsinbox.inbox.text import safe_text
@@ -99,7 +98,6 @@ class ViewLoading(InboxScreenBase):
         if self._first_painted or not self.table.row_count:
             return
         self._first_painted = True
-        self.call_after_refresh(startup_gc.resume)
         marker = markers_path()
         if marker:
             self.call_after_refresh(write_marker, marker)
