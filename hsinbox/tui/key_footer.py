@@ -71,6 +71,11 @@ class KeyFooter(Widget, can_focus=False):
 
     def entries(self) -> list[FooterEntry]:
         """What the footer shows now, left to right; the palette's key is the last."""
+        shown, palette = self._entries()
+        return [*shown, palette] if palette is not None else shown
+
+    def _entries(self) -> tuple[list[FooterEntry], FooterEntry | None]:
+        """The shown keys (one per action) and the palette's key, if the palette is on."""
         palette_key = self.app.COMMAND_PALETTE_BINDING
         seen: set[str] = set()
         shown: list[FooterEntry] = []
@@ -89,15 +94,14 @@ class KeyFooter(Widget, can_focus=False):
             elif binding.show and binding.action not in seen:
                 seen.add(binding.action)
                 shown.append(entry)
-        return [*shown, palette] if palette is not None else shown
+        return shown, palette
 
     def render(self) -> Text:
         key_style = self.get_component_rich_style("key-footer--key")
         text_style = self.get_component_rich_style("key-footer--description")
         hover_style = self.get_component_rich_style("key-footer--hover", partial=True)
         dim = Style(dim=True)
-        entries = self.entries()
-        palette = entries.pop() if entries and self._is_palette(entries[-1]) else None
+        entries, palette = self._entries()
         line = Text(no_wrap=True, overflow="crop", end="")
         spans: list[tuple[int, int, FooterEntry]] = []
 
@@ -121,13 +125,10 @@ class KeyFooter(Widget, can_focus=False):
                 line.truncate(max(0, width - right))
                 spans = [(a, min(b, len(line)), e) for a, b, e in spans if a < len(line)]
             line.append(" " * max(0, width - right - len(line)))
-            line.append("▏", self.get_component_rich_style("key-footer--description"))
+            line.append("▏", text_style)
             add(palette)
         self._spans = spans
         return line
-
-    def _is_palette(self, entry: FooterEntry) -> bool:
-        return self.app.ENABLE_COMMAND_PALETTE and entry.key == self.app.COMMAND_PALETTE_BINDING
 
     def _entry_at(self, x: int) -> int | None:
         for index, (start, end, _entry) in enumerate(self._spans):

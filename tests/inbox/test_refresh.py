@@ -17,6 +17,14 @@ def api_requests(sb: Any, since: int = 0) -> list[Any]:
     return [r for r in sb.requests[since:] if not r.path.startswith("/v2/oauth2")]
 
 
+async def first_mailbox_loaded(session: Any) -> tuple[int, View]:
+    """The first mailbox's id and its default view, page 1 loaded."""
+    mailbox_id = session.mailboxes[0].id
+    view = View(mailbox_id)
+    await session.load_view(view)
+    return mailbox_id, view
+
+
 def raw_conversations(sb: Any, mailbox_id: int, **match: Any) -> list[dict[str, Any]]:
     return [
         c
@@ -52,9 +60,7 @@ async def test_refresh_merges_new_changed_and_removed_without_moving_rows(
     session_and_events: Any, sb: Any
 ) -> None:
     session, _ = session_and_events
-    mailbox_id = session.mailboxes[0].id
-    view = View(mailbox_id)
-    await session.load_view(view)
+    mailbox_id, view = await first_mailbox_loaded(session)
     order = session.store.view_ids(view)
     closed = raw_conversations(sb, mailbox_id, status="closed")[0]["id"]
     leaving, tagged = order[-1], order[len(order) // 2]
@@ -313,28 +319,31 @@ async def test_sandbox_list_memo_sees_changes_made_through_the_api(
         assert len(after) == len(first) - 1
 
 
-async def test_refresh_after_a_long_absence_starts_the_view_over(
-    session_and_events: Any, sb: Any
-) -> None:
-    """More than CHANGES_MAX_PAGES pages changed: page 1 afresh, not every page of changes."""
+def changed_later(sb: Any, mailbox_id: int, count: int) -> None:
+    """``count`` new conversations in the mailbox, all modified three days from the sandbox's
+    now: after anything the session has seen."""
     from datetime import timedelta
 
-    from hsinbox.inbox.session import CHANGES_MAX_PAGES
     from hsinbox.sandbox.seed import add_synthetic_conversations
     from hsinbox.sandbox.util import iso
 
-    session, _ = session_and_events
-    mailbox_id = session.mailboxes[0].id
-    view = View(mailbox_id)
-    await session.load_view(view)
-    changed = CHANGES_MAX_PAGES * 25 + 30
-    ids = add_synthetic_conversations(sb.state, changed, mailbox_id=mailbox_id)
+    ids = set(add_synthetic_conversations(sb.state, count, mailbox_id=mailbox_id))
     sb.api.reindex()
     later = iso(sb.now + timedelta(days=3))
     for conv in sb.state["conversations"]:
         if conv["id"] in ids:
             conv["sandbox"]["modifiedAt"] = later
-            conv["userUpdatedAt"] = later
+
+
+async def test_refresh_after_a_long_absence_starts_the_view_over(
+    session_and_events: Any, sb: Any
+) -> None:
+    """More than CHANGES_MAX_PAGES pages changed: page 1 afresh, not every page of changes."""
+    from hsinbox.inbox.session import CHANGES_MAX_PAGES
+
+    session, _ = session_and_events
+    mailbox_id, view = await first_mailbox_loaded(session)
+    changed_later(sb, mailbox_id, CHANGES_MAX_PAGES * 25 + 30)
     before = len(sb.requests)
     result = await session.refresh_view(view)
     sent = api_requests(sb, before)
@@ -348,21 +357,9 @@ async def test_refresh_after_a_long_absence_starts_the_view_over(
 async def test_refresh_with_a_few_pages_of_changes_reads_just_those(
     session_and_events: Any, sb: Any
 ) -> None:
-    from datetime import timedelta
-
-    from hsinbox.sandbox.seed import add_synthetic_conversations
-    from hsinbox.sandbox.util import iso
-
     session, _ = session_and_events
-    mailbox_id = session.mailboxes[0].id
-    view = View(mailbox_id)
-    await session.load_view(view)
-    ids = add_synthetic_conversations(sb.state, 40, mailbox_id=mailbox_id)
-    sb.api.reindex()
-    later = iso(sb.now + timedelta(days=3))
-    for conv in sb.state["conversations"]:
-        if conv["id"] in ids:
-            conv["sandbox"]["modifiedAt"] = later
+    mailbox_id, view = await first_mailbox_loaded(session)
+    changed_later(sb, mailbox_id, 40)
     before = len(sb.requests)
     result = await session.refresh_view(view)
     sent = api_requests(sb, before)
