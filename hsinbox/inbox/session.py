@@ -591,9 +591,8 @@ class InboxSession(AgentDaySession):
     async def _restart_view(self, view: View, *, requests: int) -> RefreshResult:
         """Too much changed to merge: the view starts again from a fresh page 1."""
         before = set(self.store.view_ids(view))
-        self._drop_first_lists()
-        page = await self._read(self.client.list_conversations(page=1, **view.list_params()))
-        conversations = self._set_loaded(view, [page])
+        self._drop_first_lists()  # a list asked at start is older than what just changed
+        conversations = await self.load_view(view)
         arrived = [c for c in conversations if c.id not in before]
         return RefreshResult(new=arrived, requests=requests + 1, full=True)
 
