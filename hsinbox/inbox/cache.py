@@ -104,15 +104,12 @@ def fts_query(text: str, *, phrase: bool = False) -> str | None:
 
 @dataclass
 class ViewState:
-    """What the cache knows of a view: its order, and where incremental refresh resumes."""
+    """What the cache keeps of a view (``LoadedView``'s stored part): its order, and where
+    incremental refresh resumes."""
 
     ids: list[int]
     newest: datetime | None = None
     probe: dict[int, str] = field(default_factory=dict)
-    # Paging, known once a page was read this run (not stored: a cached view asks again).
-    total: int | None = None  # the server's count
-    pages: int = 0  # pages read, in order
-    page_size: int = 0
 
 
 def _guarded(default: Callable[[], D]) -> Callable[[Callable[P, R]], Callable[P, R | D]]:

@@ -41,8 +41,9 @@ from hsinbox.inbox.events import (
     RateLimitWait,
 )
 from hsinbox.inbox.journal import Journal
+from hsinbox.inbox.loaded_view import LoadedView
 from hsinbox.inbox.store import Store
-from hsinbox.inbox.view import View
+from hsinbox.inbox.view import DEFAULT_SORT, View
 from hsinbox.inbox.worker import Outbox
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ CONVERSATION_PAGE = 25  # Help Scout's list page; the server's ``page.size`` win
 PREFETCH_QUEUE = 6
 SYNC_CONCURRENCY = 8
 CHANGES_MAX_PAGES = 4  # R after a long absence: beyond ~100 changes, page 1 afresh costs less
+MORE_PAGES_MAX = 3  # pages one load_more may read when the first ones add nothing new
 
 
 SYNC_SLACK = timedelta(minutes=5)  # modifiedSince margin for a clock that differs from Help Scout's
@@ -250,7 +252,10 @@ class InboxSession(AgentDaySession):
         )
         self.cache: Cache | None = Cache(cache_path) if self.settings.cache else None
         self._sleep = sleep
-        self._view_states: dict[str, ViewState] = {}
+        # Writes confirmed per conversation, in order: a read asked before a confirmation
+        # must not overwrite what the write showed (see ``_stale``).
+        self._confirm_seq = 0
+        self._confirmed_at: dict[int, int] = {}
         self._prefetches: dict[int, asyncio.Task[None]] = {}
         self._prefetch_gate: asyncio.Semaphore | None = None
         self._loading_threads: dict[int, int] = {}
@@ -330,6 +335,8 @@ class InboxSession(AgentDaySession):
             ident = action.conversation_id
             if ident is None:
                 continue
+            self._confirm_seq += 1
+            self._confirmed_at[ident] = self._confirm_seq
             if isinstance(action, Delete):
                 if self.cache is not None:
                     self.cache.forget(ident)
@@ -523,9 +530,7 @@ class InboxSession(AgentDaySession):
         self.cache.bind(self.client.base_url, self.me.id)
         if previous is not None and previous != self.cache.account:
             # Another account signed in since the last paint: nothing cached may show.
-            self._view_states.clear()
-            for key in list(self.store.views):
-                del self.store.views[key]
+            self.store.views.clear()
             self.store.conversations.clear()
             self.store.threads.clear()
 
@@ -555,124 +560,157 @@ class InboxSession(AgentDaySession):
         found = self.cache.get_conversations(missing)
         for ident, conversation in found.items():
             self.store.conversations[ident] = conversation
-        self.store.views[view.key] = [i for i in state.ids if i in self.store.conversations]
-        self._view_states[view.key] = state
+        loaded = self.store.loaded(view)
+        loaded.start_over([i for i in state.ids if i in self.store.conversations])
+        loaded.newest, loaded.probe = state.newest, dict(state.probe)
+        loaded.total, loaded.complete, loaded.paged = None, False, False
         self.worker.reapply_pending()
         return self.store.view_conversations(view)
 
-    def _save_view(self, view: View, conversations: list[Conversation]) -> None:
-        state = self._view_states.get(view.key)
-        if state is None:
-            return
-        state.ids = self.store.view_ids(view)
+    def _save_view(self, loaded: LoadedView, conversations: list[Conversation]) -> None:
         if self.cache is not None:
             self.cache.put_conversations(conversations)
-            self.cache.put_view(view.key, state)
+            self.cache.put_view(
+                loaded.key,
+                ViewState(ids=list(loaded.ids), newest=loaded.newest, probe=dict(loaded.probe)),
+            )
 
-    def _unchanged(self, state: ViewState, conversation: Conversation) -> bool:
+    def _unchanged(self, loaded: LoadedView, conversation: Conversation) -> bool:
         mark = fingerprint(conversation)
-        if state.probe.get(conversation.id) == mark:
+        if loaded.probe.get(conversation.id) == mark:
             return True
         known = self.store.conversations.get(conversation.id)
         return known is not None and fingerprint(known) == mark
 
+    def _stale(self, conversations: Iterable[Conversation], asked_at: int) -> set[int]:
+        """Conversations a write was confirmed on after this read was asked: the answer
+        predates the write, so the local copy (already showing it) wins."""
+        confirmed = self._confirmed_at
+        return {c.id for c in conversations if confirmed.get(c.id, 0) > asked_at}
+
+    def _keep_read(self, conversations: list[Conversation], asked_at: int) -> set[int]:
+        """Put a read's copies in the store, except the stale ones; returns those."""
+        stale = self._stale(conversations, asked_at)
+        self.store.put_many([c for c in conversations if c.id not in stale])
+        return stale
+
     # --- views -----------------------------------------------------------------------
+    # Every read of a view holds its LoadedView's lock: a page, a refresh and a reload of
+    # one view never interleave, so a stale answer never lands on top of a newer one.
+
+    def loaded_view(self, view: View) -> LoadedView:
+        """The one owner of what is loaded of ``view``."""
+        return self.store.loaded(view)
 
     async def load_view(self, view: View) -> list[Conversation]:
         """Page 1 of the view, one request (``load_more`` asks the next ones as the agent
         scrolls); unsent local changes are shown on top of it."""
+        loaded = self.store.loaded(view)
+        async with loaded.lock:
+            return await self._page_one(loaded)
+
+    async def _page_one(self, loaded: LoadedView) -> list[Conversation]:
+        view = loaded.view
+        asked_at = self._confirm_seq
         early = self._take_first_list(view)
         if early is not None:
             page = await self._read(early)
         else:
             page = await self._read(self.client.list_conversations(page=1, **view.list_params()))
-        return self._set_loaded(view, [page])
+        return self._set_loaded(loaded, [page], asked_at)
 
-    async def _restart_view(self, view: View, *, requests: int) -> RefreshResult:
+    async def _restart_view(self, loaded: LoadedView, *, requests: int) -> RefreshResult:
         """Too much changed to merge: the view starts again from a fresh page 1."""
-        before = set(self.store.view_ids(view))
+        before = set(loaded.ids)
         self._drop_first_lists()  # a list asked at start is older than what just changed
-        conversations = await self.load_view(view)
+        conversations = await self._page_one(loaded)
         arrived = [c for c in conversations if c.id not in before]
         return RefreshResult(new=arrived, requests=requests + 1, full=True)
 
     async def reload_view(self, view: View) -> list[Conversation]:
         """The pages loaded so far, read again (the agent suspects the cache): one request a
         page, never more pages than were loaded."""
-        state = self._view_states.get(view.key)
-        size = (state.page_size if state else 0) or CONVERSATION_PAGE
-        loaded = len(self.store.view_ids(view))
-        pages = max(state.pages if state else 0, -(-loaded // size), 1)
-        self._drop_first_lists()
-        read = await self._read(
-            _collect(self.client.conversation_pages(max_pages=pages, **view.list_params()))
-        )
-        return self._set_loaded(view, read)
+        loaded = self.store.loaded(view)
+        async with loaded.lock:
+            size = loaded.page_size or CONVERSATION_PAGE
+            pages = max(-(-len(loaded.ids) // size), 1)
+            self._drop_first_lists()
+            asked_at = self._confirm_seq
+            read = await self._read(
+                _collect(self.client.conversation_pages(max_pages=pages, **view.list_params()))
+            )
+            return self._set_loaded(loaded, read, asked_at)
 
-    def _set_loaded(self, view: View, pages: list[Page[Conversation]]) -> list[Conversation]:
+    def _set_loaded(
+        self, loaded: LoadedView, pages: list[Page[Conversation]], asked_at: int
+    ) -> list[Conversation]:
         """The view is these pages, in order; refresh resumes from their newest change."""
         conversations = unique_items(pages)
-        self.store.set_view(view, conversations)
+        stale = self._keep_read(conversations, asked_at)
+        before = set(loaded.ids)
+        loaded.start_over([c.id for c in conversations if c.id not in stale or c.id in before])
         stamps = [c.modified_at for c in conversations if c.modified_at is not None]
         newest = max(stamps) if stamps else None
-        probe = {c.id: fingerprint(c) for c in conversations if c.modified_at == newest}
+        loaded.newest = newest
+        loaded.probe = {c.id: fingerprint(c) for c in conversations if c.modified_at == newest}
         last = pages[-1].info if pages else None
-        self._view_states[view.key] = ViewState(
-            ids=[],
-            newest=newest,
-            probe=probe,
-            total=last.total_elements if last is not None else len(conversations),
-            pages=len(pages),
-            page_size=(last.size if last is not None else 0) or CONVERSATION_PAGE,
-        )
-        self._save_view(view, conversations)
+        loaded.total = last.total_elements if last is not None else len(conversations)
+        loaded.page_size = (last.size if last is not None else 0) or CONVERSATION_PAGE
+        loaded.complete = last is None or not pages[-1].items or last.number >= last.total_pages
+        loaded.paged = True
+        self._save_view(loaded, conversations)
         self.worker.reapply_pending()
-        return self.store.view_conversations(view)
+        return self.store.view_conversations(loaded.view)
 
     def view_total(self, view: View) -> int | None:
-        """The server's count for the view, once a page of it was read this run."""
-        state = self._view_states.get(view.key)
-        return state.total if state is not None else None
+        """The server's count for the view (less the rows taken out locally since), once a
+        page of it was read this run."""
+        loaded = self.store.views.get(view.key)
+        return loaded.total if loaded is not None and loaded.paged else None
 
     def view_complete(self, view: View) -> bool:
-        """Every page of the view is loaded (then sorting and counting are local)."""
-        state = self._view_states.get(view.key)
-        if state is None or state.total is None:
-            return False
-        size = state.page_size or CONVERSATION_PAGE
-        return len(self.store.view_ids(view)) >= state.total or state.pages * size >= state.total
+        """The view's last page was read (then sorting and counting are local)."""
+        loaded = self.store.views.get(view.key)
+        return loaded is not None and loaded.paged and loaded.complete
 
     async def load_more(self, view: View) -> list[Conversation]:
-        """The view's next page (one request), after what is loaded; what it added.
+        """The view's next page after what is loaded (one request); what it added.
 
-        Rows already loaded (a refresh put them on top, or the pages shifted) are not added
-        twice; a row with an unsent local change shows that change. Nothing is asked once
-        every page is loaded.
+        The page is chosen by the rows still in the view, so rows that left read pages (a
+        close, a colleague's move) never push others out of reach; the overlap is dropped.
+        A page that adds nothing new and is not the last asks the next (a few at most). Rows
+        with an unsent local change show that change. Nothing is asked once complete.
         """
-        if self.view_complete(view):
-            return []
-        state = self._view_states.get(view.key)
-        if state is None:
-            state = ViewState(ids=self.store.view_ids(view))
-            self._view_states[view.key] = state
-        size = state.page_size or CONVERSATION_PAGE
-        number = state.pages + 1 if state.pages else len(self.store.view_ids(view)) // size + 1
-        page = await self._read(self.client.list_conversations(page=number, **view.list_params()))
-        state.pages = number
-        state.page_size = page.info.size or size
-        state.total = page.info.total_elements
-        present = set(self.store.view_ids(view))
-        added = [c for c in unique_items([page]) if c.id not in present]
-        if not page.items:
-            state.total = len(present)  # the server has nothing more: the view is complete
-        self.store.put_many(page.items)
-        self.store.views[view.key] = [*self.store.view_ids(view), *(c.id for c in added)]
-        if state.newest is None:
-            stamps = [c.modified_at for c in page.items if c.modified_at is not None]
-            state.newest = max(stamps) if stamps else None
-        self._save_view(view, page.items)
-        self.worker.reapply_pending()
-        return [self.store.conversations.get(c.id, c) for c in added]
+        loaded = self.store.loaded(view)
+        async with loaded.lock:
+            if loaded.paged and loaded.complete:
+                return []
+            number = loaded.next_page()
+            added: list[int] = []
+            for _ in range(MORE_PAGES_MAX):
+                asked_at = self._confirm_seq
+                page = await self._read(
+                    self.client.list_conversations(page=number, **view.list_params())
+                )
+                info = page.info
+                stale = self._keep_read(page.items, asked_at)
+                loaded.paged = True
+                loaded.total = info.total_elements
+                loaded.page_size = info.size or loaded.page_size or CONVERSATION_PAGE
+                fresh = loaded.append([c.id for c in page.items if c.id not in stale])
+                loaded.complete = not page.items or info.number >= info.total_pages
+                if loaded.newest is None:
+                    stamps = [c.modified_at for c in page.items if c.modified_at is not None]
+                    loaded.newest = max(stamps) if stamps else None
+                self._save_view(loaded, page.items)
+                self.worker.reapply_pending()
+                present = set(loaded.ids)
+                added += [i for i in fresh if i in present]
+                if added or loaded.complete:
+                    break
+                number += 1
+            known = self.store.conversations
+            return [known[i] for i in added if i in known]
 
     async def refresh_view(self, view: View) -> RefreshResult:
         """Ask only for what changed since the newest modification seen, and merge it.
@@ -683,28 +721,33 @@ class InboxSession(AgentDaySession):
         """
         if view.key not in self._first_lists:
             self._drop_first_lists()
-        state = self._view_states.get(view.key)
-        if state is not None and view.key not in self.store.views:
-            self.cached_view(view)
-        if state is None and self.cached_view(view) is not None:
-            state = self._view_states.get(view.key)
-        if state is None or state.newest is None:
-            before = set(self.store.view_ids(view))
-            conversations = await self.load_view(view)
-            arrived = [c for c in conversations if before and c.id not in before]
-            return RefreshResult(new=arrived, requests=0, full=True)
+        loaded = self.store.loaded(view)
+        async with loaded.lock:
+            if loaded.newest is None and not loaded.ids:
+                self.cached_view(view)
+            if loaded.newest is None:
+                before = set(loaded.ids)
+                conversations = await self._page_one(loaded)
+                arrived = [c for c in conversations if before and c.id not in before]
+                return RefreshResult(new=arrived, requests=0, full=True)
+            return await self._merge_changes(loaded)
+
+    async def _merge_changes(self, loaded: LoadedView) -> RefreshResult:
+        view = loaded.view
+        assert loaded.newest is not None
+        asked_at = self._confirm_seq
         broad: dict[str, Any] = {**view.list_params(), "status": "all"}
         broad.pop("folder", None)
-        since = await self._changed_since(broad, state.newest)
+        since = await self._changed_since(broad, loaded.newest)
         if since is None:
-            return await self._restart_view(view, requests=1)
+            return await self._restart_view(loaded, requests=1)
         changes, requests = since
-        touched = [c for c in changes if not self._unchanged(state, c)]
+        touched = [c for c in changes if not self._unchanged(loaded, c)]
         members: set[int]
         if view.folder_id is not None and touched:
-            in_folder = await self._changed_since(view.list_params(), state.newest)
+            in_folder = await self._changed_since(view.list_params(), loaded.newest)
             if in_folder is None:
-                return await self._restart_view(view, requests=requests + 1)
+                return await self._restart_view(loaded, requests=requests + 1)
             inside, extra = in_folder
             requests += extra
             members = {c.id for c in inside}
@@ -712,8 +755,14 @@ class InboxSession(AgentDaySession):
             touched += [c for c in inside if c.id not in known]
         else:
             members = {c.id for c in touched if _in_status_view(view, c)}
-        current = set(self.store.view_ids(view))
-        new = [c for c in touched if c.id in members and c.id not in current]
+        stale = self._stale(touched, asked_at)
+        touched = [c for c in touched if c.id not in stale]
+        current = set(loaded.ids)
+        new = [
+            c
+            for c in touched
+            if c.id in members and c.id not in current and self._within(loaded, c)
+        ]
         changed = [c for c in touched if c.id in members and c.id in current]
         removed = [c.id for c in touched if c.id not in members and c.id in current]
         for conversation in touched:
@@ -721,14 +770,25 @@ class InboxSession(AgentDaySession):
             if old is not None and old.threads != conversation.threads:
                 self.store.threads.pop(conversation.id, None)
         self.store.merge_view(view, touched, arrived=[c.id for c in new], left=removed)
-        if state.total is not None:
-            state.total = max(0, state.total + len(new) - len(removed))
+        if loaded.total is not None:
+            loaded.total = max(0, loaded.total + len(new) - len(removed))
         stamps = [c.modified_at for c in changes if c.modified_at is not None]
-        state.newest = max([state.newest, *stamps])
-        state.probe = {c.id: fingerprint(c) for c in changes}
-        self._save_view(view, touched)
+        loaded.newest = max([loaded.newest, *stamps])
+        loaded.probe = {c.id: fingerprint(c) for c in changes}
+        self._save_view(loaded, touched)
         self.worker.reapply_pending()
         return RefreshResult(new=new, changed=changed, removed=removed, requests=requests)
+
+    @staticmethod
+    def _within(loaded: LoadedView, conversation: Conversation) -> bool:
+        """Whether a conversation that joined the view falls among the loaded rows.
+
+        In the default order a change puts it on top; in another order it may belong past
+        the last loaded row, where its page brings it (adding it now would count it twice
+        in the paging cursor).
+        """
+        view = loaded.view
+        return loaded.complete or (view.sort_field, view.sort_order) == DEFAULT_SORT
 
     async def _changed_since(
         self, params: dict[str, Any], since: datetime
@@ -823,13 +883,19 @@ class InboxSession(AgentDaySession):
                 eta = 0.0
             on_progress(SyncProgress(done, total, eta, self.budget.paused_reason))
 
-        def keep(page: Page[Conversation]) -> None:
+        def keep(page: Page[Conversation], asked_at: int) -> None:
             fresh = [c for c in page.items if c.id not in kept]
             for conversation in fresh:
                 kept[conversation.id] = conversation
-            self.store.put_many(fresh)
+            self._keep_read(fresh, asked_at)
             if self.cache is not None:
                 self.cache.put_conversations(fresh)
+            # The fresh copies replaced local ones: unsent changes show on them again.
+            self.worker.reapply_pending()
+
+        # Pages are read several at once: a write confirmed after the sync began wins over
+        # every page of it (the local copy already shows the write).
+        asked = [self._confirm_seq]
 
         async def pace() -> None:
             """Every page asks the budget; a pause is shown while it lasts."""
@@ -853,7 +919,7 @@ class InboxSession(AgentDaySession):
                 nonlocal state, read_now
                 async with aclosing(pages_of) as stream:
                     async for page in stream:
-                        keep(page)
+                        keep(page, asked[0])
                         read_now += 1
                         total = max(page.info.total_pages, page.info.number)
                         state = replace(state, next_page=page.info.number + 1, total_pages=total)
@@ -877,7 +943,7 @@ class InboxSession(AgentDaySession):
         async def read_changes() -> None:
             async with aclosing(pages_of) as stream:
                 async for page in stream:
-                    keep(page)
+                    keep(page, asked[0])
 
         await self._read(read_changes())
         state = replace(state, phase="done", since=state.requested, next_page=1)
@@ -1194,10 +1260,12 @@ class InboxSession(AgentDaySession):
         """Views as the agent left them, and conversations changed by confirmed actions."""
         if self.cache is None or self.cache.account is None:
             return
-        for key, state in self._view_states.items():
-            if key in self.store.views:
-                state.ids = list(self.store.views[key])
-                self.cache.put_view(key, state)
+        for key, loaded in self.store.views.items():
+            if loaded.ids or loaded.paged:
+                self.cache.put_view(
+                    key,
+                    ViewState(ids=list(loaded.ids), newest=loaded.newest, probe=dict(loaded.probe)),
+                )
         known = self.store.conversations
         self.cache.put_conversations([known[i] for i in self._unsaved if i in known])
 

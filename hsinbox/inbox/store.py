@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hsinbox.helpscout.models import Attachment, Conversation, Customer, PersonRef, Thread
+from hsinbox.inbox.loaded_view import LoadedView
 from hsinbox.inbox.view import View
 
 _MISSING = object()
@@ -21,7 +22,7 @@ class Store:
 
     def __init__(self) -> None:
         self.conversations: dict[int, Conversation] = {}
-        self.views: dict[str, list[int]] = {}
+        self.views: dict[str, LoadedView] = {}  # what is loaded of each view, by its key
         self.merged: dict[int, int] = {}  # old id → the survivor of a merge followed here
         self.threads: dict[int, list[Thread]] = {}
         self.pending_threads: dict[int, list[Thread]] = {}
@@ -38,10 +39,17 @@ class Store:
     def put(self, conversation: Conversation) -> None:
         self.conversations[conversation.id] = conversation
 
+    def loaded(self, view: View) -> LoadedView:
+        """The view's one owner of what is loaded (made empty on first use)."""
+        loaded = self.views.get(view.key)
+        if loaded is None:
+            loaded = self.views[view.key] = LoadedView(view)
+        return loaded
+
     def set_view(self, view: View, conversations: list[Conversation]) -> None:
         for conversation in conversations:
             self.conversations[conversation.id] = conversation
-        self.views[view.key] = [c.id for c in conversations]
+        self.loaded(view).start_over([c.id for c in conversations])
 
     def put_many(self, conversations: list[Conversation]) -> None:
         """Fresher copies from the server (a refresh, a sync, a search); views are untouched."""
@@ -63,16 +71,19 @@ class Store:
         """
         for conversation in conversations:
             self.conversations[conversation.id] = conversation
+        loaded = self.loaded(view)
         gone = set(left)
-        current = [i for i in self.views.get(view.key, []) if i not in gone]
+        current = [i for i in loaded.ids if i not in gone]
         present = set(current)
-        self.views[view.key] = [i for i in arrived if i not in present] + current
+        loaded.ids = [i for i in dict.fromkeys(arrived) if i not in present] + current
 
     def view_ids(self, view: View) -> list[int]:
-        return list(self.views.get(view.key, []))
+        loaded = self.views.get(view.key)
+        return list(loaded.ids) if loaded is not None else []
 
     def view_conversations(self, view: View) -> list[Conversation]:
-        ids = self.views.get(view.key, [])
+        loaded = self.views.get(view.key)
+        ids = loaded.ids if loaded is not None else []
         return [self.conversations[i] for i in ids if i in self.conversations]
 
     def update(self, conversation_id: int, **changes: Any) -> Conversation | None:
@@ -87,28 +98,26 @@ class Store:
     def remove_from_views(self, conversation_id: int, token: str) -> None:
         """Take a conversation out of every list, remembering where it was under ``token``."""
         positions: dict[str, int] = {}
-        for key, ids in self.views.items():
-            if conversation_id in ids:
-                positions[key] = ids.index(conversation_id)
-                ids.remove(conversation_id)
+        for key, loaded in self.views.items():
+            at = loaded.remove(conversation_id)
+            if at is not None:
+                positions[key] = at
         self._stash.setdefault(f"views:{token}", positions)
 
     def restore_to_views(self, conversation_id: int, token: str) -> None:
         positions: dict[str, int] = self._stash.pop(f"views:{token}", {})
         for key, index in positions.items():
-            ids = self.views.get(key)
-            if ids is None or conversation_id in ids:
-                continue
-            ids.insert(min(index, len(ids)), conversation_id)
+            loaded = self.views.get(key)
+            if loaded is not None:
+                loaded.insert(conversation_id, index)
 
     def forget(self, conversation_id: int) -> None:
         """Drop a conversation that no longer exists (deleted) from every local table."""
         self.conversations.pop(conversation_id, None)
         self.threads.pop(conversation_id, None)
         self.pending_threads.pop(conversation_id, None)
-        for ids in self.views.values():
-            if conversation_id in ids:
-                ids.remove(conversation_id)
+        for loaded in self.views.values():
+            loaded.remove(conversation_id)
 
     # --- stash: what an optimistic change replaced, keyed by action id ----------------
 
@@ -173,7 +182,8 @@ class Store:
         moved = self.pending_threads.pop(old_id, [])
         if moved:
             self.pending_threads.setdefault(new_id, []).extend(moved)
-        for ids in self.views.values():
+        for loaded in self.views.values():
+            ids = loaded.ids
             if old_id in ids:
                 at = ids.index(old_id)
                 if new_id in ids:
