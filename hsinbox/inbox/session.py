@@ -959,7 +959,14 @@ class InboxSession(AgentDaySession):
         """Oldest first; threads still being sent are appended."""
         running = self._prefetches.get(conversation_id)
         if running is not None:
-            await asyncio.shield(running)
+            try:
+                await asyncio.shield(running)
+            except asyncio.CancelledError:
+                # The prefetch was dropped from its queue: this read asks for itself, unless
+                # it is this read that is being cancelled.
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise
             if conversation_id in self.store.threads:
                 return self.store.thread_list(conversation_id)
         self._loading_threads[conversation_id] = self._loading_threads.get(conversation_id, 0) + 1

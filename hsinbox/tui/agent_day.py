@@ -80,7 +80,7 @@ class AgentDay(InboxScreenBase):
 
     # --- custom fields ---------------------------------------------------------------
     def action_custom_fields(self) -> None:
-        conv = self.table.current or self.thread.conversation
+        conv = self.current_conversation()
         if conv is not None:
             self.edit_fields(conv)
 
@@ -234,7 +234,7 @@ class AgentDay(InboxScreenBase):
     def action_attachments(self) -> None:
         from hsinbox.tui.attachments_screen import AttachmentsScreen
 
-        conv = self.thread.conversation or self.table.current
+        conv = self.current_conversation()
         if conv is None:
             return
         items = self.session.conversation_attachments(conv.id)
@@ -277,7 +277,7 @@ class AgentDay(InboxScreenBase):
     def action_edit_subject(self) -> None:
         from hsinbox.tui.subject_edit import SubjectScreen
 
-        conv = self.table.current or self.thread.conversation
+        conv = self.current_conversation()
         if conv is None:
             return
 
@@ -300,7 +300,7 @@ class AgentDay(InboxScreenBase):
         card = render_customer(customer)
         if customer is None:
             return card
-        current = self.thread.conversation or self.table.current
+        current = self.current_conversation()
         shown = self.history if self.history_customer == customer.id else None
         return card + render_history(shown, current.id if current else None)
 
@@ -319,7 +319,7 @@ class AgentDay(InboxScreenBase):
         from hsinbox.tui.customer_history import history_choices
         from hsinbox.tui.dialogs import PickerScreen
 
-        current = self.thread.conversation or self.table.current
+        current = self.current_conversation()
         if self.history is None or self.customer is None:
             self.notify(markup=False, message="Open the customer panel first (i).", timeout=3)
             return

@@ -42,11 +42,10 @@ class FilterAndSort(InboxScreenBase):
         if self.view != view or self.table.filter_text != text:
             return
         self.search_results = self.session.search_view(text, view.mailbox_id)
-        rows = dict(self.table.conversations)
+        rows = self.table.conversations
         extra = [c for c in found if c.id not in rows]
-        rows.update({c.id: c for c in extra})
         self.table.match_ids = self.table.match_ids | {c.id for c in found}
-        self.table.set_conversations(list(rows.values()))
+        self.table.set_conversations(self.list_rows())
         noun = "conversation" if len(extra) == 1 else "conversations"
         self.notify(markup=False, message=f"Help Scout found {len(extra)} more {noun}.", timeout=3)
         self.update_status()
@@ -62,7 +61,7 @@ class FilterAndSort(InboxScreenBase):
         self.table.match_ids = set()
         if self.view is not None:
             # Search results from other views leave with the filter.
-            self.table.set_conversations(self.session.store.view_conversations(self.view))
+            self.table.set_conversations(self.list_rows())
         else:
             self.table.set_conversations(list(self.table.conversations.values()))
         self.table.focus()

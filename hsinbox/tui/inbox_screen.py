@@ -186,6 +186,10 @@ class InboxScreen(
             self.add_class("thread-open")
         elif pane is self.table:
             self.remove_class("thread-open")
+            if not self.narrow:
+                # Back in the list, the preview is the highlighted row again (the thread may
+                # show one opened from outside the list: H, N).
+                self.show_current()
         pane.focus()
 
     def _pane_index(self) -> int:
@@ -233,7 +237,7 @@ class InboxScreen(
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in WRITE_ACTIONS and self.inbox_app.read_only:
             return None
-        if action in NEEDS_CONVERSATION and self.table.current is None:
+        if action in NEEDS_CONVERSATION and self.current_conversation() is None:
             return None
         if action in NEEDS_CONVERSATION and isinstance(self.focused, Sidebar):
             return False  # the folder pane chooses a view: its footer offers no reply/note
@@ -246,6 +250,7 @@ class InboxScreen(
         """A key that is off says why nothing happens instead of doing nothing."""
         if self.app.screen is not self:
             return
+        self.retry_failed_thread()
         active = self.active_bindings.get(event.key)
         if active is None or active.enabled:
             return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from hsinbox.helpscout.models import Conversation
 from hsinbox.tui.clipboard import web_url
 from hsinbox.tui.screen_base import InboxScreenBase
 
@@ -13,30 +12,25 @@ class ConversationLinks(InboxScreenBase):
     The thread pane's conversation when it has focus, else the cursor row's.
     """
 
-    def _current_conversation(self) -> Conversation | None:
-        if self.focused is self.thread and self.thread.conversation is not None:
-            return self.thread.conversation
-        return self.table.current or self.thread.conversation
-
     def _copy(self, text: str, shown: str) -> None:
         """OSC 52 reaches the agent's own terminal, over SSH too."""
         self.app.copy_to_clipboard(text)
         self.notify(markup=False, message=f"Copied {shown} (OSC 52).", timeout=3)
 
     def action_copy_number(self) -> None:
-        conv = self._current_conversation()
+        conv = self.current_conversation()
         if conv is not None:
             number = str(conv.number or conv.id)
             self._copy(number, f"#{number}")
 
     def action_copy_url(self) -> None:
-        conv = self._current_conversation()
+        conv = self.current_conversation()
         if conv is not None:
             url = web_url(conv.id, conv.number)
             self._copy(url, url)
 
     def action_open_web(self) -> None:
-        conv = self._current_conversation()
+        conv = self.current_conversation()
         if conv is None:
             return
         url = web_url(conv.id, conv.number)

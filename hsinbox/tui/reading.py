@@ -43,8 +43,9 @@ class Reading(InboxScreenBase):
         try:
             threads = await self.session.load_threads(conversation_id)
         except Exception as exc:
-            if self.thread.conversation and self.thread.conversation.id == conversation_id:
-                self.thread.show(self.thread.conversation, [])
+            shown = self.thread.conversation
+            if shown is not None and shown.id == conversation_id:
+                self.thread.show_failed(shown, str(exc) or type(exc).__name__)
             self.report_error(f"Could not load the conversation's messages: {exc}", kind="thread")
             return
         self.read_succeeded("thread")
@@ -52,6 +53,13 @@ class Reading(InboxScreenBase):
         if current is not None and current.id == conversation_id:
             fresh = self.session.store.get(conversation_id) or current
             self.thread.show(fresh, list(threads))
+
+    def retry_failed_thread(self) -> None:
+        """A key after a failed thread load asks for it again (the pane said so)."""
+        shown = self.thread.conversation
+        if shown is not None and self.thread.load_state == "failed":
+            self.thread.show(shown)
+            self.load_thread(shown.id)
 
     def _schedule_prefetch(self) -> None:
         if self._prefetch_timer is not None:
@@ -109,7 +117,7 @@ class Reading(InboxScreenBase):
             self.load_customer_panel()
 
     def load_customer_panel(self) -> None:
-        conv = self.table.current or self.thread.conversation
+        conv = self.current_conversation()
         panel = self.query_one("#customer", Static)
         if conv is None or conv.primary_customer is None or conv.primary_customer.id is None:
             panel.update(Text("No customer on this conversation.", "dim"))

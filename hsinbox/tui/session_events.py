@@ -74,7 +74,7 @@ class SessionEvents(InboxScreenBase):
             self._rate_limited(event.seconds)
         elif isinstance(event, ev.AuthRequired):
             self._ask_sign_in(event.reason)
-        self.refresh_from_store()
+        self.schedule_repaint()
 
     def _tell_customer_form(self, event: ev.Event) -> None:
         """A customer form waiting for its save hears how it went (it stays open on a no)."""

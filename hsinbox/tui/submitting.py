@@ -23,8 +23,23 @@ class Submitting(InboxScreenBase):
             timeout=4,
         )
 
+    def current_conversation(self) -> Conversation | None:
+        """The one conversation every key acts on: the thread pane's while the thread has
+        focus (it may have been opened from outside the list: ``H``, ``N``, a number), else
+        the highlighted row. The store's copy, so it carries every change seen since."""
+        shown = self.thread.conversation
+        in_thread = shown is not None and self.thread.has_focus_within
+        conv = shown if in_thread else self.table.current
+        if conv is None:
+            return None
+        return self.session.store.get(conv.id) or conv
+
     def targets(self) -> list[Conversation]:
-        return self.table.targets()
+        """The marked rows, else the current conversation."""
+        if self.table.marked:
+            return self.table.targets()
+        conv = self.current_conversation()
+        return [conv] if conv is not None else []
 
     def submit(self, action: act.Action) -> bool:
         """Hand ``action`` to the session; False when it never got there."""
@@ -56,7 +71,7 @@ class Submitting(InboxScreenBase):
         marked = len(self.table.marked)
         if not marked:
             return
-        conv = self.table.current
+        conv = self.current_conversation()
         where = f"#{conv.number or conv.id}" if conv is not None else "the open conversation"
         rows = "row stays" if marked == 1 else "rows stay"
         self.notify(

@@ -171,13 +171,16 @@ class ViewLoading(InboxScreenBase):
             # Another order: the first row, not the old highlight's new place (which could
             # sit near the end and ask for page 2 before the agent moved).
             self.table.set_conversations([])
-        self.repaint_list(conversations)
+        del conversations  # the store holds them; the list draws view and search alike
+        self.repaint_list(self.list_rows())
         self.mark_first_paint()
         self.update_status()
         if not self.narrow:
             self.show_current()
         # The cursor may have neared the end while page 1 was on its way.
         self.table.check_near_end()
+        if self.list_short_of_screen():
+            self.load_more_rows()
 
     def in_list_order(self, view: View) -> View:
         """A view opened while the list is sorted is asked in that order (server-side)."""
@@ -203,7 +206,7 @@ class ViewLoading(InboxScreenBase):
             return
         if self.session.view_complete(target):
             return
-        if table.cursor_row < table.row_count - NEAR_END:
+        if table.cursor_row < table.row_count - NEAR_END and not self.list_short_of_screen():
             # Asked for rows since replaced (a sort, a refresh): ask again when it is true.
             table.check_near_end()
             return
@@ -224,6 +227,30 @@ class ViewLoading(InboxScreenBase):
             table.match_ids = table.match_ids | {c.id for c in added}
         table.append_conversations(added)
         self.update_status()
+        if added and self.list_short_of_screen():
+            self.load_more_rows()  # the list fills the screen, a page at a time
+
+    def list_short_of_screen(self) -> bool:
+        """Fewer rows loaded than the list shows (a large-list layout) with more to ask."""
+        table = self.table
+        target = self.paging_view()
+        if target is None or self.session.view_complete(target):
+            return False
+        if table.filter_text.strip() and self.search_results is None:
+            return False
+        return table.row_count < table.size.height
+
+    def list_rows(self) -> list[Conversation]:
+        """What the list shows: the view's rows, and Help Scout's search rows while a search
+        is shown (each from its own LoadedView, so a repaint never drops them)."""
+        if self.view is None:
+            return list(self.table.conversations.values())
+        store = self.session.store
+        rows = store.view_conversations(self.view)
+        if self.search_results is not None:
+            have = {c.id for c in rows}
+            rows += [c for c in store.view_conversations(self.search_results) if c.id not in have]
+        return rows
 
     def repaint_list(self, conversations: list[Conversation]) -> None:
         """New rows, same highlighted conversation at the same line of the screen."""
@@ -269,7 +296,7 @@ class ViewLoading(InboxScreenBase):
         if self.view != view:
             return
         self.table.total = self.session.view_total(view)
-        self.repaint_list(self.session.store.view_conversations(view))
+        self.repaint_list(self.list_rows())
         if result.new:
             self.new_count += len(result.new)
             noun = "conversation" if len(result.new) == 1 else "conversations"
@@ -284,6 +311,16 @@ class ViewLoading(InboxScreenBase):
                 self.load_thread(conv.id)
         self.update_status()
 
+    def schedule_repaint(self) -> None:
+        """One repaint for a burst of session events (a 50-row bulk is 50 events)."""
+        if not self._repaint_due:
+            self._repaint_due = True
+            self.call_later(self._repaint_now)
+
+    def _repaint_now(self) -> None:
+        self._repaint_due = False
+        self.refresh_from_store()
+
     def refresh_from_store(self) -> None:
         """Re-read the store: optimistic changes and roll-backs land here."""
         if self.view is None:
@@ -292,7 +329,7 @@ class ViewLoading(InboxScreenBase):
         # A merged row's place goes to its survivor, not to its neighbour.
         current = self.table.current_id
         survivor = store.merged.get(current) if current is not None else None
-        self.table.set_conversations(store.view_conversations(self.view))
+        self.table.set_conversations(self.list_rows())
         if survivor is not None:
             self.table.go_to(survivor)
         conv = self.thread.conversation

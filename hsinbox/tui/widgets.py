@@ -155,6 +155,11 @@ class ThreadView(VerticalScroll):
         self._now = now
         self.conversation: Conversation | None = None
         self.threads: list[Thread] = []
+        # The pane owns its load: "loading" (asked, not in), "failed" (retried on the next
+        # key), "loaded" (``threads``, possibly none at all).
+        self.load_state = "loading"
+        self.load_error = ""
+        self._painted: tuple[object, ...] | None = None
         self.show_quoted = False
         self.can_focus = True
 
@@ -163,11 +168,25 @@ class ThreadView(VerticalScroll):
         yield Static(id="thread-body")
 
     def show(self, conv: Conversation | None, threads: list[Thread] | None = None) -> None:
+        """Show ``conv``; ``threads`` None while they are on their way."""
         if conv is None or (self.conversation and conv.id != self.conversation.id):
             self.threads = []
+            self.load_state = "loading"
         self.conversation = conv
         if threads is not None:
             self.threads = threads
+            self.load_state = "loaded"
+        elif self.load_state == "failed":
+            self.load_state = "loading"  # asked again
+        self._paint()
+
+    def show_failed(self, conv: Conversation, reason: str) -> None:
+        """The threads could not be read: say so (the next key asks again)."""
+        if self.conversation is None or self.conversation.id != conv.id:
+            self.threads = []
+        self.conversation = conv
+        self.load_state = "failed"
+        self.load_error = reason
         self._paint()
 
     def toggle_quoted(self) -> None:
@@ -187,9 +206,18 @@ class ThreadView(VerticalScroll):
         self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
 
     def _paint(self) -> None:
+        conv = self.conversation
+        # Conversations and threads are replaced, never changed in place: the same objects
+        # in the same state draw the same, so an event that changed neither costs nothing.
+        key = (conv, *self.threads, len(self.threads), self.load_state, self.load_error)
+        key += (self.show_quoted,)
+        before = self._painted
+        same = before is not None and len(before) == len(key)
+        if same and all(a is b or a == b for a, b in zip(before or (), key, strict=True)):
+            return
+        self._painted = key
         header = self.query_one("#thread-header", Static)
         body = self.query_one("#thread-body", Static)
-        conv = self.conversation
         if conv is None:
             header.update(Text("No conversation open", "dim"))
             body.update("")
@@ -204,8 +232,17 @@ class ThreadView(VerticalScroll):
             meta.append(safe_text(", ".join(conv.tag_names), "italic"))
         lines = [title, meta, *agent_day_header_lines(conv)]
         header.update(Text("\n", end="").join(lines))
+        if self.load_state == "failed":
+            line = Text("Could not load the messages: ", "red", end="")
+            line.append(safe_text(self.load_error or "no answer"))
+            line.append("\nPress any key to try again.", "dim")
+            body.update(line)
+            return
+        if self.load_state == "loading" and not self.threads:
+            body.update(Text("Loading messages…", "dim"))
+            return
         if not self.threads:
-            body.update(Text("Loading threads…", "dim"))
+            body.update(Text("No messages in this conversation.", "dim"))
             return
         now = self._now()
         rendered = [render_thread(t, now, show_quoted=self.show_quoted) for t in self.threads]

@@ -59,7 +59,7 @@ class Writing(InboxScreenBase):
     ) -> None:
         from hsinbox.tui.compose import ComposerScreen
 
-        conv = conversation or self.table.current or self.thread.conversation
+        conv = conversation or self.current_conversation()
         if conv is None:
             return
         # What the agent has seen when they start writing: the send-time check compares.
@@ -333,7 +333,7 @@ class Writing(InboxScreenBase):
 
     def action_edit_customer(self) -> None:
         self.single_only("Editing the customer")
-        conv = self.table.current or self.thread.conversation
+        conv = self.current_conversation()
         if conv is None or conv.primary_customer is None or conv.primary_customer.id is None:
             self.notify(
                 markup=False, message="This conversation has no customer.", severity="warning"

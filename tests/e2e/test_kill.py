@@ -157,7 +157,7 @@ def requests_to(sb: Sandbox, method: str, suffix: str) -> list[Any]:
 ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[A-Za-z]|\x1b[\]P].*?(?:\x07|\x1b\\\\)")
 # "(37)", or "(25 of 37)" while more pages are left to ask as the cursor nears the end.
 VIEW_LOADED = re.compile(r"Support / active \([1-9][\d,]*(?: of [\d,]+)?\)(?P<loading> loading)?")
-THREADS_LOADING = "Loading threads…"
+THREADS_LOADING = "Loading messages…"
 THREAD_HEADER = re.compile(r"\((?:just now|\S+ ago)\)")  # a thread's "(5m ago)"
 
 
