@@ -580,7 +580,34 @@ class SetTags(Action):
         store.update(self.conversation_id, tags=previous)
 
     async def send(self, client: HelpScoutClient) -> Any:
-        return await client.set_tags(self.conversation_id, list(self.tags))
+        """GET, then PUT: Help Scout's PUT replaces every tag, so the agent's change (what
+        was added and removed against the copy it was made on) is laid over the tags the
+        conversation has now, and a colleague's or a workflow's tags are kept."""
+        fresh = await client.get_conversation(self.conversation_id)
+        tags = rebase_tags(fresh.tag_names, self.previous, self.tags)
+        await client.set_tags(self.conversation_id, tags)
+        return tags
+
+    def confirm(self, store: Store, result: Any) -> None:
+        current = store.get(self.conversation_id)
+        if current is not None and isinstance(result, list):
+            known = {t.tag: t for t in current.tags}
+            tags = [known.get(name) or ConversationTag(tag=name) for name in result]
+            store.update(self.conversation_id, tags=tags)
+        super().confirm(store, result)
+
+
+def rebase_tags(
+    fresh: list[str], before: tuple[str, ...] | list[str], wanted: tuple[str, ...] | list[str]
+) -> list[str]:
+    """``wanted`` was made from ``before``: the same additions and removals on ``fresh``."""
+    was = {t.casefold() for t in before}
+    keep = {t.casefold() for t in wanted}
+    removed = was - keep
+    out = [t for t in fresh if t.casefold() not in removed]
+    have = {t.casefold() for t in out}
+    out += [t for t in wanted if t.casefold() not in was and t.casefold() not in have]
+    return out
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ back after it was sent, an ``inverse()`` the screen can submit as "undo".
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -192,9 +193,20 @@ class SetCustomFields(Action):
         store.update(self.conversation_id, custom_fields=list(previous))
 
     async def send(self, client: HelpScoutClient) -> Any:
-        return await client.set_custom_fields(
-            self.conversation_id, [(f.id, f.value) for f in self.fields if f.id is not None]
+        """GET, then PUT: the PUT replaces the whole set, so only the fields the agent
+        changed (against the copy the form showed) are laid over the conversation's fields
+        as Help Scout holds them now; a colleague's or a workflow's values are kept."""
+        fresh = await client.get_conversation(self.conversation_id)
+        merged = rebase_fields(fresh.custom_fields, self.previous, self.fields)
+        await client.set_custom_fields(
+            self.conversation_id, [(f.id, f.value) for f in merged if f.id is not None]
         )
+        return merged
+
+    def confirm(self, store: Store, result: Any) -> None:
+        if isinstance(result, list):
+            store.update(self.conversation_id, custom_fields=list(result))
+        super().confirm(store, result)
 
     def inverse(self) -> SetCustomFields:
         return SetCustomFields(self.conversation_id, self.previous, self.fields, number=self.number)
@@ -329,3 +341,22 @@ class RunWorkflow(Action):
         return dataclasses.replace(
             self, conversation_ids=tuple(pairs), numbers=tuple(pairs.values())
         )
+
+
+def rebase_fields(
+    fresh: Iterable[CustomField],
+    before: Iterable[CustomField],
+    wanted: Iterable[CustomField],
+) -> list[CustomField]:
+    """``wanted`` was made from ``before``: the same field changes laid over ``fresh``."""
+    was = {f.id: f.value for f in before if f.id is not None}
+    now = {f.id: f for f in wanted if f.id is not None}
+    changed = {i: f for i, f in now.items() if i not in was or was[i] != f.value}
+    cleared = {i for i in was if i not in now}
+    out: list[CustomField] = []
+    for f in fresh:
+        if f.id in cleared:
+            continue
+        out.append(changed.pop(f.id) if f.id in changed else f)
+    out += changed.values()
+    return out

@@ -1,7 +1,9 @@
 """Crash-proof drafts: one small owner-only file per (conversation, kind).
 
-A draft outlives crashes, failed sends and dropped SSH sessions; it is deleted only when
-Help Scout confirmed the send (the session does that for actions carrying ``draft_key``).
+A draft outlives crashes, failed sends and dropped SSH sessions. Sending it marks it
+``queued`` by the sending action's id (its revision): the composer then starts afresh, and a
+draft saved after that is a new revision. Help Scout's confirmation deletes the draft only
+while it is still that revision; a refusal or an undo makes it a draft again.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class Draft:
     status: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
     updated_at: float = 0.0
+    queued: str | None = None  # the id of the action sending this text, once sent
 
     @property
     def key(self) -> str:
@@ -74,6 +77,27 @@ class DraftStore:
     def load_key(self, key: str) -> Draft | None:
         return self.load(*_parse_key(key))
 
+    def mark_queued(self, key: str, action_id: str | None) -> bool:
+        """This revision is being sent by ``action_id`` (None: it is a draft again)."""
+        draft = self.load_key(key)
+        if draft is None:
+            return False
+        draft.queued = action_id
+        write_private(
+            self._path(draft.conversation_id, draft.kind), json.dumps(asdict(draft), indent=1)
+        )
+        return True
+
+    def settle(self, key: str, action_id: str, *, sent: bool) -> bool:
+        """The action sending a draft ended: delete it if sent (else unmark it), but only
+        while it is the revision that action sent; a newer draft is the agent's next text."""
+        draft = self.load_key(key)
+        if draft is None or draft.queued != action_id:
+            return False
+        if sent:
+            return self.delete_key(key)
+        return self.mark_queued(key, None)
+
     def delete(self, conversation_id: int | None, kind: str) -> bool:
         try:
             self._path(conversation_id, kind).unlink()
@@ -85,10 +109,14 @@ class DraftStore:
         return self.delete(*_parse_key(key))
 
     def list(self) -> list[Draft]:
-        """Every readable draft, newest first."""
+        """Every readable draft not on its way already, newest first."""
         if not self.directory.is_dir():
             return []
-        drafts = [d for p in self.directory.glob("*.json") if (d := self._read(p)) is not None]
+        drafts = [
+            d
+            for p in self.directory.glob("*.json")
+            if (d := self._read(p)) is not None and d.queued is None
+        ]
         drafts.sort(key=lambda d: d.updated_at, reverse=True)
         return drafts
 
@@ -104,6 +132,7 @@ class DraftStore:
                 status=data.get("status"),
                 fields=dict(data.get("fields") or {}),
                 updated_at=float(data.get("updated_at") or 0.0),
+                queued=str(data["queued"]) if data.get("queued") else None,
             )
             draft_key(draft.conversation_id, draft.kind)
         except FileNotFoundError:

@@ -34,6 +34,7 @@ from hsinbox.inbox.budget import Budget
 from hsinbox.inbox.cache import Cache, ViewState
 from hsinbox.inbox.drafts import DraftStore
 from hsinbox.inbox.events import (
+    ActionCancelled,
     ActionConfirmed,
     ActionFailed,
     BulkFinished,
@@ -311,18 +312,21 @@ class InboxSession(AgentDaySession):
                 log.exception("event callback failed")
 
     def _settle_draft(self, event: Event) -> None:
-        """A draft goes away only once Help Scout confirmed what was sent from it."""
-        actions: tuple[Action, ...] = ()
+        """A draft goes away only once Help Scout confirmed what was sent from it, and only
+        while it is the revision that was sent; a refused or undone send is a draft again."""
+        settled: list[tuple[Action, bool]] = []
         if isinstance(event, ActionConfirmed):
-            actions = (event.action,)
+            settled = [(event.action, True)]
         elif isinstance(event, BulkFinished):
-            actions = event.confirmed
-        for action in actions:
+            settled = [(a, True) for a in event.confirmed]
+        elif isinstance(event, ActionFailed | ActionCancelled):
+            settled = [(event.action, False)]
+        for action, sent in settled:
             if action.draft_key:
                 try:
-                    self.drafts.delete_key(action.draft_key)
+                    self.drafts.settle(action.draft_key, action.id, sent=sent)
                 except (OSError, ValueError):
-                    log.warning("could not delete a sent draft")
+                    log.warning("could not settle a sent draft")
 
     def _note_for_cache(self, event: Event) -> None:
         """Confirmed changes reach the cache at close; a confirmed delete leaves it now."""
@@ -1196,6 +1200,14 @@ class InboxSession(AgentDaySession):
             )
             return
         self.worker.submit(action)
+        for sent in action.actions if isinstance(action, Bulk) else (action,):
+            if sent.draft_key:
+                # The text now travels in the action: the composer starts afresh, and the
+                # confirmation deletes this revision only.
+                try:
+                    self.drafts.mark_queued(sent.draft_key, sent.id)
+                except (OSError, ValueError):
+                    log.warning("could not mark a sent draft")
 
     def cancel(self, action_id: str) -> bool:
         """Undo an action that has not been sent yet (its delay is still running)."""

@@ -69,6 +69,8 @@ class InboxScreenBase(Screen[None]):
         self.search_results: View | None = None  # Help Scout's search shown in the list
         self._close_checks: set[int] = set()
         self._repaint_due = False  # a repaint is scheduled for the current burst of events
+        self._more_in_flight: View | None = None  # the view a next page is being read for
+        self._more_again = False  # the cursor neared the end again meanwhile
 
     @property
     def inbox_app(self) -> HsInboxApp:

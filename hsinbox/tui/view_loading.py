@@ -193,10 +193,34 @@ class ViewLoading(InboxScreenBase):
         """What the next page belongs to: Help Scout's search while it is shown, else the view."""
         return self.search_results or self.view
 
+    def load_more_rows(self) -> None:
+        """The next page, asked as the cursor nears the end; keys never wait for it.
+
+        A page of the same view already on its way is not cancelled by the next ask (that
+        would leave "loading…" behind); another view's is."""
+        target = self.paging_view()
+        if target is not None and self._more_in_flight == target:
+            self._more_again = True
+            return
+        self._load_more_rows(target)
+
     @work(exclusive=True, group="more", exit_on_error=False)
-    async def load_more_rows(self) -> None:
-        """The next page, asked as the cursor nears the end; keys never wait for it."""
-        view, target = self.view, self.paging_view()
+    async def _load_more_rows(self, target: View | None) -> None:
+        self._more_in_flight = target
+        self._more_again = False
+        try:
+            await self._load_more_for(target)
+        finally:
+            if self._more_in_flight == target:
+                self._more_in_flight = None
+                if self.table.loading_more:
+                    self.table.loading_more = False
+        if self._more_again:
+            self._more_again = False
+            self.table.check_near_end()
+
+    async def _load_more_for(self, target: View | None) -> None:
+        view = self.view
         table = self.table
         if view is None or target is None or self.loading_view:
             return  # load_list checks again when page 1 is in

@@ -76,6 +76,14 @@ class Writing(InboxScreenBase):
             return
         drafts = self._drafts()
         saved = drafts.load(conv.id, kind)
+        if saved is not None and saved.queued:
+            # That text is on its way already: offering it again would send it twice.
+            saved = None
+            self.notify(
+                markup=False,
+                message=f"Your earlier {kind} is queued to send; this is a new one.",
+                timeout=4,
+            )
         initial = saved.text if saved else ""
         # A Help Scout draft of mine is resumed: sending it publishes it (no second reply).
         hs_draft = self.my_help_scout_draft(conv.id) if kind == "reply" else None
@@ -239,6 +247,8 @@ class Writing(InboxScreenBase):
 
         drafts = self._drafts()
         saved = drafts.load(None, "new")
+        if saved is not None and saved.queued:
+            saved = None  # that conversation is on its way: this form starts afresh
         initial = NewConversationFields.from_draft(saved) if saved is not None else None
         view_mailbox = self.view.mailbox_id if self.view else None
         known = {m.id for m in self.session.mailboxes}
