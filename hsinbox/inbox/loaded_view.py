@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from hsinbox.inbox.view import View
 
@@ -31,6 +32,9 @@ class LoadedView:
     newest: datetime | None = None
     probe: dict[int, str] = field(default_factory=dict)
     paged: bool = False  # a page was read this run (a cached view asks page 1 again)
+    # Each row's status and mailbox as Help Scout last said: a row the agent changed since
+    # may have left the view on the server (a close, a move), so paging does not count it.
+    as_read: dict[int, tuple[str, int | None]] = field(default_factory=dict)
     generation: int = 0  # bumped when the view starts over (page 1 afresh, reload)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False, compare=False)
 
@@ -38,13 +42,21 @@ class LoadedView:
     def key(self) -> str:
         return self.view.key
 
-    def next_page(self) -> int:
-        """The page holding the first row not loaded yet, by the rows still in the view."""
-        return len(self.ids) // max(self.page_size, 1) + 1
+    def next_page(self, still_in: int | None = None) -> int:
+        """The page holding the first row not loaded yet, by the rows still in the view
+        (``still_in``: those the server still has in it, when some may have left)."""
+        count = len(self.ids) if still_in is None else still_in
+        return count // max(self.page_size, 1) + 1
+
+    def note_read(self, conversations: list[Any]) -> None:
+        """Remember how the server showed these rows (see ``as_read``)."""
+        for c in conversations:
+            self.as_read[c.id] = (c.status, c.mailbox_id)
 
     def start_over(self, ids: list[int]) -> None:
         """The view is these rows (page 1, or every loaded page read again)."""
         self.ids = list(ids)
+        self.as_read = {i: s for i, s in self.as_read.items() if i in set(ids)}
         self.generation += 1
 
     def append(self, ids: list[int]) -> list[int]:

@@ -653,6 +653,7 @@ class InboxSession(AgentDaySession):
         stale = self._keep_read(conversations, asked_at)
         before = set(loaded.ids)
         loaded.start_over([c.id for c in conversations if c.id not in stale or c.id in before])
+        loaded.note_read([c for c in conversations if c.id not in stale])
         stamps = [c.modified_at for c in conversations if c.modified_at is not None]
         newest = max(stamps) if stamps else None
         loaded.newest = newest
@@ -689,7 +690,7 @@ class InboxSession(AgentDaySession):
         async with loaded.lock:
             if loaded.paged and loaded.complete:
                 return []
-            number = loaded.next_page()
+            number = loaded.next_page(self._still_in(loaded))
             added: list[int] = []
             for _ in range(MORE_PAGES_MAX):
                 asked_at = self._confirm_seq
@@ -698,6 +699,7 @@ class InboxSession(AgentDaySession):
                 )
                 info = page.info
                 stale = self._keep_read(page.items, asked_at)
+                loaded.note_read([c for c in page.items if c.id not in stale])
                 loaded.paged = True
                 loaded.total = info.total_elements
                 loaded.page_size = info.size or loaded.page_size or CONVERSATION_PAGE
@@ -774,6 +776,7 @@ class InboxSession(AgentDaySession):
             if old is not None and old.threads != conversation.threads:
                 self.store.threads.pop(conversation.id, None)
         self.store.merge_view(view, touched, arrived=[c.id for c in new], left=removed)
+        loaded.note_read(touched)
         if loaded.total is not None:
             loaded.total = max(0, loaded.total + len(new) - len(removed))
         stamps = [c.modified_at for c in changes if c.modified_at is not None]
@@ -782,6 +785,20 @@ class InboxSession(AgentDaySession):
         self._save_view(loaded, touched)
         self.worker.reapply_pending()
         return RefreshResult(new=new, changed=changed, removed=removed, requests=requests)
+
+    def _still_in(self, loaded: LoadedView) -> int:
+        """Loaded rows the server still has in the view, as far as is known here: a row
+        the agent changed since it was read (closed, moved) may have left it. Counting one
+        too few only re-reads an overlap; one too many would skip a row."""
+        known = self.store.conversations
+        count = 0
+        for ident in loaded.ids:
+            conv = known.get(ident)
+            seen = loaded.as_read.get(ident)
+            if conv is None or (seen is not None and seen != (conv.status, conv.mailbox_id)):
+                continue
+            count += 1
+        return count
 
     @staticmethod
     def _within(loaded: LoadedView, conversation: Conversation) -> bool:
