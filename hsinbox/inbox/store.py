@@ -17,11 +17,49 @@ from hsinbox.inbox.view import View
 _MISSING = object()
 
 
+class _Conversations(dict[int, Conversation]):
+    """Conversations by id that count their changes, so a screen repaints only the rows
+    that changed since it last looked (``Store.changed_since``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.version = 0
+        self.changed: dict[int, int] = {}  # id → the version it last changed at
+        self.forgotten = 0  # ``changed`` no longer knows what changed up to this version
+
+    def __setitem__(self, key: int, value: Conversation) -> None:
+        if self.get(key) is not value:
+            self.version += 1
+            self.changed[key] = self.version
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: int) -> None:
+        super().__delitem__(key)
+        self.version += 1
+        self.changed[key] = self.version
+
+    def pop(self, key: int, *default: Any) -> Any:  # type: ignore[override]
+        if key in self:
+            self.version += 1
+            self.changed[key] = self.version
+        return super().pop(key, *default)
+
+    def clear(self) -> None:
+        super().clear()
+        self.version += 1
+        self.changed.clear()
+        self.changed[-1] = self.version  # everything changed
+
+    def update(self, other: Any = (), /, **_: Any) -> None:  # type: ignore[override]
+        for key, value in dict(other).items():
+            self[key] = value
+
+
 class Store:
     """Conversations by id, ordered ids per view, threads and customers."""
 
     def __init__(self) -> None:
-        self.conversations: dict[int, Conversation] = {}
+        self.conversations: _Conversations = _Conversations()
         self.views: dict[str, LoadedView] = {}  # what is loaded of each view, by its key
         self.merged: dict[int, int] = {}  # old id → the survivor of a merge followed here
         self.threads: dict[int, list[Thread]] = {}
@@ -32,6 +70,27 @@ class Store:
         self._temp_ids = itertools.count(1)
 
     # --- conversations and views ------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        """Bumped by every change of a conversation copy."""
+        return self.conversations.version
+
+    def changed_since(self, version: int) -> set[int] | None:
+        """Ids whose copy changed after ``version``; None when too much did (repaint all)."""
+        tracked = self.conversations
+        if tracked.version == version:
+            return set()
+        if version < tracked.forgotten:
+            return None
+        changed = {i for i, v in tracked.changed.items() if v > version}
+        if -1 in changed or len(changed) > 256:
+            return None
+        if len(tracked.changed) > 4096:  # bounded: older entries only matter to old lookers
+            tracked.forgotten = tracked.version - 2048
+            cut = tracked.forgotten
+            tracked.changed = {i: v for i, v in tracked.changed.items() if v > cut}
+        return changed
 
     def get(self, conversation_id: int) -> Conversation | None:
         return self.conversations.get(conversation_id)

@@ -37,12 +37,9 @@ if TYPE_CHECKING:
     from hsinbox.tui.dialogs import QuitScreen
 
 
-class SessionEvent(Message):
-    """An ``hsinbox.inbox.events`` event, delivered on the app's message queue."""
-
-    def __init__(self, event: Event) -> None:
-        super().__init__()
-        self.event = event
+class SessionEvents(Message):
+    """The session's events since the last such message (a burst: a bulk's 50 closes),
+    delivered on the app's message queue in order, so the screen repaints once for all."""
 
 
 # The help screen's sections: the registry's contexts that have a title, in its order.
@@ -75,6 +72,7 @@ class HsInboxApp(App[int]):
         cursor_blink: bool = True,
     ) -> None:
         super().__init__()
+        self._session_events: list[Event] = []  # arrived, not yet dispatched (one message)
         self.session: InboxSession | None = session
         self.settings = settings or Settings()
         self.now = now or (lambda: datetime.now(UTC))
@@ -226,10 +224,14 @@ class HsInboxApp(App[int]):
 
     # --- session events arrive from the session's task: hop onto the message queue ------
     def session_callback(self, event: Event) -> None:
-        self.post_message(SessionEvent(event))
+        self._session_events.append(event)
+        if len(self._session_events) == 1:
+            self.post_message(SessionEvents())
 
-    def on_session_event(self, message: SessionEvent) -> None:
-        self._dispatch(message.event)
+    def on_session_events(self, _message: SessionEvents) -> None:
+        burst, self._session_events = self._session_events, []
+        for event in burst:
+            self._dispatch(event)
 
     def _dispatch(self, event: Event) -> None:
         screen = self.inbox_screen

@@ -248,13 +248,55 @@ class ConversationTable(ScrollView, can_focus=True):
         self._near_end_sent_at: int | None = None
         self._frame: _Frame | None = None
         self._strips: OrderedDict[tuple[object, ...], tuple[Conversation, Strip]] = OrderedDict()
+        self._built_for: tuple[str, set[int], int] | None = None
 
     # data ---------------------------------------------------------------------------------
     def set_conversations(self, conversations: Iterable[Conversation]) -> None:
-        """Replace the rows; the cursor stays on its conversation, else takes its neighbour."""
-        self.conversations = {c.id: c for c in conversations}
+        """Replace the rows; the cursor stays on its conversation, else takes its neighbour.
+
+        The same rows with a few new copies that keep their place in the order (a status,
+        an assignee, tags) are swapped in place: an event costs the rows it changed, not a
+        re-sort of every loaded row.
+        """
+        new = {c.id: c for c in conversations}
+        old = self.conversations
+        if new.keys() == old.keys() and self._rows_current():
+            changed = [c for i, c in new.items() if old[i] is not c]
+            key = self._sort_key()
+            if all(key(c) == key(old[c.id]) for c in changed):
+                self.conversations = new
+                if changed:
+                    for conv in changed:
+                        self._rows[self._index[conv.id]] = conv
+                    self._strips.clear()
+                    self.refresh()
+                return
+        self.conversations = new
         self.marked &= set(self.conversations)
         self._rebuild()
+
+    def update_rows(self, conversations: Iterable[Conversation]) -> bool:
+        """Swap in new copies of rows already shown that keep their place; False (nothing
+        done) when one is not shown or would move (then ``set_conversations``)."""
+        fresh = list(conversations)
+        if not self._rows_current():
+            return False
+        key = self._sort_key()
+        old = self.conversations
+        for conv in fresh:
+            before = old.get(conv.id)
+            if before is None or (before is not conv and key(before) != key(conv)):
+                return False
+        changed = False
+        for conv in fresh:
+            if old[conv.id] is not conv:
+                old[conv.id] = conv
+                self._rows[self._index[conv.id]] = conv
+                changed = True
+        if changed:
+            self._strips.clear()
+            self.refresh()
+        return True
 
     def append_conversations(self, conversations: Iterable[Conversation]) -> None:
         """Add a page at the end of what is loaded; the cursor does not move."""
@@ -329,8 +371,20 @@ class ConversationTable(ScrollView, can_focus=True):
         self._rebuild()
         return SORTS[self.sort_index][1]
 
+    def _rows_current(self) -> bool:
+        """The shown rows were built with today's filter and sort (none typed, same sort)."""
+        built = self._built_for
+        return (
+            not self.filter_text.strip()
+            and built is not None
+            and built[0] == self.filter_text
+            and built[1] is self.match_ids
+            and built[2] == self.sort_index
+        )
+
     def _rebuild(self) -> None:
         """Recompute the shown rows and put the cursor where the agent expects it."""
+        self._built_for = (self.filter_text, self.match_ids, self.sort_index)
         old_rows, old_cursor = self._rows, self._cursor
         self._strips.clear()  # new data: drawn rows are redrawn
         keep = old_rows[old_cursor].id if 0 <= old_cursor < len(old_rows) else None

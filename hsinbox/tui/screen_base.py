@@ -71,6 +71,9 @@ class InboxScreenBase(Screen[None]):
         self._repaint_due = False  # a repaint is scheduled for the current burst of events
         self._more_in_flight: View | None = None  # the view a next page is being read for
         self._more_again = False  # the cursor neared the end again meanwhile
+        # What the list drew last from the store: its ids and the store's version then.
+        self._painted_ids: list[int] = []
+        self._painted_version = -1
 
     @property
     def inbox_app(self) -> HsInboxApp:

@@ -51,7 +51,7 @@ class Submitting(InboxScreenBase):
         except Exception as exc:
             self.report_error(f"{action.describe()} could not start: {exc}", kind="write")
             return False
-        self.refresh_from_store()
+        self.refresh_from_store()  # the change shows with the key, not a frame later
         return True
 
     def submit_each(self, items: Sequence[act.Action]) -> None:

@@ -264,6 +264,17 @@ class ViewLoading(InboxScreenBase):
             return False
         return table.row_count < table.size.height
 
+    def list_ids(self) -> list[int]:
+        """The ids ``list_rows`` draws, in the same order (cheap to compare)."""
+        if self.view is None:
+            return list(self.table.conversations)
+        store = self.session.store
+        ids = store.view_ids(self.view)
+        if self.search_results is not None:
+            have = set(ids)
+            ids += [i for i in store.view_ids(self.search_results) if i not in have]
+        return ids
+
     def list_rows(self) -> list[Conversation]:
         """What the list shows: the view's rows, and Help Scout's search rows while a search
         is shown (each from its own LoadedView, so a repaint never drops them)."""
@@ -353,7 +364,13 @@ class ViewLoading(InboxScreenBase):
         # A merged row's place goes to its survivor, not to its neighbour.
         current = self.table.current_id
         survivor = store.merged.get(current) if current is not None else None
-        self.table.set_conversations(self.list_rows())
+        ids = self.list_ids()
+        changed = store.changed_since(self._painted_version) if ids == self._painted_ids else None
+        shown = self.table.conversations
+        rows = [store.get(i) for i in changed or () if i in shown]
+        if changed is None or None in rows or not self.table.update_rows(filter(None, rows)):
+            self.table.set_conversations(self.list_rows())
+        self._painted_ids, self._painted_version = ids, store.version
         if survivor is not None:
             self.table.go_to(survivor)
         conv = self.thread.conversation
