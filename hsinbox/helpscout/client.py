@@ -43,6 +43,8 @@ from hsinbox.helpscout.errors import (
     OutcomeUnknown,
     RateLimited,
     ServerError,
+    SignInUnavailable,
+    UnexpectedAnswer,
     ValidationFailed,
     error_from_response,
 )
@@ -72,8 +74,36 @@ DEFAULT_RATE_LIMIT_WAIT = 60.0
 GET_TRIES = 3
 JSON_PATCH = "application/json-patch+json"
 
+#: Redirects a read follows (a merged conversation's 301 is one); a loop stops here.
+MAX_REDIRECTS = 5
+
 # Raised before any byte of the request left this machine.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+_NOT_SENT = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+    httpx.ProxyError,
+    httpx.InvalidURL,
+)
+
+
+def _transport_reason(exc: Exception, host: str) -> str:
+    """What went wrong on the way, in our words (no httpx class names on the screen)."""
+    if isinstance(exc, httpx.TimeoutException):
+        return f"{host} did not answer in time"
+    if isinstance(exc, httpx.ConnectError | httpx.ProxyError):
+        return f"could not connect to {host}"
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return f"the address of {host} is not one hsinbox can use"
+    if isinstance(exc, httpx.LocalProtocolError):
+        return "hsinbox could not put the request together"
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
+        return f"the connection to {host} broke"
+    if isinstance(exc, httpx.DecodingError):
+        return f"the answer from {host} could not be decoded"
+    return f"the connection to {host} failed"
 
 
 def format_datetime(value: datetime) -> str:
@@ -288,10 +318,13 @@ class HelpScoutClient(AgentDayMixin):
         self._token = token
         self._token_loaded = token is not None
         self._token_lock = asyncio.Lock()
+        # The token a 401 refused while renewing it failed: the next request renews first.
+        self._refused: Token | None = None
         self._http = httpx.AsyncClient(
             transport=transport,
             verify=_prepared_tls(),
             timeout=timeout,
+            max_redirects=MAX_REDIRECTS,
             headers={"User-Agent": USER_AGENT, "Accept": "application/hal+json, application/json"},
         )
 
@@ -395,6 +428,27 @@ class HelpScoutClient(AgentDayMixin):
                 return await self._renew(token)
             return token
 
+    async def _signed_in(self, *, stale: Token | None = None) -> Token:
+        """``_access_token``, with a failure of the sign-in itself kept apart from a failure
+        of the request: a 5xx from the token endpoint is not the write's server error."""
+        if stale is None and self._refused is not None and self._refused == self._token:
+            stale = self._refused  # answered 401 and not renewed yet: renew before sending
+        try:
+            token = await self._access_token(stale=stale)
+        except (NetworkError, ServerError, InvalidResponse) as exc:
+            self._refused = stale
+            if isinstance(exc, SignInUnavailable):
+                raise
+            raise SignInUnavailable.from_error(exc) from None
+        self._refused = None
+        return token
+
+    async def ensure_signed_in(self) -> None:
+        """Have a usable token (renewed when due) before a write is marked as attempted;
+        raises ``AuthError`` when it is refused, ``SignInUnavailable`` (a ``NetworkError``)
+        when Help Scout's sign-in is down, ``RateLimited`` when it says to wait."""
+        await self._signed_in()
+
     # --- the request loop ----------------------------------------------------------
 
     async def _notify_rate_limit(self, seconds: float) -> None:
@@ -431,7 +485,7 @@ class HelpScoutClient(AgentDayMixin):
         get_tries = 0
         reauthed = False
         while True:
-            token = await self._access_token()
+            token = await self._signed_in()
             headers = {"Authorization": f"Bearer {token.access_token}"}
             if content is not None:
                 headers["Content-Type"] = content_type
@@ -444,12 +498,20 @@ class HelpScoutClient(AgentDayMixin):
                     headers=headers,
                     follow_redirects=follow,
                 )
-            except httpx.TransportError as exc:
-                reason = f"{type(exc).__name__} talking to {self._host}"
+            except httpx.TooManyRedirects:
+                # Only reads follow redirects; a loop is the server's answer, not the network's.
+                raise InvalidResponse(
+                    f"Help Scout redirected the request more than {MAX_REDIRECTS} times"
+                ) from None
+            except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
+                log.debug("transport error %s on %s %s", type(exc).__name__, method, path)
+                reason = _transport_reason(exc, self._host)
                 if is_write:
                     if isinstance(exc, _NOT_SENT):
                         raise NetworkError(f"the change was not sent ({reason})") from None
                     raise OutcomeUnknown(reason) from None
+                if isinstance(exc, httpx.DecodingError):
+                    raise InvalidResponse(reason) from None
                 get_tries += 1
                 if self.retry and get_tries < GET_TRIES:
                     await self._sleep(0.5 * 2 ** (get_tries - 1))
@@ -459,7 +521,7 @@ class HelpScoutClient(AgentDayMixin):
             status = response.status_code
             if status == 401 and not reauthed and self.credentials is not None:
                 reauthed = True
-                await self._access_token(stale=token)
+                await self._signed_in(stale=token)
                 continue
             if status == 429:
                 wait = (
@@ -483,11 +545,11 @@ class HelpScoutClient(AgentDayMixin):
                     continue
             if status >= 400:
                 raise error_from_response(response)
-            if status >= 300 and not follow and status in (301, 302, 307, 308):
-                return response  # the caller asked to see the redirect itself
-            if status >= 300:
-                raise ServerError(f"unexpected redirect (HTTP {status})", status=status)
-            return response
+            if 200 <= status < 300:
+                return response
+            if not is_write and not follow and status in (301, 302, 307, 308):
+                return response  # a read that asked to see the redirect itself
+            raise _unexpected_status(method, status, response.headers.get("Location"))
 
     async def _get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         response = await self._request("GET", path, params=params)
@@ -917,6 +979,19 @@ class HelpScoutClient(AgentDayMixin):
         await self._write(
             "PATCH", f"/v2/customers/{int(customer_id)}", list(ops), content_type=JSON_PATCH
         )
+
+
+def _unexpected_status(method: str, status: int, location: str | None) -> HelpScoutError:
+    """Only a 2xx is a success. A write answered 3xx (or 1xx) was not done where it was
+    aimed; Help Scout answers a merged conversation's old id with a 301 to reads, and a write
+    there is never taken as applied (the write path asks ``survivor_of`` after its 404)."""
+    if method == "GET":
+        return InvalidResponse(f"an unexpected answer (HTTP {status})", status=status)
+    return UnexpectedAnswer(
+        f"it answered HTTP {status} instead of applying it",
+        status=status,
+        location=location,
+    )
 
 
 def _validate(model: type[M], data: Any) -> M:

@@ -113,6 +113,12 @@ class Action:
         """Actions with the same key are sent in submission order."""
         return f"conversation:{self.conversation_id}"
 
+    @property
+    def order_keys(self) -> frozenset[str]:
+        """Every key this action is ordered by: it waits for earlier actions with any of
+        them (one for most actions; one per conversation for a workflow run)."""
+        return frozenset((self.order_key,))
+
     def apply(self, store: Store) -> None:
         """Show the change locally before Help Scout confirms it."""
 

@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = 30.0
 #: 5xx answers in a row before an action is given up (and rolled back) as failed.
 MAX_SERVER_ERRORS = 5
+#: Merges one action follows (each a re-aimed send); a loop of merges stops here.
+MAX_MERGES_FOLLOWED = 3
 
 
 @dataclass(eq=False)
@@ -63,6 +65,7 @@ class _Entry:
     attempted: bool = False
     maybe_sent: bool = False
     server_errors: int = 0
+    merges: int = 0
 
     @property
     def cancellable(self) -> bool:
@@ -158,11 +161,32 @@ class Outbox:
             known = tuple(t.id for t in self.store.threads.get(action.conversation_id, []))
         # Journal first: if we crash right after, the action is replayed, not lost.
         self.journal.submit(action, submitted_at, known_ids=known, bulk_id=bulk_id)
-        action.apply(self.store)
+        if not self._applied(action):
+            if bulk_id is not None:
+                self._bulk_child_done(bulk_id, action.id)
+            return
         delay = self.undo_delay if delayed and self.undo_delay > 0 else 0.0
         self._entries.append(
             _Entry(action, submitted_at, self._clock() + delay, bulk_id, known_ids=known)
         )
+
+    def _applied(self, action: Action) -> bool:
+        """Show a journalled action locally; one whose ``apply`` raises is dropped from the
+        journal (so no later start replays it unseen) and reported in one line."""
+        try:
+            action.apply(self.store)
+        except Exception:
+            log.exception("could not show %s locally", type(action).__name__)
+            with contextlib.suppress(Exception):
+                action.revert(self.store)
+            self.journal.finish(action.id, "failed")
+            self._emit(
+                ActionFailed(
+                    action, "hsinbox could not show it locally, so it was not sent (dropped)."
+                )
+            )
+            return False
+        return True
 
     def resume_journal(self) -> int:
         """Queue what a previous run left unsent; POSTs it may have sent are checked first."""
@@ -171,7 +195,8 @@ class Outbox:
         for rec in self.journal.pending():
             if rec.action.id in queued:
                 continue
-            rec.action.apply(self.store)
+            if not self._applied(rec.action):
+                continue
             self._entries.append(
                 _Entry(
                     rec.action,
@@ -228,9 +253,9 @@ class Outbox:
     def _revert(self, entry: _Entry) -> None:
         """Roll one action back, then re-show later unsent changes to the same conversation."""
         entry.action.revert(self.store)
-        key = entry.action.order_key
+        keys = entry.action.order_keys
         for later in self._entries:
-            if later.action.order_key == key:
+            if keys & later.action.order_keys:
                 later.action.reapply(self.store)
 
     def resume(self) -> None:
@@ -297,12 +322,12 @@ class Outbox:
         now = self._clock()
         blocked: set[str] = set()
         for entry in self._entries:
-            key = entry.action.order_key
-            if key in blocked:
-                continue
-            if entry.not_before <= now:
+            # An action about several conversations (a workflow run) waits for every earlier
+            # action on any of them, and holds back later ones on any of them.
+            keys = entry.action.order_keys
+            if keys.isdisjoint(blocked) and entry.not_before <= now:
                 return entry
-            blocked.add(key)
+            blocked |= keys
         return None
 
     def _next_deadline(self) -> float | None:
@@ -344,6 +369,8 @@ class Outbox:
                 if found is not None:
                     result, landed = found, True
             if not landed:
+                # A token in hand first: a sign-in that fails is not an attempt of the write.
+                await self.client.ensure_signed_in()
                 self.journal.attempt(action.id)
                 entry.attempted = True
                 result = await action.send(self.client)
@@ -357,6 +384,9 @@ class Outbox:
             self._emit(AuthRequired(str(exc)))
             return
         except NetworkError as exc:
+            # Not sent. Also ``SignInUnavailable``: Help Scout's sign-in is down (not the
+            # credentials wrong), so the write waits as when offline and is never counted
+            # among its server errors; a refused sign-in is an ``AuthError`` (pause, above).
             self.mark_offline(str(exc))
             await self._backoff()
             return
@@ -407,16 +437,16 @@ class Outbox:
         if old_id is None:
             return False
         new_id = exc.new_id if isinstance(exc, ConversationMerged) else None
+        if entry.merges >= MAX_MERGES_FOLLOWED:
+            return False  # a chain (or loop) of merges: stop following, report the 404
         if new_id is None:
-            survivor_of = getattr(self.client, "survivor_of", None)
-            if survivor_of is None:
-                return False
             try:
-                new_id = await survivor_of(old_id)
+                new_id = await self.client.survivor_of(old_id)
             except HelpScoutError:
                 return False
         if new_id is None or new_id == old_id:
             return False
+        entry.merges += 1
         if self.on_merged is not None:
             self.on_merged(old_id, new_id)
         else:

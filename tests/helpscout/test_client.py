@@ -27,6 +27,7 @@ from hsinbox.helpscout import (
 )
 from hsinbox.helpscout.auth import AppCredentials
 from hsinbox.helpscout.client import customer_patch, format_datetime, merge_tags
+from hsinbox.helpscout.errors import SignInUnavailable
 from hsinbox.helpscout.models import Conversation, Customer, NewConversation, NewThread
 
 from .mockapi import (
@@ -77,11 +78,18 @@ async def test_token_type_is_compared_case_insensitively() -> None:
     assert api.seen("GET")[0].headers["authorization"] == "Bearer t"
 
 
-async def test_unknown_token_type_is_invalid_response() -> None:
+async def test_unknown_token_type_is_a_sign_in_that_did_not_work() -> None:
+    """A garbled token answer is not the request's answer: nothing was sent (see
+    test_transport_errors for what the write path makes of it)."""
     api = MockApi().on("POST", "/v2/oauth2/token", token_answer("t", token_type="mac"))
     async with make_client(api, token=None) as client:
-        with pytest.raises(InvalidResponse):
+        with pytest.raises(SignInUnavailable) as err:
             await client.get_me()
+    assert str(err.value) == (
+        "Could not sign in to Help Scout just now: its sign-in sent an answer hsinbox could "
+        "not read; nothing was sent."
+    )
+    assert api.seen("GET") == []
 
 
 async def test_refreshes_shortly_before_expiry_and_saves_rotated_refresh_token() -> None:
