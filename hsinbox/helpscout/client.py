@@ -51,6 +51,7 @@ from hsinbox.helpscout.errors import (
 from hsinbox.helpscout.models import (
     Conversation,
     Customer,
+    CustomerEntryChange,
     Folder,
     Mailbox,
     NewAttachment,
@@ -157,16 +158,10 @@ def customer_patch(
     job_title: str | None = UNSET,
     location: str | None = UNSET,
     background: str | None = UNSET,
-    emails: Sequence[str] = UNSET,
-    phones: Sequence[str] = UNSET,
 ) -> list[dict[str, Any]]:
-    """JSON Patch operations turning ``before`` into the given values; unchanged → no op.
-
-    Emails and phones are sent as the API reference documents them: one ``replace`` of
-    the whole ``/emails`` (``/phones``) list of ``{value, type}`` objects. A strict Help Scout
-    answers 400 to ``add /emails`` with one object and to ``remove /phones/{id}``. Entries
-    kept keep their type; new ones are ``work``.
-    """
+    """JSON Patch operations (``replace``/``remove``) turning ``before``'s plain fields into the
+    given values; unchanged → no op. Emails and phones are never part of it: they go one
+    entry at a time through ``customer_entry_changes`` (Help Scout's SDK does the same)."""
     wanted = {
         "first_name": first_name,
         "last_name": last_name,
@@ -188,26 +183,57 @@ def customer_patch(
             ops.append({"op": "remove", "path": path})
         else:
             ops.append({"op": "replace", "path": path, "value": new})
-    for field, values, entry_type in (
-        ("emails", emails, "work"),
-        ("phones", phones, "work"),
-    ):
-        if values is UNSET:
+    return ops
+
+
+def customer_entry_changes(
+    before: Customer,
+    *,
+    emails: Sequence[str] | None = None,
+    phones: Sequence[str] | None = None,
+) -> list[CustomerEntryChange]:
+    """The entry requests turning ``before``'s emails (phones) into the given list.
+
+    Compared without case; order is not kept (entries have no order to set). A value that
+    went and one that came are paired into one ``update`` (the entry keeps its id and
+    type); what is left over is a ``delete`` or an ``add`` (type ``work``). Deletes go first,
+    so an address moved between entries is never briefly on two. ``None``: leave it as is.
+    """
+    out: list[CustomerEntryChange] = []
+    for kind, values in (("emails", emails), ("phones", phones)):
+        if values is None:
             continue
-        existing = getattr(before, field)
-        types = {e.value.casefold(): e.type for e in existing}
+        existing = list(before.emails if kind == "emails" else before.phones)
         want: list[str] = []
         for raw in values:
             value = raw.strip()
             if value and value.casefold() not in {w.casefold() for w in want}:
                 want.append(value)
-        if [w.casefold() for w in want] == [e.value.casefold() for e in existing]:
-            continue
-        entries = [
-            {"value": value, "type": types.get(value.casefold()) or entry_type} for value in want
-        ]
-        ops.append({"op": "replace", "path": f"/{field}", "value": entries})
-    return ops
+        have = {e.value.casefold() for e in existing}
+        keep = {w.casefold() for w in want}
+        gone = [e for e in existing if e.value.casefold() not in keep and e.id is not None]
+        new = [w for w in want if w.casefold() not in have]
+        paired = min(len(gone), len(new))
+        for entry in gone[paired:]:
+            out.append(
+                CustomerEntryChange(
+                    kind=kind, op="delete", value=entry.value, entry_id=entry.id, type=entry.type
+                )
+            )
+        for entry, value in zip(gone[:paired], new[:paired], strict=True):
+            out.append(
+                CustomerEntryChange(
+                    kind=kind,
+                    op="update",
+                    value=value,
+                    type=entry.type or "work",
+                    entry_id=entry.id,
+                    old_value=entry.value,
+                )
+            )
+        for value in new[paired:]:
+            out.append(CustomerEntryChange(kind=kind, op="add", value=value, type="work"))
+    return out
 
 
 def _new_id(response: httpx.Response) -> int:
@@ -980,6 +1006,26 @@ class HelpScoutClient(AgentDayMixin):
             "PATCH", f"/v2/customers/{int(customer_id)}", list(ops), content_type=JSON_PATCH
         )
 
+    async def change_customer_entry(
+        self, customer_id: int, change: CustomerEntryChange
+    ) -> int | None:
+        """One email or phone entry request; an ``add`` returns the new entry's id."""
+        if change.kind not in ("emails", "phones"):
+            raise ValueError(f"not a customer entry kind: {change.kind!r}")
+        base = f"/v2/customers/{int(customer_id)}/{change.kind}"
+        body = {"type": change.type or "work", "value": change.value}
+        if change.op == "add":
+            return _new_id(await self._write("POST", base, body))
+        if change.entry_id is None:
+            raise ValueError("an entry update or delete needs the entry's id")
+        if change.op == "update":
+            await self._write("PUT", f"{base}/{int(change.entry_id)}", body)
+        elif change.op == "delete":
+            await self._write("DELETE", f"{base}/{int(change.entry_id)}")
+        else:
+            raise ValueError(f"not a customer entry operation: {change.op!r}")
+        return None
+
 
 def _unexpected_status(method: str, status: int, location: str | None) -> HelpScoutError:
     """Only a 2xx is a success. A write answered 3xx (or 1xx) was not done where it was
@@ -1044,6 +1090,7 @@ def parse_page(data: Any, key: str, model: type[M], requested: int = 1) -> Page[
 __all__ = [
     "HelpScoutClient",
     "HelpScoutError",
+    "customer_entry_changes",
     "customer_patch",
     "format_datetime",
     "merge_tags",

@@ -317,6 +317,31 @@ class CustomerEntry(HSModel):
     type: str | None = None
 
 
+class CustomerEntryChange(BaseModel):
+    """One request on a customer's email or phone entry endpoint (``/v2/customers/{id}/
+    emails[/{entryId}]``, the same for ``phones``), as the official SDK sends them:
+    ``add`` (POST ``{type, value}``), ``update`` (PUT ``{type, value}``), ``delete``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str  # "emails" | "phones"
+    op: str  # "add" | "update" | "delete"
+    value: str
+    type: str | None = None
+    entry_id: int | None = None
+    old_value: str | None = None
+
+    def describe(self, *, done: bool = False) -> str:
+        """ "adding email a@x.org" (what is refused) or "added email a@x.org" (``done``)."""
+        noun = "email" if self.kind == "emails" else "phone"
+        if self.op == "add":
+            return f"{'added' if done else 'adding'} {noun} {self.value}"
+        if self.op == "update":
+            verb = "changed" if done else "changing"
+            return f"{verb} {noun} {self.old_value} to {self.value}"
+        return f"{'removed' if done else 'removing'} {noun} {self.value}"
+
+
 class Customer(HSModel):
     id: int
     first_name: str | None = None

@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, get_type_hints
 
 from pydantic import BaseModel, TypeAdapter
 
+from hsinbox.helpscout.errors import HelpScoutError, NotFound, PermissionDenied, ValidationFailed
 from hsinbox.helpscout.models import (
     Attachment,
     Conversation,
     ConversationTag,
     Customer,
+    CustomerEntryChange,
     NewAttachment,
     NewConversation,
     PersonRef,
@@ -142,6 +144,11 @@ class Action:
     ) -> int | None:
         """For ``creates`` actions after an unknown outcome: the id if it already exists."""
         return None
+
+    async def resend(self, client: HelpScoutClient) -> Any:
+        """Send again after an earlier attempt (its outcome lost, or refused on the way):
+        the same request for an action of one idempotent request."""
+        return await self.send(client)
 
     def retarget(self, old_id: int, new_id: int, number: int | None = None) -> Action:
         """The same action (same id: the journal replaces it) aimed at the conversation
@@ -697,9 +704,33 @@ class CreateConversation(Action):
         return None
 
 
+class PartlyDone(HelpScoutError):
+    """Some requests of a multi-request action landed and some were refused: what landed
+    stays (it is not rolled back), the refused part is said in one sentence."""
+
+    def __init__(self, done: list[str], refused: list[tuple[str, HelpScoutError]]) -> None:
+        super().__init__("partly done", status=refused[0][1].status if refused else None)
+        self.done = done
+        self.refused = refused
+
+    def __str__(self) -> str:
+        kept = ", ".join(self.done)
+        what, why = self.refused[0]
+        more = f" (and {len(self.refused) - 1} more)" if len(self.refused) > 1 else ""
+        return f"{kept} went through, but {what}{more} was refused: {why}"
+
+
 @dataclass(frozen=True)
 class UpdateCustomer(Action):
-    """A JSON Patch on a customer; ``changes``/``previous`` are model field values."""
+    """A customer's changes as a short sequence of requests, each applied on its own.
+
+    ``ops``: one JSON Patch of the plain fields (name, job title, …); then one entry request
+    per changed email or phone (``entries``, Help Scout's entry endpoints), so a name change
+    never rides with them. Cost: 1 request per part; a retry after any earlier attempt first
+    re-reads the customer (1 GET) and sends only what is still missing (``resend``), so an
+    add whose answer was lost is not added twice. A refused entry after others landed keeps
+    what landed (``PartlyDone``). ``emails``/``phones``: the lists wanted (None: untouched).
+    """
 
     customer_id: int
     ops: tuple[dict[str, Any], ...]
@@ -710,16 +741,33 @@ class UpdateCustomer(Action):
     id: str = field(default_factory=new_id, kw_only=True)
     number: int | None = field(default=None, kw_only=True)
     draft_key: str | None = field(default=None, kw_only=True)
+    entries: tuple[CustomerEntryChange, ...] = field(default=(), kw_only=True)
+    emails: tuple[str, ...] | None = field(default=None, kw_only=True)
+    phones: tuple[str, ...] | None = field(default=None, kw_only=True)
 
     @classmethod
     def of(cls, before: Customer, **changes: Any) -> UpdateCustomer:
-        """Build the patch with the client's ``customer_patch`` from scalar field changes."""
-        from hsinbox.helpscout.client import customer_patch
+        """Build the requests with the client's ``customer_patch`` (plain fields) and
+        ``customer_entry_changes`` (emails, phones) from the values the form holds."""
+        from hsinbox.helpscout.client import customer_entry_changes, customer_patch
 
+        emails = changes.pop("emails", None)
+        phones = changes.pop("phones", None)
+        wanted_emails = tuple(emails) if emails is not None else None
+        wanted_phones = tuple(phones) if phones is not None else None
         ops = customer_patch(before, **changes)
-        scalars = {k: v for k, v in changes.items() if k not in ("emails", "phones")}
-        previous = {key: getattr(before, key, None) for key in scalars}
-        return cls(before.id, tuple(ops), scalars, previous, before.name or None)
+        entries = customer_entry_changes(before, emails=wanted_emails, phones=wanted_phones)
+        previous = {key: getattr(before, key, None) for key in changes}
+        return cls(
+            before.id,
+            tuple(ops),
+            changes,
+            previous,
+            before.name or None,
+            entries=tuple(entries),
+            emails=wanted_emails,
+            phones=wanted_phones,
+        )
 
     def phrase(self) -> tuple[str, str, str]:
         return ("Update customer", "Updated customer", "")
@@ -746,7 +794,45 @@ class UpdateCustomer(Action):
             store.update_customer(self.customer_id, **previous)
 
     async def send(self, client: HelpScoutClient) -> Any:
-        return await client.update_customer(self.customer_id, list(self.ops))
+        return await self._send_parts(client, list(self.ops), list(self.entries))
+
+    async def resend(self, client: HelpScoutClient) -> Any:
+        """After an attempt that may have done part of it: read the customer, send the rest."""
+        if self.emails is None and self.phones is None and not self.entries:
+            return await self.send(client)  # a patch alone (or an older journal line)
+        from hsinbox.helpscout.client import customer_entry_changes, customer_patch
+
+        current = await client.get_customer(self.customer_id)
+        ops = customer_patch(current, **self.changes)
+        entries = customer_entry_changes(current, emails=self.emails, phones=self.phones)
+        return await self._send_parts(client, ops, entries)
+
+    async def _send_parts(
+        self,
+        client: HelpScoutClient,
+        ops: list[dict[str, Any]],
+        entries: list[CustomerEntryChange],
+    ) -> None:
+        done: list[str] = []
+        refused: list[tuple[str, HelpScoutError]] = []
+        if ops:
+            await client.update_customer(self.customer_id, ops)  # refused: nothing landed
+            done.append("the name and details")
+        for change in entries:
+            try:
+                await client.change_customer_entry(self.customer_id, change)
+            except NotFound:
+                if change.op != "delete":
+                    raise
+                # Already gone (someone else, or an earlier attempt whose answer was lost).
+            except (ValidationFailed, PermissionDenied) as exc:
+                refused.append((change.describe(), exc))
+                continue
+            done.append(change.describe(done=True))
+        if refused and done:
+            raise PartlyDone(done, refused)
+        if refused:
+            raise refused[0][1]
 
 
 @dataclass(frozen=True)

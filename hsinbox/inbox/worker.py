@@ -27,7 +27,7 @@ from hsinbox.helpscout.errors import (
     RateLimited,
     ServerError,
 )
-from hsinbox.inbox.actions import Action, Bulk, Delete
+from hsinbox.inbox.actions import Action, Bulk, Delete, PartlyDone
 from hsinbox.inbox.events import (
     ActionApplied,
     ActionCancelled,
@@ -373,7 +373,10 @@ class Outbox:
                 await self.client.ensure_signed_in()
                 self.journal.attempt(action.id)
                 entry.attempted = True
-                result = await action.send(self.client)
+                if was_attempted:
+                    result = await action.resend(self.client)
+                else:
+                    result = await action.send(self.client)
         except RateLimited as exc:
             self._emit(RateLimitWait(exc.retry_after))
             await self._sleep(exc.retry_after)
@@ -416,6 +419,10 @@ class Outbox:
                 )
             else:
                 self._fail(entry, str(exc))
+            return
+        except PartlyDone as exc:
+            # What landed stays shown; only the refused part is reported (one line).
+            self._partly(entry, str(exc))
             return
         except HelpScoutError as exc:
             self._fail(entry, str(exc))
@@ -512,6 +519,19 @@ class Outbox:
         self._entries.remove(entry)
         self.journal.finish(entry.action.id, "failed")
         self._revert(entry)
+        if entry.bulk_id is not None and entry.bulk_id in self._bulks:
+            self._bulks[entry.bulk_id].failed.append((entry.action, reason))
+            self._bulk_child_done(entry.bulk_id, entry.action.id)
+        else:
+            self._emit(ActionFailed(entry.action, reason))
+        self._queue_changed()
+
+    def _partly(self, entry: _Entry, reason: str) -> None:
+        """Part of a multi-request action landed: settle it as sent, report the rest."""
+        self.mark_online()
+        self._entries.remove(entry)
+        self.journal.finish(entry.action.id, "failed")
+        entry.action.confirm(self.store, None)
         if entry.bulk_id is not None and entry.bulk_id in self._bulks:
             self._bulks[entry.bulk_id].failed.append((entry.action, reason))
             self._bulk_child_done(entry.bulk_id, entry.action.id)

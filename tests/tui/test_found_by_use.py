@@ -170,10 +170,10 @@ async def test_reply_with_marks_says_it_goes_to_the_cursor_row_only(tmp_path: Pa
         )
 
 
-# --- 3. customer emails and phones are replaced whole; a failed save keeps the form -------
+# --- 3. customer emails and phones go entry by entry; a failed save keeps the form --------
 
 
-async def test_customer_form_replaces_emails_and_phones_and_keeps_the_form_on_failure(
+async def test_customer_form_sends_entries_one_by_one_and_keeps_the_form_on_failure(
     tmp_path: Path,
 ) -> None:
     app, sb, session = make_app(tmp_path)
@@ -197,25 +197,26 @@ async def test_customer_form_replaces_emails_and_phones_and_keeps_the_form_on_fa
         before = len(sb.requests)
         await pilot.press("ctrl+s")
         await settle(pilot, session)
-        patches = [r for r in sb.requests[before:] if r.method == "PATCH"]
-        assert [(r.path, r.json) for r in patches] == [
+        sent = [r for r in sb.requests[before:] if r.method != "GET"]
+        # The name and job title: one JSON Patch; each changed entry: its own request on
+        # Help Scout's entry endpoints (never riding in the patch).
+        assert [(r.method, r.path, r.json if r.body else None) for r in sent] == [
             (
+                "PATCH",
                 f"/v2/customers/{cid}",
                 [
                     {"op": "replace", "path": "/firstName", "value": "Renamed"},
                     {"op": "replace", "path": "/jobTitle", "value": "Head of Ops"},
-                    {
-                        "op": "replace",
-                        "path": "/emails",
-                        "value": [
-                            {"value": email, "type": cust["_embedded"]["emails"][0]["type"]},
-                            {"value": "second@example.org", "type": "work"},
-                        ],
-                    },
-                    {"op": "replace", "path": "/phones", "value": []},
                 ],
-            )
+            ),
+            (
+                "POST",
+                f"/v2/customers/{cid}/emails",
+                {"type": "work", "value": "second@example.org"},
+            ),
+            ("DELETE", f"/v2/customers/{cid}/phones/990001", None),
         ]
+        patches = sent
         assert patches[0].fault is None
         after = sb.customer(cid)
         assert after["firstName"] == "Renamed" and after["jobTitle"] == "Head of Ops"
