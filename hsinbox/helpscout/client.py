@@ -928,20 +928,6 @@ class HelpScoutClient(AgentDayMixin):
             content_type=JSON_PATCH,
         )
 
-    async def publish_draft_thread(self, conversation_id: int, thread_id: int) -> None:
-        """Send a draft reply: ``replace /draft false`` on the thread.
-
-        Not in the reference for threads (it documents the op only for a draft
-        conversation); hsinbox's choice, so that sending replaces the draft instead of
-        leaving it beside a second reply. Idempotent: the sandbox answers a retry with 204.
-        """
-        await self._write(
-            "PATCH",
-            f"/v2/conversations/{int(conversation_id)}/threads/{int(thread_id)}",
-            {"op": "replace", "path": "/draft", "value": False},
-            content_type=JSON_PATCH,
-        )
-
     async def update_subject(self, conversation_id: int, subject: str) -> None:
         await self._patch_conversation(
             conversation_id, {"op": "replace", "path": "/subject", "value": subject}

@@ -341,37 +341,39 @@ class Reply(_ThreadAction):
 
 @dataclass(frozen=True)
 class SendDraft(Action):
-    """Finish a Help Scout draft reply: its text replaced, then (``publish``) sent.
+    """Replace the text of a Help Scout draft reply (``replace /text``, the docs' thread
+    PATCH): one request, idempotent. The draft stays a draft.
 
-    So only one reply remains: the draft becomes the reply instead of a second one being
-    posted beside it. Every request is a ``replace``, so a retry after a lost answer is safe.
+    Sending such a draft is a new ``Reply`` with its text (Help Scout documents no way to
+    publish a draft reply in place; the draft stays, and the app says so). ``publish`` is
+    kept only to read journal lines of earlier versions, which published in place: such a
+    line now saves the text into the draft and says to send it from Help Scout.
     """
 
     conversation_id: int
     thread_id: int
     text_html: str
     status: str | None = None
-    publish: bool = True
+    publish: bool = False
     id: str = field(default_factory=new_id, kw_only=True)
     number: int | None = field(default=None, kw_only=True)
     draft_key: str | None = field(default=None, kw_only=True)
 
     def phrase(self) -> tuple[str, str, str]:
-        if not self.publish:
-            return ("Update the draft reply to", "Updated the draft reply to", "")
-        return ("Send the draft reply to", "Sent the draft reply to", "")
+        if self.publish:
+            return (
+                "Save the text of the draft reply to",
+                "Saved the text of the draft reply to",
+                " (send it from Help Scout: drafts are no longer sent in place)",
+            )
+        return ("Update the draft reply to", "Updated the draft reply to", "")
 
     def apply(self, store: Store) -> None:
         threads = store.threads.get(self.conversation_id, [])
         for i, thread in enumerate(threads):
             if thread.id == self.thread_id:
                 store.stash(f"draft:{self.id}", thread)
-                state = "published" if self.publish else thread.state
-                threads[i] = thread.model_copy(update={"body": self.text_html, "state": state})
-        current = store.get(self.conversation_id)
-        if self.publish and current is not None:
-            store.stash(f"status:{self.id}", current.status)
-            store.update(self.conversation_id, status=self.status or "active")
+                threads[i] = thread.model_copy(update={"body": self.text_html})
 
     def revert(self, store: Store) -> None:
         before = store.unstash(f"draft:{self.id}")
@@ -379,16 +381,9 @@ class SendDraft(Action):
         for i, thread in enumerate(threads):
             if before is not None and thread.id == self.thread_id:
                 threads[i] = before
-        previous = store.unstash(f"status:{self.id}")
-        if previous is not None:
-            store.update(self.conversation_id, status=previous)
 
     async def send(self, client: HelpScoutClient) -> Any:
         await client.update_thread_text(self.conversation_id, self.thread_id, self.text_html)
-        if self.publish:
-            await client.publish_draft_thread(self.conversation_id, self.thread_id)
-            if self.status and self.status != "active":
-                await client.update_status(self.conversation_id, self.status)
         return self.thread_id
 
 
