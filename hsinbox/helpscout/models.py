@@ -545,4 +545,8 @@ class NewConversation(HSModel):
     user: int | None = None  # who adds it (the author of its reply and note threads)
 
     def to_json(self) -> dict[str, Any]:
-        return self.model_dump(by_alias=True, exclude_none=True)
+        """The body; ``assignTo`` is always there: ``null`` keeps it unassigned, as the agent
+        chose (left out, the inbox's default would decide, and auto-assign may assign it)."""
+        body = self.model_dump(by_alias=True, exclude_none=True)
+        body["assignTo"] = self.assign_to
+        return body

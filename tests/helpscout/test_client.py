@@ -473,6 +473,7 @@ async def test_create_conversation_reads_resource_id() -> None:
         "status": "active",
         "customer": {"email": "c@example.com"},
         "threads": [{"type": "customer", "text": "Hello"}],
+        "assignTo": None,  # kept unassigned; left out, the inbox's default would decide
     }
 
 
