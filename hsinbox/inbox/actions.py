@@ -721,10 +721,13 @@ class UpdateCustomer(Action):
 
     ``ops``: one JSON Patch of the plain fields (name, job title, …); then one entry request
     per changed email or phone (``entries``, Help Scout's entry endpoints), so a name change
-    never rides with them. Cost: 1 request per part; a retry after any earlier attempt first
-    re-reads the customer (1 GET) and sends only what is still missing (``resend``), so an
-    add whose answer was lost is not added twice. A refused entry after others landed keeps
-    what landed (``PartlyDone``). ``emails``/``phones``: the lists wanted (None: untouched).
+    never rides with them. Cost: the patch (when a plain field changed) + 1 request per
+    changed entry, and, when any entry changes, 1 GET of the customer first: the entry
+    requests are worked out from the customer as it is then, so an add whose answer was lost
+    (or a second save of a stale form) is not added twice; a retry does the same
+    (``resend``) and sends only what is still missing. A refused entry after others landed
+    keeps what landed (``PartlyDone``). ``emails``/``phones``: the lists wanted (None:
+    untouched); ``entries``: what the form's copy of the customer called for.
     """
 
     customer_id: int
@@ -789,12 +792,17 @@ class UpdateCustomer(Action):
             store.update_customer(self.customer_id, **previous)
 
     async def send(self, client: HelpScoutClient) -> Any:
-        return await self._send_parts(client, list(self.ops), list(self.entries))
+        if self.entries:
+            # Entry requests are computed from the customer as it is now (1 GET): an entry
+            # added meanwhile (or by an earlier save whose answer was lost) is not added
+            # twice, and an id that went is not PUT.
+            return await self.resend(client)
+        return await self._send_parts(client, list(self.ops), [])
 
     async def resend(self, client: HelpScoutClient) -> Any:
         """After an attempt that may have done part of it: read the customer, send the rest."""
-        if self.emails is None and self.phones is None and not self.entries:
-            return await self.send(client)  # a patch alone (or an older journal line)
+        if self.emails is None and self.phones is None:
+            return await self._send_parts(client, list(self.ops), [])  # a patch alone
         from hsinbox.helpscout.client import customer_entry_changes, customer_patch
 
         current = await client.get_customer(self.customer_id)

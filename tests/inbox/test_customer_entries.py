@@ -35,6 +35,7 @@ async def test_a_name_and_two_entries_are_three_requests(session_and_events: Any
     await session.drain()
     cid = customer.id
     assert sent(sb, start) == [
+        ("GET", f"/v2/customers/{cid}"),  # the entries are worked out from the customer now
         ("PATCH", f"/v2/customers/{cid}"),
         ("POST", f"/v2/customers/{cid}/emails"),
         ("DELETE", f"/v2/customers/{cid}/phones/880002"),
@@ -62,6 +63,7 @@ async def test_a_lost_answer_to_an_add_is_not_added_twice(session_and_events: An
     # The POST landed but its answer was lost: the retry reads the customer, sends nothing more.
     seen = [(r.method, r.path, bool(r.fault)) for r in sb.requests[start:]]
     assert [s for s in seen if not s[1].startswith("/v2/oauth2")] == [
+        ("GET", f"/v2/customers/{cid}", False),
         ("POST", f"/v2/customers/{cid}/emails", True),
         ("GET", f"/v2/customers/{cid}", False),
     ]
@@ -88,7 +90,7 @@ async def test_a_refused_entry_keeps_what_landed_and_says_so(session_and_events:
         )
     )
     await session.drain()
-    assert [m for m, _ in sent(sb, start)] == ["PATCH", "DELETE"]
+    assert [m for m, _ in sent(sb, start)] == ["GET", "PATCH", "DELETE"]
     (failed,) = events.of(ActionFailed)
     assert failed.reason == (
         "the name and details, removed phone 555 0001 went through, but adding email "
@@ -108,8 +110,24 @@ async def test_a_refused_patch_sends_no_entry_and_rolls_back(session_and_events:
     start = len(sb.requests)
     session.submit(UpdateCustomer.of(customer, job_title="Boss", phones=[]))
     await session.drain()
-    assert [m for m, _ in sent(sb, start)] == []
+    assert [m for m, _ in sent(sb, start)] == ["GET"]  # the refused PATCH, then nothing
     (failed,) = events.of(ActionFailed)
     assert "rejected" in failed.reason
     assert session.store.customers[cid].job_title == customer.job_title
     assert sb.customer(cid)["_embedded"]["phones"] != []
+
+
+async def test_a_second_save_of_a_stale_form_does_not_add_twice(session_and_events: Any, sb: Any):
+    """The form still holds the customer as it was before the first save."""
+    session, events = session_and_events
+    stale = await customer_with_entries(session, sb)
+    wanted = ["one@example.org", "two@example.org"]
+    session.submit(UpdateCustomer.of(stale, emails=wanted))
+    await session.drain()
+    start = len(sb.requests)
+    session.submit(UpdateCustomer.of(stale, emails=wanted))
+    await session.drain()
+    assert sent(sb, start) == [("GET", f"/v2/customers/{stale.id}")]
+    emails = [e["value"] for e in sb.customer(stale.id)["_embedded"]["emails"]]
+    assert emails == wanted
+    assert len(events.of(ActionConfirmed)) == 2
