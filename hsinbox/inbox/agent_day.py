@@ -89,7 +89,7 @@ class AgentDaySession:
         self._merges_told: set[int] = set()
         self._background: set[asyncio.Task[Any]] = set()
         self.worker.on_merged = self.follow_merge
-        if getattr(self.client, "on_merged", None) is None:
+        if self.client.on_merged is None:
             self.client.on_merged = self.follow_merge
 
     def _spawn(self, make: Callable[[], Coroutine[Any, Any, Any]]) -> bool:

@@ -410,6 +410,12 @@ class Outbox:
             if isinstance(action, Delete) and was_attempted:
                 # An earlier attempt deleted it and the answer was lost.
                 self._succeed(entry, None)
+            elif entry.merges >= MAX_MERGES_FOLLOWED:
+                self._fail(
+                    entry,
+                    f"its conversation was merged {entry.merges} times in a row (a loop?), "
+                    "so it was left as it is.",
+                )
             elif (merged_into := await self._follow_merge(entry, exc)) is True:
                 pass  # still queued, now aimed at the survivor: the next round sends it
             elif merged_into:
@@ -444,8 +450,6 @@ class Outbox:
         if old_id is None:
             return False
         new_id = exc.new_id if isinstance(exc, ConversationMerged) else None
-        if entry.merges >= MAX_MERGES_FOLLOWED:
-            return False  # a chain (or loop) of merges: stop following, report the 404
         if new_id is None:
             try:
                 new_id = await self.client.survivor_of(old_id)

@@ -60,3 +60,36 @@ async def test_a_follow_up_that_raises_is_retrieved_and_logged(
     loop.set_exception_handler(None)
     assert unretrieved == []
     assert "a background follow-up failed: RuntimeError" in caplog.text
+
+
+async def test_a_write_follows_a_loop_of_merges_a_bounded_number_of_times(
+    make_session: Any, sb: Any
+) -> None:
+    from hsinbox.inbox.actions import SetStatus
+    from hsinbox.inbox.events import ActionFailed
+    from hsinbox.inbox.worker import MAX_MERGES_FOLLOWED
+
+    session, events = await make_session()
+    a, b = (await session.load_view(View(SUPPORT)))[:2]
+    # Each says it was merged into the other: a write on either is a 404, a read a 301.
+    for one, other in ((a, b), (b, a)):
+        sb.faults.add(status=404, times=50, method="PATCH", path=f"^/v2/conversations/{one.id}$")
+        sb.faults.add(
+            status=301,
+            times=50,
+            method="GET",
+            path=f"^/v2/conversations/{one.id}$",
+            headers={"Location": f"/v2/conversations/{other.id}"},
+        )
+    start = len(sb.requests)
+    session.submit(SetStatus.of(a, "pending"))
+    await session.drain()
+    await session.settle_background()
+    patches = [r for r in sb.requests[start:] if r.method == "PATCH"]
+    assert len(patches) == MAX_MERGES_FOLLOWED + 1
+    (failed,) = events.of(ActionFailed)
+    assert failed.reason == (
+        f"its conversation was merged {MAX_MERGES_FOLLOWED} times in a row (a loop?), so it "
+        "was left as it is."
+    )
+    assert session.queue_length == 0
