@@ -143,11 +143,13 @@ class AgentDayMixin:
         except UnexpectedAnswer as exc:
             # A 3xx to a write is never success; one that points at another conversation
             # says where this one went (as a read's 301 does), so the write can follow it.
+            # Remembered, not told to ``on_merged``: whoever gets the error follows the merge
+            # (the outbox re-aims its queue), as after a 404.
             m = _CONVERSATION_PATH.match(path)
             new_id = _id_from_location(exc.location or "")
             if m is None or new_id is None or new_id == int(m.group(1)):
                 raise
-            self._learn_merge(int(m.group(1)), new_id)
+            self.merged[int(m.group(1))] = new_id
             raise ConversationMerged(int(m.group(1)), new_id, status=exc.status) from None
         except NotFound as exc:
             m = _CONVERSATION_PATH.match(path)

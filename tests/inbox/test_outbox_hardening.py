@@ -11,7 +11,13 @@ from testdata import until
 
 from hsinbox.inbox.actions import Note, SetStatus
 from hsinbox.inbox.agent_actions import RunWorkflow
-from hsinbox.inbox.events import ActionConfirmed, ActionFailed, AuthRequired, ConnectionChanged
+from hsinbox.inbox.events import (
+    ActionConfirmed,
+    ActionFailed,
+    AuthRequired,
+    ConnectionChanged,
+    MergedConversation,
+)
 from hsinbox.inbox.journal import JOURNAL_NAME, Journal
 from hsinbox.inbox.view import View
 
@@ -180,3 +186,45 @@ async def test_a_journalled_action_that_cannot_be_shown_at_start_is_dropped(
     assert failed.reason == "hsinbox could not show it locally, so it was not sent (dropped)."
     assert on_disk(data_dir) == {}
     assert session.queue_length == 0
+
+
+async def test_a_301_to_a_write_is_followed_to_the_survivor_and_sent_once_there(
+    session_and_events: Any, sb: Any
+) -> None:
+    session, events = session_and_events
+    a, b = (await session.load_view(View(SUPPORT)))[:2]
+    sb.faults.add(
+        status=301,
+        times=1,
+        method="PATCH",
+        path=f"^/v2/conversations/{a.id}$",
+        headers={"Location": f"/v2/conversations/{b.id}"},
+    )
+    start = len(sb.requests)
+    session.submit(SetStatus.of(a, "pending"))
+    await session.drain()
+    await session.settle_background()
+    assert [(r.path, r.fault) for r in writes(sb, start)] == [
+        (f"/v2/conversations/{a.id}", "status:301"),
+        (f"/v2/conversations/{b.id}", None),
+    ]
+    assert raw(sb, b.id)["status"] == "pending"
+    assert len(events.of(ActionConfirmed)) == 1
+    (merged,) = events.of(MergedConversation)
+    assert (merged.old_id, merged.new_id) == (a.id, b.id)
+
+
+async def test_a_3xx_to_a_write_elsewhere_is_not_success_and_rolls_back(
+    session_and_events: Any, sb: Any
+) -> None:
+    session, events = session_and_events
+    conv = (await session.load_view(View(SUPPORT)))[0]
+    sb.faults.add(status=302, times=1, method="PATCH", headers={"Location": "/somewhere"})
+    session.submit(SetStatus.of(conv, "pending"))
+    await session.drain()
+    (failed,) = events.of(ActionFailed)
+    assert failed.reason == (
+        "Help Scout did not apply the change: it answered HTTP 302 instead of applying it."
+    )
+    assert session.store.get(conv.id).status == conv.status  # rolled back
+    assert not events.of(ActionConfirmed)
