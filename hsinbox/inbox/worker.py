@@ -144,17 +144,19 @@ class Outbox:
         if isinstance(action, Bulk):
             if action.actions:
                 self._bulks[action.id] = _BulkState(action, {a.id for a in action.actions})
-            for child in action.actions:
-                self._enqueue(child, delayed=True, bulk_id=action.id)
-            self._emit(ActionApplied(action))
-        else:
-            self._enqueue(action, delayed=action.delay_eligible, bulk_id=None)
+            queued = [
+                self._enqueue(child, delayed=True, bulk_id=action.id) for child in action.actions
+            ]
+            if any(queued):
+                self._emit(ActionApplied(action))
+        elif self._enqueue(action, delayed=action.delay_eligible, bulk_id=None):
             self._emit(ActionApplied(action))
         self._queue_changed()
         self._ensure_running()
         self._wake.set()
 
-    def _enqueue(self, action: Action, *, delayed: bool, bulk_id: str | None) -> None:
+    def _enqueue(self, action: Action, *, delayed: bool, bulk_id: str | None) -> bool:
+        """Journal, show and queue one action; False when it could not be shown (dropped)."""
         submitted_at = self._wall()
         known: tuple[int, ...] = ()
         if action.creates and action.conversation_id is not None:
@@ -164,11 +166,12 @@ class Outbox:
         if not self._applied(action):
             if bulk_id is not None:
                 self._bulk_child_done(bulk_id, action.id)
-            return
+            return False
         delay = self.undo_delay if delayed and self.undo_delay > 0 else 0.0
         self._entries.append(
             _Entry(action, submitted_at, self._clock() + delay, bulk_id, known_ids=known)
         )
+        return True
 
     def _applied(self, action: Action) -> bool:
         """Show a journalled action locally; one whose ``apply`` raises is dropped from the

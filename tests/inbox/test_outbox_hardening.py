@@ -12,6 +12,7 @@ from testdata import until
 from hsinbox.inbox.actions import Note, SetStatus
 from hsinbox.inbox.agent_actions import RunWorkflow
 from hsinbox.inbox.events import (
+    ActionApplied,
     ActionConfirmed,
     ActionFailed,
     AuthRequired,
@@ -169,6 +170,7 @@ async def test_an_action_whose_apply_raises_is_dropped_from_the_journal_with_one
         f"Close #{conv.number} failed: hsinbox could not show it locally, so it was not sent "
         "(dropped)."
     )
+    assert not events.of(ActionApplied)  # never said to be on its way
     assert on_disk(data_dir) == {}  # the next start does not replay it unseen
     assert writes(sb, start) == []
     assert session.queue_length == 0
