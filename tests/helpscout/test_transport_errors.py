@@ -149,7 +149,7 @@ async def test_a_301_to_a_conversation_write_pointing_elsewhere_is_a_merge() -> 
     assert len(api.requests) == 1
 
 
-async def test_a_1xx_or_odd_2xx_free_answer_to_a_read_is_invalid() -> None:
+async def test_a_non_redirect_3xx_to_a_read_is_invalid() -> None:
     api = MockApi().on("GET", "/v2/users/me", httpx.Response(304))
     async with make_client(api) as client:
         with pytest.raises(InvalidResponse):

@@ -24,7 +24,7 @@ async def customer_with_entries(session: Any, sb: Any) -> Any:
     return await session.load_customer(cust["id"])
 
 
-async def test_a_name_and_two_entries_are_three_requests(session_and_events: Any, sb: Any):
+async def test_a_name_and_two_entries_are_a_read_and_three_writes(session_and_events: Any, sb: Any):
     session, events = session_and_events
     customer = await customer_with_entries(session, sb)
     start = len(sb.requests)
