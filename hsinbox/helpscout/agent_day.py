@@ -16,7 +16,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from hsinbox.helpscout.errors import ConversationMerged, InvalidResponse, NotFound
+from hsinbox.helpscout.errors import (
+    ConversationMerged,
+    InvalidResponse,
+    NotFound,
+    UnexpectedAnswer,
+)
 from hsinbox.helpscout.models import (
     Conversation,
     MailboxField,
@@ -135,6 +140,17 @@ class AgentDayMixin:
         """
         try:
             return await self._request(method, path, json_body=body, content_type=content_type)
+        except UnexpectedAnswer as exc:
+            # A 3xx to a write is never success; one that points at another conversation
+            # says where this one went (as a read's 301 does), so the write can follow it.
+            # Remembered, not told to ``on_merged``: whoever gets the error follows the merge
+            # (the outbox re-aims its queue), as after a 404.
+            m = _CONVERSATION_PATH.match(path)
+            new_id = _id_from_location(exc.location or "")
+            if m is None or new_id is None or new_id == int(m.group(1)):
+                raise
+            self.merged[int(m.group(1))] = new_id
+            raise ConversationMerged(int(m.group(1)), new_id, status=exc.status) from None
         except NotFound as exc:
             m = _CONVERSATION_PATH.match(path)
             if m is None or isinstance(exc, ConversationMerged):

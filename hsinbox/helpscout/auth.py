@@ -143,9 +143,10 @@ async def request_token(
             data=form,
             headers={"Accept": "application/json", "User-Agent": USER_AGENT},
         )
-    except httpx.TransportError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        log.debug("sign-in transport error %s", type(exc).__name__)
         host = urlsplit(base_url).netloc
-        raise NetworkError(f"the sign-in request to {host} failed ({type(exc).__name__})") from None
+        raise NetworkError(f"the sign-in request to {host} failed") from None
     if response.status_code == 429:
         raise RateLimited("while signing in", status=429)
     if response.status_code >= 500:

@@ -43,12 +43,15 @@ from hsinbox.helpscout.errors import (
     OutcomeUnknown,
     RateLimited,
     ServerError,
+    SignInUnavailable,
+    UnexpectedAnswer,
     ValidationFailed,
     error_from_response,
 )
 from hsinbox.helpscout.models import (
     Conversation,
     Customer,
+    CustomerEntryChange,
     Folder,
     Mailbox,
     NewAttachment,
@@ -72,8 +75,36 @@ DEFAULT_RATE_LIMIT_WAIT = 60.0
 GET_TRIES = 3
 JSON_PATCH = "application/json-patch+json"
 
+#: Redirects a read follows (a merged conversation's 301 is one); a loop stops here.
+MAX_REDIRECTS = 5
+
 # Raised before any byte of the request left this machine.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+_NOT_SENT = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+    httpx.ProxyError,
+    httpx.InvalidURL,
+)
+
+
+def _transport_reason(exc: Exception, host: str) -> str:
+    """What went wrong on the way, in our words (no httpx class names on the screen)."""
+    if isinstance(exc, httpx.TimeoutException):
+        return f"{host} did not answer in time"
+    if isinstance(exc, httpx.ConnectError | httpx.ProxyError):
+        return f"could not connect to {host}"
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return f"the address of {host} is not one hsinbox can use"
+    if isinstance(exc, httpx.LocalProtocolError):
+        return "hsinbox could not put the request together"
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
+        return f"the connection to {host} broke"
+    if isinstance(exc, httpx.DecodingError):
+        return f"the answer from {host} could not be decoded"
+    return f"the connection to {host} failed"
 
 
 def format_datetime(value: datetime) -> str:
@@ -127,16 +158,10 @@ def customer_patch(
     job_title: str | None = UNSET,
     location: str | None = UNSET,
     background: str | None = UNSET,
-    emails: Sequence[str] = UNSET,
-    phones: Sequence[str] = UNSET,
 ) -> list[dict[str, Any]]:
-    """JSON Patch operations turning ``before`` into the given values; unchanged → no op.
-
-    Emails and phones are sent as the API reference documents them: one ``replace`` of
-    the whole ``/emails`` (``/phones``) list of ``{value, type}`` objects. A strict Help Scout
-    answers 400 to ``add /emails`` with one object and to ``remove /phones/{id}``. Entries
-    kept keep their type; new ones are ``work``.
-    """
+    """JSON Patch operations (``replace``/``remove``) turning ``before``'s plain fields into the
+    given values; unchanged → no op. Emails and phones are never part of it: they go one
+    entry at a time through ``customer_entry_changes`` (Help Scout's SDK does the same)."""
     wanted = {
         "first_name": first_name,
         "last_name": last_name,
@@ -158,26 +183,57 @@ def customer_patch(
             ops.append({"op": "remove", "path": path})
         else:
             ops.append({"op": "replace", "path": path, "value": new})
-    for field, values, entry_type in (
-        ("emails", emails, "work"),
-        ("phones", phones, "work"),
-    ):
-        if values is UNSET:
+    return ops
+
+
+def customer_entry_changes(
+    before: Customer,
+    *,
+    emails: Sequence[str] | None = None,
+    phones: Sequence[str] | None = None,
+) -> list[CustomerEntryChange]:
+    """The entry requests turning ``before``'s emails (phones) into the given list.
+
+    Compared without case; order is not kept (entries have no order to set). A value that
+    went and one that came are paired into one ``update`` (the entry keeps its id and
+    type); what is left over is a ``delete`` or an ``add`` (type ``work``). Deletes go first,
+    so an address moved between entries is never briefly on two. ``None``: leave it as is.
+    """
+    out: list[CustomerEntryChange] = []
+    for kind, values in (("emails", emails), ("phones", phones)):
+        if values is None:
             continue
-        existing = getattr(before, field)
-        types = {e.value.casefold(): e.type for e in existing}
+        existing = list(before.emails if kind == "emails" else before.phones)
         want: list[str] = []
         for raw in values:
             value = raw.strip()
             if value and value.casefold() not in {w.casefold() for w in want}:
                 want.append(value)
-        if [w.casefold() for w in want] == [e.value.casefold() for e in existing]:
-            continue
-        entries = [
-            {"value": value, "type": types.get(value.casefold()) or entry_type} for value in want
-        ]
-        ops.append({"op": "replace", "path": f"/{field}", "value": entries})
-    return ops
+        have = {e.value.casefold() for e in existing}
+        keep = {w.casefold() for w in want}
+        gone = [e for e in existing if e.value.casefold() not in keep and e.id is not None]
+        new = [w for w in want if w.casefold() not in have]
+        paired = min(len(gone), len(new))
+        for entry in gone[paired:]:
+            out.append(
+                CustomerEntryChange(
+                    kind=kind, op="delete", value=entry.value, entry_id=entry.id, type=entry.type
+                )
+            )
+        for entry, value in zip(gone[:paired], new[:paired], strict=True):
+            out.append(
+                CustomerEntryChange(
+                    kind=kind,
+                    op="update",
+                    value=value,
+                    type=entry.type or "work",
+                    entry_id=entry.id,
+                    old_value=entry.value,
+                )
+            )
+        for value in new[paired:]:
+            out.append(CustomerEntryChange(kind=kind, op="add", value=value, type="work"))
+    return out
 
 
 def _new_id(response: httpx.Response) -> int:
@@ -288,10 +344,13 @@ class HelpScoutClient(AgentDayMixin):
         self._token = token
         self._token_loaded = token is not None
         self._token_lock = asyncio.Lock()
+        # The token a 401 refused while renewing it failed: the next request renews first.
+        self._refused: Token | None = None
         self._http = httpx.AsyncClient(
             transport=transport,
             verify=_prepared_tls(),
             timeout=timeout,
+            max_redirects=MAX_REDIRECTS,
             headers={"User-Agent": USER_AGENT, "Accept": "application/hal+json, application/json"},
         )
 
@@ -395,6 +454,27 @@ class HelpScoutClient(AgentDayMixin):
                 return await self._renew(token)
             return token
 
+    async def _signed_in(self, *, stale: Token | None = None) -> Token:
+        """``_access_token``, with a failure of the sign-in itself kept apart from a failure
+        of the request: a 5xx from the token endpoint is not the write's server error."""
+        if stale is None and self._refused is not None and self._refused == self._token:
+            stale = self._refused  # answered 401 and not renewed yet: renew before sending
+        try:
+            token = await self._access_token(stale=stale)
+        except (NetworkError, ServerError, InvalidResponse) as exc:
+            self._refused = stale
+            if isinstance(exc, SignInUnavailable):
+                raise
+            raise SignInUnavailable.from_error(exc) from None
+        self._refused = None
+        return token
+
+    async def ensure_signed_in(self) -> None:
+        """Have a usable token (renewed when due) before a write is marked as attempted;
+        raises ``AuthError`` when it is refused, ``SignInUnavailable`` (a ``NetworkError``)
+        when Help Scout's sign-in is down, ``RateLimited`` when it says to wait."""
+        await self._signed_in()
+
     # --- the request loop ----------------------------------------------------------
 
     async def _notify_rate_limit(self, seconds: float) -> None:
@@ -431,7 +511,7 @@ class HelpScoutClient(AgentDayMixin):
         get_tries = 0
         reauthed = False
         while True:
-            token = await self._access_token()
+            token = await self._signed_in()
             headers = {"Authorization": f"Bearer {token.access_token}"}
             if content is not None:
                 headers["Content-Type"] = content_type
@@ -444,12 +524,20 @@ class HelpScoutClient(AgentDayMixin):
                     headers=headers,
                     follow_redirects=follow,
                 )
-            except httpx.TransportError as exc:
-                reason = f"{type(exc).__name__} talking to {self._host}"
+            except httpx.TooManyRedirects:
+                # Only reads follow redirects; a loop is the server's answer, not the network's.
+                raise InvalidResponse(
+                    f"Help Scout redirected the request more than {MAX_REDIRECTS} times"
+                ) from None
+            except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
+                log.debug("transport error %s on %s %s", type(exc).__name__, method, path)
+                reason = _transport_reason(exc, self._host)
                 if is_write:
                     if isinstance(exc, _NOT_SENT):
                         raise NetworkError(f"the change was not sent ({reason})") from None
                     raise OutcomeUnknown(reason) from None
+                if isinstance(exc, httpx.DecodingError):
+                    raise InvalidResponse(reason) from None
                 get_tries += 1
                 if self.retry and get_tries < GET_TRIES:
                     await self._sleep(0.5 * 2 ** (get_tries - 1))
@@ -459,7 +547,7 @@ class HelpScoutClient(AgentDayMixin):
             status = response.status_code
             if status == 401 and not reauthed and self.credentials is not None:
                 reauthed = True
-                await self._access_token(stale=token)
+                await self._signed_in(stale=token)
                 continue
             if status == 429:
                 wait = (
@@ -483,11 +571,11 @@ class HelpScoutClient(AgentDayMixin):
                     continue
             if status >= 400:
                 raise error_from_response(response)
-            if status >= 300 and not follow and status in (301, 302, 307, 308):
-                return response  # the caller asked to see the redirect itself
-            if status >= 300:
-                raise ServerError(f"unexpected redirect (HTTP {status})", status=status)
-            return response
+            if 200 <= status < 300:
+                return response
+            if not is_write and not follow and status in (301, 302, 307, 308):
+                return response  # a read that asked to see the redirect itself
+            raise _unexpected_status(method, status, response.headers.get("Location"))
 
     async def _get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         response = await self._request("GET", path, params=params)
@@ -840,20 +928,6 @@ class HelpScoutClient(AgentDayMixin):
             content_type=JSON_PATCH,
         )
 
-    async def publish_draft_thread(self, conversation_id: int, thread_id: int) -> None:
-        """Send a draft reply: ``replace /draft false`` on the thread.
-
-        Not in the reference for threads (it documents the op only for a draft
-        conversation); hsinbox's choice, so that sending replaces the draft instead of
-        leaving it beside a second reply. Idempotent: the sandbox answers a retry with 204.
-        """
-        await self._write(
-            "PATCH",
-            f"/v2/conversations/{int(conversation_id)}/threads/{int(thread_id)}",
-            {"op": "replace", "path": "/draft", "value": False},
-            content_type=JSON_PATCH,
-        )
-
     async def update_subject(self, conversation_id: int, subject: str) -> None:
         await self._patch_conversation(
             conversation_id, {"op": "replace", "path": "/subject", "value": subject}
@@ -918,6 +992,39 @@ class HelpScoutClient(AgentDayMixin):
             "PATCH", f"/v2/customers/{int(customer_id)}", list(ops), content_type=JSON_PATCH
         )
 
+    async def change_customer_entry(
+        self, customer_id: int, change: CustomerEntryChange
+    ) -> int | None:
+        """One email or phone entry request; an ``add`` returns the new entry's id."""
+        if change.kind not in ("emails", "phones"):
+            raise ValueError(f"not a customer entry kind: {change.kind!r}")
+        base = f"/v2/customers/{int(customer_id)}/{change.kind}"
+        body = {"type": change.type or "work", "value": change.value}
+        if change.op == "add":
+            return _new_id(await self._write("POST", base, body))
+        if change.entry_id is None:
+            raise ValueError("an entry update or delete needs the entry's id")
+        if change.op == "update":
+            await self._write("PUT", f"{base}/{int(change.entry_id)}", body)
+        elif change.op == "delete":
+            await self._write("DELETE", f"{base}/{int(change.entry_id)}")
+        else:
+            raise ValueError(f"not a customer entry operation: {change.op!r}")
+        return None
+
+
+def _unexpected_status(method: str, status: int, location: str | None) -> HelpScoutError:
+    """Only a 2xx is a success. A write answered 3xx (or 1xx) was not done where it was
+    aimed; Help Scout answers a merged conversation's old id with a 301 to reads, and a write
+    there is never taken as applied (the write path asks ``survivor_of`` after its 404)."""
+    if method == "GET":
+        return InvalidResponse(f"an unexpected answer (HTTP {status})", status=status)
+    return UnexpectedAnswer(
+        f"it answered HTTP {status} instead of applying it",
+        status=status,
+        location=location,
+    )
+
 
 def _validate(model: type[M], data: Any) -> M:
     if not isinstance(data, dict):
@@ -969,6 +1076,7 @@ def parse_page(data: Any, key: str, model: type[M], requested: int = 1) -> Page[
 __all__ = [
     "HelpScoutClient",
     "HelpScoutError",
+    "customer_entry_changes",
     "customer_patch",
     "format_datetime",
     "merge_tags",

@@ -137,6 +137,25 @@ class NetworkError(HelpScoutError):
     prefix = "Could not reach Help Scout"
 
 
+class SignInUnavailable(NetworkError):
+    """Getting a token failed for a reason that is not the credentials: Help Scout's sign-in
+    answered 5xx, could not be reached, or answered garbage. Nothing was sent (a write
+    answered 401 applied nothing either), so the write path waits as when offline; it is
+    neither a refused sign-in (``AuthError``) nor one of the write's server errors."""
+
+    prefix = "Could not sign in to Help Scout just now"
+
+    @classmethod
+    def from_error(cls, error: HelpScoutError) -> SignInUnavailable:
+        if isinstance(error, NetworkError):
+            why = "its sign-in could not be reached"
+        elif isinstance(error, ServerError):
+            why = f"its sign-in had a server error (HTTP {error.status})"
+        else:
+            why = "its sign-in sent an answer hsinbox could not read"
+        return cls(f"{why}; nothing was sent", status=error.status)
+
+
 class OutcomeUnknown(HelpScoutError):
     """A write was sent and no answer came back."""
 
@@ -151,6 +170,19 @@ class OutcomeUnknown(HelpScoutError):
 
 class InvalidResponse(HelpScoutError):
     prefix = "Help Scout sent a response hsinbox could not read"
+
+
+class UnexpectedAnswer(HelpScoutError):
+    """A write answered with something other than 2xx or an error (a 3xx): not applied.
+
+    ``location`` is the redirect's target when there was one (a merged conversation's 301).
+    """
+
+    prefix = "Help Scout did not apply the change"
+
+    def __init__(self, message: str = "", *, location: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.location = location
 
 
 _BY_STATUS: dict[int, type[HelpScoutError]] = {

@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, get_type_hints
 
 from pydantic import BaseModel, TypeAdapter
 
+from hsinbox.helpscout.errors import HelpScoutError, NotFound, PermissionDenied, ValidationFailed
 from hsinbox.helpscout.models import (
     Attachment,
     Conversation,
     ConversationTag,
     Customer,
+    CustomerEntryChange,
     NewAttachment,
     NewConversation,
     PersonRef,
@@ -113,6 +115,12 @@ class Action:
         """Actions with the same key are sent in submission order."""
         return f"conversation:{self.conversation_id}"
 
+    @property
+    def order_keys(self) -> frozenset[str]:
+        """Every key this action is ordered by: it waits for earlier actions with any of
+        them (one for most actions; one per conversation for a workflow run)."""
+        return frozenset((self.order_key,))
+
     def apply(self, store: Store) -> None:
         """Show the change locally before Help Scout confirms it."""
 
@@ -136,6 +144,11 @@ class Action:
     ) -> int | None:
         """For ``creates`` actions after an unknown outcome: the id if it already exists."""
         return None
+
+    async def resend(self, client: HelpScoutClient) -> Any:
+        """Send again after an earlier attempt (its outcome lost, or refused on the way):
+        the same request for an action of one idempotent request."""
+        return await self.send(client)
 
     def retarget(self, old_id: int, new_id: int, number: int | None = None) -> Action:
         """The same action (same id: the journal replaces it) aimed at the conversation
@@ -328,37 +341,39 @@ class Reply(_ThreadAction):
 
 @dataclass(frozen=True)
 class SendDraft(Action):
-    """Finish a Help Scout draft reply: its text replaced, then (``publish``) sent.
+    """Replace the text of a Help Scout draft reply (``replace /text``, the docs' thread
+    PATCH): one request, idempotent. The draft stays a draft.
 
-    So only one reply remains: the draft becomes the reply instead of a second one being
-    posted beside it. Every request is a ``replace``, so a retry after a lost answer is safe.
+    Sending such a draft is a new ``Reply`` with its text (Help Scout documents no way to
+    publish a draft reply in place; the draft stays, and the app says so). ``publish`` is
+    kept only to read journal lines of earlier versions, which published in place: such a
+    line now saves the text into the draft and says to send it from Help Scout.
     """
 
     conversation_id: int
     thread_id: int
     text_html: str
     status: str | None = None
-    publish: bool = True
+    publish: bool = False
     id: str = field(default_factory=new_id, kw_only=True)
     number: int | None = field(default=None, kw_only=True)
     draft_key: str | None = field(default=None, kw_only=True)
 
     def phrase(self) -> tuple[str, str, str]:
-        if not self.publish:
-            return ("Update the draft reply to", "Updated the draft reply to", "")
-        return ("Send the draft reply to", "Sent the draft reply to", "")
+        if self.publish:
+            return (
+                "Save the text of the draft reply to",
+                "Saved the text of the draft reply to",
+                " (send it from Help Scout: drafts are no longer sent in place)",
+            )
+        return ("Update the draft reply to", "Updated the draft reply to", "")
 
     def apply(self, store: Store) -> None:
         threads = store.threads.get(self.conversation_id, [])
         for i, thread in enumerate(threads):
             if thread.id == self.thread_id:
                 store.stash(f"draft:{self.id}", thread)
-                state = "published" if self.publish else thread.state
-                threads[i] = thread.model_copy(update={"body": self.text_html, "state": state})
-        current = store.get(self.conversation_id)
-        if self.publish and current is not None:
-            store.stash(f"status:{self.id}", current.status)
-            store.update(self.conversation_id, status=self.status or "active")
+                threads[i] = thread.model_copy(update={"body": self.text_html})
 
     def revert(self, store: Store) -> None:
         before = store.unstash(f"draft:{self.id}")
@@ -366,16 +381,9 @@ class SendDraft(Action):
         for i, thread in enumerate(threads):
             if before is not None and thread.id == self.thread_id:
                 threads[i] = before
-        previous = store.unstash(f"status:{self.id}")
-        if previous is not None:
-            store.update(self.conversation_id, status=previous)
 
     async def send(self, client: HelpScoutClient) -> Any:
         await client.update_thread_text(self.conversation_id, self.thread_id, self.text_html)
-        if self.publish:
-            await client.publish_draft_thread(self.conversation_id, self.thread_id)
-            if self.status and self.status != "active":
-                await client.update_status(self.conversation_id, self.status)
         return self.thread_id
 
 
@@ -718,9 +726,36 @@ class CreateConversation(Action):
         return None
 
 
+class PartlyDone(HelpScoutError):
+    """Some requests of a multi-request action landed and some were refused: what landed
+    stays (it is not rolled back), the refused part is said in one sentence."""
+
+    def __init__(self, done: list[str], refused: list[tuple[str, HelpScoutError]]) -> None:
+        super().__init__("partly done", status=refused[0][1].status if refused else None)
+        self.done = done
+        self.refused = refused
+
+    def __str__(self) -> str:
+        kept = ", ".join(self.done)
+        what, why = self.refused[0]
+        more = f" (and {len(self.refused) - 1} more)" if len(self.refused) > 1 else ""
+        return f"{kept} went through, but {what}{more} was refused: {why}"
+
+
 @dataclass(frozen=True)
 class UpdateCustomer(Action):
-    """A JSON Patch on a customer; ``changes``/``previous`` are model field values."""
+    """A customer's changes as a short sequence of requests, each applied on its own.
+
+    ``ops``: one JSON Patch of the plain fields (name, job title, …); then one entry request
+    per changed email or phone (``entries``, Help Scout's entry endpoints), so a name change
+    never rides with them. Cost: the patch (when a plain field changed) + 1 request per
+    changed entry, and, when any entry changes, 1 GET of the customer first: the entry
+    requests are worked out from the customer as it is then, so an add whose answer was lost
+    (or a second save of a stale form) is not added twice; a retry does the same
+    (``resend``) and sends only what is still missing. A refused entry after others landed
+    keeps what landed (``PartlyDone``). ``emails``/``phones``: the lists wanted (None:
+    untouched); ``entries``: what the form's copy of the customer called for.
+    """
 
     customer_id: int
     ops: tuple[dict[str, Any], ...]
@@ -731,16 +766,33 @@ class UpdateCustomer(Action):
     id: str = field(default_factory=new_id, kw_only=True)
     number: int | None = field(default=None, kw_only=True)
     draft_key: str | None = field(default=None, kw_only=True)
+    entries: tuple[CustomerEntryChange, ...] = field(default=(), kw_only=True)
+    emails: tuple[str, ...] | None = field(default=None, kw_only=True)
+    phones: tuple[str, ...] | None = field(default=None, kw_only=True)
 
     @classmethod
     def of(cls, before: Customer, **changes: Any) -> UpdateCustomer:
-        """Build the patch with the client's ``customer_patch`` from scalar field changes."""
-        from hsinbox.helpscout.client import customer_patch
+        """Build the requests with the client's ``customer_patch`` (plain fields) and
+        ``customer_entry_changes`` (emails, phones) from the values the form holds."""
+        from hsinbox.helpscout.client import customer_entry_changes, customer_patch
 
+        emails = changes.pop("emails", None)
+        phones = changes.pop("phones", None)
+        wanted_emails = tuple(emails) if emails is not None else None
+        wanted_phones = tuple(phones) if phones is not None else None
         ops = customer_patch(before, **changes)
-        scalars = {k: v for k, v in changes.items() if k not in ("emails", "phones")}
-        previous = {key: getattr(before, key, None) for key in scalars}
-        return cls(before.id, tuple(ops), scalars, previous, before.name or None)
+        entries = customer_entry_changes(before, emails=wanted_emails, phones=wanted_phones)
+        previous = {key: getattr(before, key, None) for key in changes}
+        return cls(
+            before.id,
+            tuple(ops),
+            changes,
+            previous,
+            before.name or None,
+            entries=tuple(entries),
+            emails=wanted_emails,
+            phones=wanted_phones,
+        )
 
     def phrase(self) -> tuple[str, str, str]:
         return ("Update customer", "Updated customer", "")
@@ -767,7 +819,50 @@ class UpdateCustomer(Action):
             store.update_customer(self.customer_id, **previous)
 
     async def send(self, client: HelpScoutClient) -> Any:
-        return await client.update_customer(self.customer_id, list(self.ops))
+        if self.entries:
+            # Entry requests are computed from the customer as it is now (1 GET): an entry
+            # added meanwhile (or by an earlier save whose answer was lost) is not added
+            # twice, and an id that went is not PUT.
+            return await self.resend(client)
+        return await self._send_parts(client, list(self.ops), [])
+
+    async def resend(self, client: HelpScoutClient) -> Any:
+        """After an attempt that may have done part of it: read the customer, send the rest."""
+        if self.emails is None and self.phones is None:
+            return await self._send_parts(client, list(self.ops), [])  # a patch alone
+        from hsinbox.helpscout.client import customer_entry_changes, customer_patch
+
+        current = await client.get_customer(self.customer_id)
+        ops = customer_patch(current, **self.changes)
+        entries = customer_entry_changes(current, emails=self.emails, phones=self.phones)
+        return await self._send_parts(client, ops, entries)
+
+    async def _send_parts(
+        self,
+        client: HelpScoutClient,
+        ops: list[dict[str, Any]],
+        entries: list[CustomerEntryChange],
+    ) -> None:
+        done: list[str] = []
+        refused: list[tuple[str, HelpScoutError]] = []
+        if ops:
+            await client.update_customer(self.customer_id, ops)  # refused: nothing landed
+            done.append("the name and details")
+        for change in entries:
+            try:
+                await client.change_customer_entry(self.customer_id, change)
+            except NotFound:
+                if change.op != "delete":
+                    raise
+                # Already gone (someone else, or an earlier attempt whose answer was lost).
+            except (ValidationFailed, PermissionDenied) as exc:
+                refused.append((change.describe(), exc))
+                continue
+            done.append(change.describe(done=True))
+        if refused and done:
+            raise PartlyDone(done, refused)
+        if refused:
+            raise refused[0][1]
 
 
 @dataclass(frozen=True)

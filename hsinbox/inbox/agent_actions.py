@@ -322,6 +322,12 @@ class RunWorkflow(Action):
             return f"conversation:{self.conversation_ids[0]}"
         return f"workflow:{self.id}"
 
+    @property
+    def order_keys(self) -> frozenset[str]:
+        """Each conversation's key: the run waits for what was queued before on any of them
+        (a workflow reads their status and tags), and later actions on them wait for it."""
+        return frozenset(f"conversation:{cid}" for cid in self.conversation_ids)
+
     async def send(self, client: HelpScoutClient) -> Any:
         return await client.run_workflow_batch(self.workflow_id, list(self.conversation_ids))
 

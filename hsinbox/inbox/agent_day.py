@@ -89,7 +89,7 @@ class AgentDaySession:
         self._merges_told: set[int] = set()
         self._background: set[asyncio.Task[Any]] = set()
         self.worker.on_merged = self.follow_merge
-        if getattr(self.client, "on_merged", None) is None:
+        if self.client.on_merged is None:
             self.client.on_merged = self.follow_merge
 
     def _spawn(self, make: Callable[[], Coroutine[Any, Any, Any]]) -> bool:
@@ -100,8 +100,17 @@ class AgentDaySession:
             return False
         task = loop.create_task(make())
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        task.add_done_callback(self._background_done)
         return True
+
+    def _background_done(self, task: asyncio.Task[Any]) -> None:
+        """Every follow-up's exception is retrieved here: logged, never "never retrieved"."""
+        self._background.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.warning("a background follow-up failed: %s", type(exc).__name__)
 
     def _agent_day_close(self) -> None:
         for task in list(self._background):

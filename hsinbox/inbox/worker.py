@@ -27,7 +27,7 @@ from hsinbox.helpscout.errors import (
     RateLimited,
     ServerError,
 )
-from hsinbox.inbox.actions import Action, Bulk, Delete
+from hsinbox.inbox.actions import Action, Bulk, Delete, PartlyDone
 from hsinbox.inbox.events import (
     ActionApplied,
     ActionCancelled,
@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = 30.0
 #: 5xx answers in a row before an action is given up (and rolled back) as failed.
 MAX_SERVER_ERRORS = 5
+#: Merges one action follows (each a re-aimed send); a loop of merges stops here.
+MAX_MERGES_FOLLOWED = 3
 
 
 @dataclass(eq=False)
@@ -63,6 +65,7 @@ class _Entry:
     attempted: bool = False
     maybe_sent: bool = False
     server_errors: int = 0
+    merges: int = 0
 
     @property
     def cancellable(self) -> bool:
@@ -141,28 +144,52 @@ class Outbox:
         if isinstance(action, Bulk):
             if action.actions:
                 self._bulks[action.id] = _BulkState(action, {a.id for a in action.actions})
-            for child in action.actions:
-                self._enqueue(child, delayed=True, bulk_id=action.id)
-            self._emit(ActionApplied(action))
-        else:
-            self._enqueue(action, delayed=action.delay_eligible, bulk_id=None)
+            queued = [
+                self._enqueue(child, delayed=True, bulk_id=action.id) for child in action.actions
+            ]
+            if any(queued):
+                self._emit(ActionApplied(action))
+        elif self._enqueue(action, delayed=action.delay_eligible, bulk_id=None):
             self._emit(ActionApplied(action))
         self._queue_changed()
         self._ensure_running()
         self._wake.set()
 
-    def _enqueue(self, action: Action, *, delayed: bool, bulk_id: str | None) -> None:
+    def _enqueue(self, action: Action, *, delayed: bool, bulk_id: str | None) -> bool:
+        """Journal, show and queue one action; False when it could not be shown (dropped)."""
         submitted_at = self._wall()
         known: tuple[int, ...] = ()
         if action.creates and action.conversation_id is not None:
             known = tuple(t.id for t in self.store.threads.get(action.conversation_id, []))
         # Journal first: if we crash right after, the action is replayed, not lost.
         self.journal.submit(action, submitted_at, known_ids=known, bulk_id=bulk_id)
-        action.apply(self.store)
+        if not self._applied(action):
+            if bulk_id is not None:
+                self._bulk_child_done(bulk_id, action.id)
+            return False
         delay = self.undo_delay if delayed and self.undo_delay > 0 else 0.0
         self._entries.append(
             _Entry(action, submitted_at, self._clock() + delay, bulk_id, known_ids=known)
         )
+        return True
+
+    def _applied(self, action: Action) -> bool:
+        """Show a journalled action locally; one whose ``apply`` raises is dropped from the
+        journal (so no later start replays it unseen) and reported in one line."""
+        try:
+            action.apply(self.store)
+        except Exception:
+            log.exception("could not show %s locally", type(action).__name__)
+            with contextlib.suppress(Exception):
+                action.revert(self.store)
+            self.journal.finish(action.id, "failed")
+            self._emit(
+                ActionFailed(
+                    action, "hsinbox could not show it locally, so it was not sent (dropped)."
+                )
+            )
+            return False
+        return True
 
     def resume_journal(self) -> int:
         """Queue what a previous run left unsent; POSTs it may have sent are checked first."""
@@ -171,7 +198,8 @@ class Outbox:
         for rec in self.journal.pending():
             if rec.action.id in queued:
                 continue
-            rec.action.apply(self.store)
+            if not self._applied(rec.action):
+                continue
             self._entries.append(
                 _Entry(
                     rec.action,
@@ -228,9 +256,9 @@ class Outbox:
     def _revert(self, entry: _Entry) -> None:
         """Roll one action back, then re-show later unsent changes to the same conversation."""
         entry.action.revert(self.store)
-        key = entry.action.order_key
+        keys = entry.action.order_keys
         for later in self._entries:
-            if later.action.order_key == key:
+            if keys & later.action.order_keys:
                 later.action.reapply(self.store)
 
     def resume(self) -> None:
@@ -297,12 +325,12 @@ class Outbox:
         now = self._clock()
         blocked: set[str] = set()
         for entry in self._entries:
-            key = entry.action.order_key
-            if key in blocked:
-                continue
-            if entry.not_before <= now:
+            # An action about several conversations (a workflow run) waits for every earlier
+            # action on any of them, and holds back later ones on any of them.
+            keys = entry.action.order_keys
+            if keys.isdisjoint(blocked) and entry.not_before <= now:
                 return entry
-            blocked.add(key)
+            blocked |= keys
         return None
 
     def _next_deadline(self) -> float | None:
@@ -344,9 +372,14 @@ class Outbox:
                 if found is not None:
                     result, landed = found, True
             if not landed:
+                # A token in hand first: a sign-in that fails is not an attempt of the write.
+                await self.client.ensure_signed_in()
                 self.journal.attempt(action.id)
                 entry.attempted = True
-                result = await action.send(self.client)
+                if was_attempted:
+                    result = await action.resend(self.client)
+                else:
+                    result = await action.send(self.client)
         except RateLimited as exc:
             self._emit(RateLimitWait(exc.retry_after))
             await self._sleep(exc.retry_after)
@@ -357,6 +390,9 @@ class Outbox:
             self._emit(AuthRequired(str(exc)))
             return
         except NetworkError as exc:
+            # Not sent. Also ``SignInUnavailable``: Help Scout's sign-in is down (not the
+            # credentials wrong), so the write waits as when offline and is never counted
+            # among its server errors; a refused sign-in is an ``AuthError`` (pause, above).
             self.mark_offline(str(exc))
             await self._backoff()
             return
@@ -377,6 +413,12 @@ class Outbox:
             if isinstance(action, Delete) and was_attempted:
                 # An earlier attempt deleted it and the answer was lost.
                 self._succeed(entry, None)
+            elif entry.merges >= MAX_MERGES_FOLLOWED:
+                self._fail(
+                    entry,
+                    f"its conversation was merged {entry.merges} times in a row (a loop?), "
+                    "so it was left as it is.",
+                )
             elif (merged_into := await self._follow_merge(entry, exc)) is True:
                 pass  # still queued, now aimed at the survivor: the next round sends it
             elif merged_into:
@@ -386,6 +428,10 @@ class Outbox:
                 )
             else:
                 self._fail(entry, str(exc))
+            return
+        except PartlyDone as exc:
+            # What landed stays shown; only the refused part is reported (one line).
+            self._partly(entry, str(exc))
             return
         except HelpScoutError as exc:
             self._fail(entry, str(exc))
@@ -408,15 +454,13 @@ class Outbox:
             return False
         new_id = exc.new_id if isinstance(exc, ConversationMerged) else None
         if new_id is None:
-            survivor_of = getattr(self.client, "survivor_of", None)
-            if survivor_of is None:
-                return False
             try:
-                new_id = await survivor_of(old_id)
+                new_id = await self.client.survivor_of(old_id)
             except HelpScoutError:
                 return False
         if new_id is None or new_id == old_id:
             return False
+        entry.merges += 1
         if self.on_merged is not None:
             self.on_merged(old_id, new_id)
         else:
@@ -482,6 +526,19 @@ class Outbox:
         self._entries.remove(entry)
         self.journal.finish(entry.action.id, "failed")
         self._revert(entry)
+        if entry.bulk_id is not None and entry.bulk_id in self._bulks:
+            self._bulks[entry.bulk_id].failed.append((entry.action, reason))
+            self._bulk_child_done(entry.bulk_id, entry.action.id)
+        else:
+            self._emit(ActionFailed(entry.action, reason))
+        self._queue_changed()
+
+    def _partly(self, entry: _Entry, reason: str) -> None:
+        """Part of a multi-request action landed: settle it as sent, report the rest."""
+        self.mark_online()
+        self._entries.remove(entry)
+        self.journal.finish(entry.action.id, "failed")
+        entry.action.confirm(self.store, None)
         if entry.bulk_id is not None and entry.bulk_id in self._bulks:
             self._bulks[entry.bulk_id].failed.append((entry.action, reason))
             self._bulk_child_done(entry.bulk_id, entry.action.id)

@@ -85,14 +85,17 @@ class Writing(InboxScreenBase):
                 timeout=4,
             )
         initial = saved.text if saved else ""
-        # A Help Scout draft of mine is resumed: sending it publishes it (no second reply).
+        # A Help Scout draft of mine is resumed: saving keeps it a draft (its text replaced);
+        # sending posts a new reply with the text, and the draft stays in Help Scout (the
+        # docs have no way to publish a draft reply in place).
         hs_draft = self.my_help_scout_draft(conv.id) if kind == "reply" else None
         if hs_draft is not None and saved is None:
             initial = blocks_to_text(html_to_blocks(hs_draft.body), show_quoted=True).plain
         if hs_draft is not None:
             self.notify(
                 markup=False,
-                message="Resuming your Help Scout draft: sending publishes it.",
+                message="Resuming your Help Scout draft: sending posts a new reply with "
+                "this text, and the draft stays in Help Scout (delete it there).",
                 timeout=4,
             )
         if not saved and kind == "reply" and self.inbox_app.settings.signature:
@@ -140,13 +143,11 @@ class Writing(InboxScreenBase):
             html = markdown_to_html(result.body)
             fresh = self.session.store.get(conv.id) or conv
             try:
-                if result.kind == "reply" and hs_draft is not None:
+                if result.kind == "reply" and hs_draft is not None and result.draft:
                     action: act.Action = act.SendDraft(
                         fresh.id,
                         hs_draft.id,
                         html,
-                        result.status,
-                        publish=not result.draft,
                         number=fresh.number,
                         draft_key=draft_key,
                     )

@@ -161,10 +161,14 @@ async def test_refresh_without_new_refresh_token_keeps_the_old_one() -> None:
     assert tok.refresh_token == "old-ref"
 
 
-async def test_grant_network_failure_is_network_error() -> None:
-    api = MockApi().on("POST", "/v2/oauth2/token", httpx.ConnectError("refused"))
-    with pytest.raises(NetworkError):
+@pytest.mark.parametrize(
+    "exc", [httpx.ConnectError("refused"), httpx.DecodingError("gzip"), httpx.ReadTimeout("t")]
+)
+async def test_grant_network_failure_is_network_error_in_our_words(exc: Exception) -> None:
+    api = MockApi().on("POST", "/v2/oauth2/token", exc)
+    with pytest.raises(NetworkError) as err:
         await client_credentials_grant(CREDS, base_url=BASE, transport=api.transport())
+    assert str(err.value) == "Could not reach Help Scout: the sign-in request to api.test failed."
 
 
 def test_redirect_uri_keeps_the_real_port_after_close() -> None:

@@ -26,7 +26,13 @@ from hsinbox.helpscout import (
     ValidationFailed,
 )
 from hsinbox.helpscout.auth import AppCredentials
-from hsinbox.helpscout.client import customer_patch, format_datetime, merge_tags
+from hsinbox.helpscout.client import (
+    customer_entry_changes,
+    customer_patch,
+    format_datetime,
+    merge_tags,
+)
+from hsinbox.helpscout.errors import SignInUnavailable
 from hsinbox.helpscout.models import Conversation, Customer, NewConversation, NewThread
 
 from .mockapi import (
@@ -77,11 +83,18 @@ async def test_token_type_is_compared_case_insensitively() -> None:
     assert api.seen("GET")[0].headers["authorization"] == "Bearer t"
 
 
-async def test_unknown_token_type_is_invalid_response() -> None:
+async def test_unknown_token_type_is_a_sign_in_that_did_not_work() -> None:
+    """A garbled token answer is not the request's answer: nothing was sent (see
+    test_transport_errors for what the write path makes of it)."""
     api = MockApi().on("POST", "/v2/oauth2/token", token_answer("t", token_type="mac"))
     async with make_client(api, token=None) as client:
-        with pytest.raises(InvalidResponse):
+        with pytest.raises(SignInUnavailable) as err:
             await client.get_me()
+    assert str(err.value) == (
+        "Could not sign in to Help Scout just now: its sign-in sent an answer hsinbox could "
+        "not read; nothing was sent."
+    )
+    assert api.seen("GET") == []
 
 
 async def test_refreshes_shortly_before_expiry_and_saves_rotated_refresh_token() -> None:
@@ -460,6 +473,7 @@ async def test_create_conversation_reads_resource_id() -> None:
         "status": "active",
         "customer": {"email": "c@example.com"},
         "threads": [{"type": "customer", "text": "Hello"}],
+        "assignTo": None,  # kept unassigned; left out, the inbox's default would decide
     }
 
 
@@ -542,8 +556,8 @@ async def test_customer_patch_is_an_array() -> None:
     assert api.requests[0].headers["content-type"] == "application/json-patch+json"
 
 
-def test_customer_patch_builds_only_changes() -> None:
-    before = Customer.model_validate(
+def _vernon() -> Customer:
+    return Customer.model_validate(
         {
             "id": 9,
             "firstName": "Vernon",
@@ -551,37 +565,69 @@ def test_customer_patch_builds_only_changes() -> None:
             "jobTitle": "CEO",
             "_embedded": {
                 "emails": [
-                    {"id": 1, "value": "old@acme.com", "type": "work"},
+                    {"id": 1, "value": "old@acme.com", "type": "home"},
                     {"id": 2, "value": "keep@acme.com", "type": "work"},
-                ]
+                    {"id": 3, "value": "gone@acme.com", "type": "other"},
+                ],
+                "phones": [{"id": 4, "value": "555 1234", "type": "mobile"}],
             },
         }
     )
-    ops = customer_patch(
-        before,
-        first_name="Vernon",
-        last_name="Grizzly",
-        job_title="",
-        emails=["KEEP@acme.com", "new@acme.com"],
-    )
+
+
+def test_customer_patch_builds_only_changes_of_plain_fields() -> None:
+    before = _vernon()
+    ops = customer_patch(before, first_name="Vernon", last_name="Grizzly", job_title="")
     assert ops == [
         {"op": "replace", "path": "/lastName", "value": "Grizzly"},
         {"op": "remove", "path": "/jobTitle"},
-        {
-            "op": "replace",
-            "path": "/emails",
-            "value": [
-                {"value": "KEEP@acme.com", "type": "work"},
-                {"value": "new@acme.com", "type": "work"},
-            ],
-        },
-    ]
-    # Only a changed list is sent, and then whole (a strict Help Scout refuses add/remove).
-    assert customer_patch(before, emails=["old@acme.com", "keep@acme.com"]) == []
-    assert customer_patch(before, phones=["555 1234"]) == [
-        {"op": "replace", "path": "/phones", "value": [{"value": "555 1234", "type": "work"}]}
     ]
     assert customer_patch(before) == []
+
+
+def test_entry_changes_are_one_request_per_changed_entry() -> None:
+    before = _vernon()
+    changes = customer_entry_changes(
+        before, emails=["KEEP@acme.com", "new@acme.com"], phones=["555 1234", "555 9999"]
+    )
+    assert [(c.kind, c.op, c.entry_id, c.value, c.type) for c in changes] == [
+        # Two went, one came: one is a PUT (keeps id and type), the other a DELETE.
+        ("emails", "delete", 3, "gone@acme.com", "other"),
+        ("emails", "update", 1, "new@acme.com", "home"),
+        ("phones", "add", None, "555 9999", "work"),
+    ]
+    assert changes[1].describe() == "changing email old@acme.com to new@acme.com"
+    # Unchanged (case and order aside) → nothing; None → not asked.
+    same = ["keep@acme.com", "OLD@acme.com", "gone@acme.com"]
+    assert customer_entry_changes(before, emails=same) == []
+    assert customer_entry_changes(before) == []
+    assert [c.op for c in customer_entry_changes(before, phones=[])] == ["delete"]
+
+
+async def test_entry_changes_use_the_entry_endpoints() -> None:
+    api = MockApi().on("POST", "/v2/customers/9/emails", created(31))
+    api.on("PUT", "/v2/customers/9/emails/1", httpx.Response(204))
+    api.on("DELETE", "/v2/customers/9/phones/4", httpx.Response(204))
+    before = _vernon()
+    async with make_client(api) as client:
+        added = customer_entry_changes(
+            before, emails=["old@acme.com", "keep@acme.com", "gone@acme.com", "b@acme.com"]
+        )
+        assert await client.change_customer_entry(9, added[0]) == 31
+        (update,) = [
+            c
+            for c in customer_entry_changes(
+                before, emails=["renamed@acme.com", "keep@acme.com", "gone@acme.com"]
+            )
+        ]
+        assert await client.change_customer_entry(9, update) is None
+        (delete,) = customer_entry_changes(before, phones=[])
+        await client.change_customer_entry(9, delete)
+    assert [(r.method, r.path, r.body and r.json) for r in api.requests] == [
+        ("POST", "/v2/customers/9/emails", {"type": "work", "value": "b@acme.com"}),
+        ("PUT", "/v2/customers/9/emails/1", {"type": "home", "value": "renamed@acme.com"}),
+        ("DELETE", "/v2/customers/9/phones/4", b""),
+    ]
 
 
 # --- replies, notes, tags ----------------------------------------------------------

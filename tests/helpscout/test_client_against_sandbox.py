@@ -25,7 +25,7 @@ from hsinbox.helpscout import (
 )
 from hsinbox.helpscout.auth import authorization_code_grant, authorize_url
 from hsinbox.helpscout.callback import CallbackServer
-from hsinbox.helpscout.client import customer_patch
+from hsinbox.helpscout.client import customer_entry_changes, customer_patch
 from hsinbox.helpscout.models import NewConversation, NewThread
 from hsinbox.sandbox import Sandbox
 
@@ -122,13 +122,17 @@ async def test_customer_read_create_update(sb, client) -> None:
     created = await client.get_customer(new_id)
     assert created.first_name == "Ada" and created.emails[0].value == "ada@example.org"
 
-    ops = customer_patch(
-        created, last_name="King", job_title="Countess", emails=["ada@example.net"]
-    )
+    ops = customer_patch(created, last_name="King", job_title="Countess")
     await client.update_customer(new_id, ops)
+    for change in customer_entry_changes(
+        created, emails=["ada@example.net", "countess@example.org"], phones=["555"]
+    ):
+        await client.change_customer_entry(new_id, change)
     after = await client.get_customer(new_id)
     assert after.last_name == "King" and after.job_title == "Countess"
-    assert [e.value for e in after.emails] == ["ada@example.net"]
+    assert after.emails[0].id == created.emails[0].id  # changed in place: the id is kept
+    assert [e.value for e in after.emails] == ["ada@example.net", "countess@example.org"]
+    assert [p.value for p in after.phones] == ["555"]
 
 
 # --- writes --------------------------------------------------------------------------

@@ -119,13 +119,14 @@ async def test_patch_is_an_array(sb: Sandbox, api: httpx.AsyncClient) -> None:
         [{"op": "remove", "path": "/emails"}],
         [{"op": "replace", "path": "/shoeSize", "value": "9"}],
         [{"op": "add", "path": "/emails", "value": "plain@x.org"}],
-        # A strict Help Scout refuses these two: the list is replaced whole instead.
-        [{"op": "add", "path": "/emails", "value": {"type": "work", "value": "b@x.org"}}],
-        [{"op": "remove", "path": "/phones/1"}],
+        [{"op": "add", "path": "/emails", "value": [{"type": "work", "value": "b@x.org"}]}],
+        [{"op": "add", "path": "/emails", "value": {"type": "pager", "value": "b@x.org"}}],
+        [{"op": "remove", "path": "/phones/999999"}],
         [{"op": "replace", "path": "/phones", "value": {"value": "555"}}],
+        [{"op": "add", "path": "/emails/1/value", "value": "x@y.org"}],
         [
             {"op": "replace", "path": "/lastName", "value": "ok"},
-            {"op": "replace", "path": "/emails/1/value", "value": "x@y.org"},
+            {"op": "replace", "path": "/emails/999999/value", "value": "x@y.org"},
         ],
         [],
     ],
@@ -164,18 +165,74 @@ async def test_customer_edit_reaches_conversations(sb: Sandbox, api: httpx.Async
     assert shown["primaryCustomer"]["first"] == "Renamed"
 
 
-async def test_entries_are_not_added_or_removed_one_by_one(
-    sb: Sandbox, api: httpx.AsyncClient
+async def test_the_docs_entry_operations_in_a_patch(
+    sb: Sandbox, api: httpx.AsyncClient, api_example: Callable[[str], Any]
 ) -> None:
-    """A strict Help Scout answers 400 to both; only ``replace`` of the whole list works."""
+    """Help Scout's docs: ``add /emails`` with one ``{type, value}``, ``remove /emails/{id}``,
+    ``replace /emails/{id}/value``; the docs' own example body is accepted as it is."""
     cid = await create(
         api, emails=[{"value": "a@x.org"}], phones=[{"type": "mobile", "value": "555"}]
     )
     phone_id = sb.customer(cid)["_embedded"]["phones"][0]["id"]
-    before = json.dumps(sb.customer(cid), sort_keys=True)
-    for op in (
-        {"op": "add", "path": "/emails", "value": {"type": "work", "value": "b@x.org"}},
+    email_id = sb.customer(cid)["_embedded"]["emails"][0]["id"]
+    r = await api.patch(
+        f"/v2/customers/{cid}", json=api_example("docs/requests/customer-patch-multiple.json")
+    )
+    assert r.status_code == 204, r.text
+    ops = [
         {"op": "remove", "path": f"/phones/{phone_id}"},
-    ):
-        assert_vnd_error(await api.patch(f"/v2/customers/{cid}", json=[op]), 400)
+        {"op": "replace", "path": f"/emails/{email_id}/value", "value": "a2@x.org"},
+        {"op": "replace", "path": f"/emails/{email_id}/type", "value": "home"},
+    ]
+    assert (await api.patch(f"/v2/customers/{cid}", json=ops)).status_code == 204
+    cust = sb.customer(cid)
+    assert (cust["firstName"], cust["lastName"]) == ("Vernon", "Bear")
+    emails = cust["_embedded"]["emails"]
+    assert [(e["value"], e["type"]) for e in emails] == [
+        ("a2@x.org", "home"),
+        ("bear@acme.com", "other"),
+    ]
+    assert emails[0]["id"] == email_id and cust["_embedded"]["phones"] == []
+
+
+async def test_the_entry_endpoints(sb: Sandbox, api: httpx.AsyncClient) -> None:
+    """As the official SDK sends them: POST/PUT ``{type, value}``, DELETE by id."""
+    cid = await create(api, emails=[{"value": "a@x.org"}])
+    r = await api.post(f"/v2/customers/{cid}/emails", json={"type": "work", "value": "b@x.org"})
+    assert r.status_code == 201 and r.content == b""
+    new_id = int(r.headers["Resource-ID"])
+    r = await api.post(f"/v2/customers/{cid}/phones", json={"type": "mobile", "value": "555"})
+    phone_id = int(r.headers["Resource-ID"])
+    r = await api.put(
+        f"/v2/customers/{cid}/emails/{new_id}", json={"type": "home", "value": "c@x.org"}
+    )
+    assert r.status_code == 204
+    first = sb.customer(cid)["_embedded"]["emails"][0]["id"]
+    assert (await api.delete(f"/v2/customers/{cid}/emails/{first}")).status_code == 204
+    cust = sb.customer(cid)
+    assert [(e["id"], e["value"], e["type"]) for e in cust["_embedded"]["emails"]] == [
+        (new_id, "c@x.org", "home")
+    ]
+    assert [p["id"] for p in cust["_embedded"]["phones"]] == [phone_id]
+    listed = (await api.get(f"/v2/customers/{cid}/emails")).json()
+    assert [e["value"] for e in listed["_embedded"]["emails"]] == ["c@x.org"]
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "body", "status"),
+    [
+        ("POST", "emails", {"value": "b@x.org"}, 400),  # the type is required
+        ("POST", "emails", {"type": "work", "value": "not an email"}, 400),
+        ("POST", "phones", {"type": "car", "value": "555"}, 400),
+        ("PUT", "emails/999999", {"type": "work", "value": "b@x.org"}, 404),
+        ("DELETE", "phones/999999", None, 404),
+    ],
+)
+async def test_entry_endpoint_refusals_change_nothing(
+    sb: Sandbox, api: httpx.AsyncClient, method: str, suffix: str, body: Any, status: int
+) -> None:
+    cid = await create(api, emails=[{"value": "a@x.org"}])
+    before = json.dumps(sb.customer(cid), sort_keys=True)
+    r = await api.request(method, f"/v2/customers/{cid}/{suffix}", json=body)
+    assert_vnd_error(r, status)
     assert json.dumps(sb.customer(cid), sort_keys=True) == before

@@ -366,3 +366,24 @@ async def test_tags_snooze_delete(sb: Sandbox, api: httpx.AsyncClient) -> None:
     assert (await api.delete(f"/v2/conversations/{cid}")).status_code == 404
     assert sb.threads_of(cid) == []
     assert not any(t["sandbox"]["conversationId"] == cid for t in sb.state["threads"])
+
+
+async def test_assign_to_left_out_follows_the_inbox_default_and_null_keeps_it_unassigned(
+    sb: Sandbox, api: httpx.AsyncClient
+) -> None:
+    box = sb.state["mailboxes"][0]["id"]
+    sb.state["sandboxAutoAssign"] = {str(box): sb.me_id}
+    base = {
+        "subject": "Auto",
+        "type": "email",
+        "mailboxId": box,
+        "status": "active",
+        "customer": {"email": "auto@example.org"},
+        "threads": [{"type": "customer", "text": "hi", "customer": {"email": "auto@example.org"}}],
+    }
+    left_out = await api.post("/v2/conversations", json=base)
+    kept = await api.post("/v2/conversations", json={**base, "assignTo": None})
+    assert left_out.status_code == kept.status_code == 201
+    auto = sb.conversation(int(left_out.headers["Resource-ID"]))
+    assert auto["assignee"]["id"] == sb.me_id  # the inbox's auto-assign decided
+    assert sb.conversation(int(kept.headers["Resource-ID"])).get("assignee") is None

@@ -170,10 +170,10 @@ async def test_reply_with_marks_says_it_goes_to_the_cursor_row_only(tmp_path: Pa
         )
 
 
-# --- 3. customer emails and phones are replaced whole; a failed save keeps the form -------
+# --- 3. customer emails and phones go entry by entry; a failed save keeps the form --------
 
 
-async def test_customer_form_replaces_emails_and_phones_and_keeps_the_form_on_failure(
+async def test_customer_form_sends_entries_one_by_one_and_keeps_the_form_on_failure(
     tmp_path: Path,
 ) -> None:
     app, sb, session = make_app(tmp_path)
@@ -197,25 +197,26 @@ async def test_customer_form_replaces_emails_and_phones_and_keeps_the_form_on_fa
         before = len(sb.requests)
         await pilot.press("ctrl+s")
         await settle(pilot, session)
-        patches = [r for r in sb.requests[before:] if r.method == "PATCH"]
-        assert [(r.path, r.json) for r in patches] == [
+        sent = [r for r in sb.requests[before:] if r.method != "GET"]
+        # The name and job title: one JSON Patch; each changed entry: its own request on
+        # Help Scout's entry endpoints (never riding in the patch).
+        assert [(r.method, r.path, r.json if r.body else None) for r in sent] == [
             (
+                "PATCH",
                 f"/v2/customers/{cid}",
                 [
                     {"op": "replace", "path": "/firstName", "value": "Renamed"},
                     {"op": "replace", "path": "/jobTitle", "value": "Head of Ops"},
-                    {
-                        "op": "replace",
-                        "path": "/emails",
-                        "value": [
-                            {"value": email, "type": cust["_embedded"]["emails"][0]["type"]},
-                            {"value": "second@example.org", "type": "work"},
-                        ],
-                    },
-                    {"op": "replace", "path": "/phones", "value": []},
                 ],
-            )
+            ),
+            (
+                "POST",
+                f"/v2/customers/{cid}/emails",
+                {"type": "work", "value": "second@example.org"},
+            ),
+            ("DELETE", f"/v2/customers/{cid}/phones/990001", None),
         ]
+        patches = sent
         assert patches[0].fault is None
         after = sb.customer(cid)
         assert after["firstName"] == "Renamed" and after["jobTitle"] == "Head of Ops"
@@ -428,10 +429,10 @@ async def test_new_conversation_can_log_what_the_customer_sent(tmp_path: Path) -
         assert thread["type"] == "customer"
 
 
-# --- 8. Help Scout drafts are shown, listed, resumed and sent in place ---------------------
+# --- 8. Help Scout drafts are shown, listed, resumed and sent as a new reply -------------
 
 
-async def test_help_scout_draft_is_shown_listed_resumed_and_sent_as_the_one_reply(
+async def test_help_scout_draft_is_shown_listed_resumed_and_sent_as_a_new_reply(
     tmp_path: Path,
 ) -> None:
     app, sb, session = make_app(tmp_path)
@@ -477,32 +478,19 @@ async def test_help_scout_draft_is_shown_listed_resumed_and_sent_as_the_one_repl
         await pilot.press("ctrl+s")
         await settle(pilot, session)
         sent = [(r.method, r.path, r.json) for r in sb.requests[before:] if r.method != "GET"]
-        thread_path = f"/v2/conversations/{target.id}/threads/{draft_id}"
         status = session.settings.status_after_reply
-        expected = [
-            (
-                "PATCH",
-                thread_path,
-                {"op": "replace", "path": "/text", "value": "<p>Final answer</p>"},
-            ),
-            ("PATCH", thread_path, {"op": "replace", "path": "/draft", "value": False}),
-        ]
-        if status != "active":
-            expected.append(
-                (
-                    "PATCH",
-                    f"/v2/conversations/{target.id}",
-                    {"op": "replace", "path": "/status", "value": status},
-                )
-            )
-        assert sent == expected
+        # One documented request: a new reply with the text (and the status in it); the Help
+        # Scout draft is left as it is (no undocumented `replace /draft` on the thread).
+        assert [(m, p) for m, p, _ in sent] == [("POST", f"/v2/conversations/{target.id}/reply")]
+        assert sent[0][2]["text"] == "<p>Final answer</p>" and "draft" not in sent[0][2]
         assert sb.conversation(target.id)["status"] == status
-        assert not [r for r in sb.requests[before:] if r.path.endswith("/reply")]
         mine = [
             t
             for t in sb.threads_of(target.id)
             if t["type"] == "message" and "answer" in (t.get("body") or "")
         ]
-        assert [(t["id"], t["state"], t["body"]) for t in mine] == [
-            (draft_id, "published", "<p>Final answer</p>")
+        assert [(t["state"], t["body"]) for t in mine] == [
+            ("draft", "<p>Draft of the answer</p>"),
+            ("published", "<p>Final answer</p>"),
         ]
+        assert mine[0]["id"] == draft_id

@@ -232,3 +232,24 @@ async def test_create_deletes_the_draft_only_once_help_scout_confirmed(tmp_path:
         assert body["threads"][0]["text"] == "<p>Called about <strong>March</strong></p>"
         assert not draft_file(tmp_path).exists()
         assert session.drafts.list() == []
+
+
+async def test_unassigned_stays_unassigned_in_a_mailbox_that_auto_assigns(
+    tmp_path: Path,
+) -> None:
+    """ "unassigned" in the form sends ``"assignTo": null``: left out, the inbox's default
+    (here the sandbox's auto-assign) would have assigned it to a colleague."""
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(pilot, session)
+        sb.state["sandboxAutoAssign"] = {str(BILLING): colleague(session)}
+        form = await open_form(pilot)
+        await fill(pilot, form, colleague(session))
+        form.query_one("#new-assignee", Select).value = Select.NULL  # "unassigned"
+        await pilot.press("ctrl+s")
+        await settle(pilot, session)
+        method, path, body = writes(sb)[-1]
+        assert (method, path) == ("POST", "/v2/conversations")
+        assert "assignTo" in body and body["assignTo"] is None
+        (created,) = [c for c in sb.state["conversations"] if c["subject"] == "Invoice copy"]
+        assert created.get("assignee") is None

@@ -238,9 +238,15 @@ def create_conversation(api: Api, req: Req) -> httpx.Response:
         problems.append(
             FieldProblem("status", one_of(("active", "closed", "pending")), status, "EnumValue")
         )
+    # The docs: leaving ``assignTo`` out lets the inbox's default decide (its auto-assign may
+    # assign it; ``sandboxAutoAssign`` maps a mailbox id to the user it picks), while
+    # ``"assignTo": null`` keeps the conversation unassigned.
     assignee = None
     if body.get("assignTo") is not None:
         assignee = known_id(body["assignTo"], api.users, "assignTo", problems)
+    elif "assignTo" not in body:
+        auto = api.sb.state.get("sandboxAutoAssign", {}).get(str(mailbox_id))
+        assignee = auto if auto in api.users else None
     tags = body.get("tags") or []
     if not tag_names(tags):
         problems.append(FieldProblem("tags", "must be an array of tag names", tags, "Invalid"))

@@ -128,19 +128,32 @@ def apply_customer_op(
         problems.append(unsupported)
         return
     entries: list[dict[str, Any]] = cust["_embedded"][name]
-    # As the API reference documents (and a strict Help Scout enforces): the list is
-    # replaced whole with ``{value, type}`` objects; adding one object to the collection or
-    # removing an entry by id is a 400.
-    if len(parts) != 1 or kind != "replace":
+    if len(parts) == 1:
+        _collection_op(api, entries, kind, name, value, where, problems)
+    else:
+        _entry_op(entries, kind, name, parts[1:], value, where, path, problems)
+
+
+def _collection_op(
+    api: Api,
+    entries: list[dict[str, Any]],
+    kind: str,
+    name: str,
+    value: Any,
+    where: str,
+    problems: list[FieldProblem],
+) -> None:
+    """``add /emails`` with one ``{type, value}`` (Help Scout's docs), or ``replace /emails``
+    with the whole list (hscli's reference). The collection itself cannot be removed."""
+    if kind == "remove":
         problems.append(
-            FieldProblem(
-                f"{where}.path",
-                f"Only 'replace' of the whole /{name} list of {{value, type}} objects is "
-                f"supported, not '{kind} {path}'",
-                path,
-                "Invalid",
-            )
+            FieldProblem(f"{where}.path", f"/{name} cannot be removed", f"/{name}", "Invalid")
         )
+        return
+    if kind == "add":
+        entry = checked_entry(value, f"{where}.value", name, problems)
+        if entry is not None:
+            entries.append(contact_entry(api, entry, "work"))
         return
     if not isinstance(value, list):
         problems.append(
@@ -160,3 +173,41 @@ def apply_customer_op(
         else:
             fresh.append(contact_entry(api, entry, "work"))
     entries[:] = fresh
+
+
+def _entry_op(
+    entries: list[dict[str, Any]],
+    kind: str,
+    name: str,
+    rest: list[str],
+    value: Any,
+    where: str,
+    path: str,
+    problems: list[FieldProblem],
+) -> None:
+    """``remove /emails/{id}``, ``replace /emails/{id}`` with ``{type, value}``, or
+    ``replace /emails/{id}/value`` (``/type``) with a string, as the docs' paths show."""
+    entry = next((e for e in entries if rest[0].isdigit() and e["id"] == int(rest[0])), None)
+    if entry is None:
+        problems.append(
+            FieldProblem(f"{where}.path", f"No such entry: {path}", path, "InvalidIdentifier")
+        )
+        return
+    if len(rest) == 1 and kind == "remove":
+        entries.remove(entry)
+        return
+    if len(rest) == 1 and kind == "replace":
+        checked = checked_entry(value, f"{where}.value", name, problems)
+        if checked is not None:
+            entry["value"] = checked["value"]
+            entry["type"] = checked["type"] or entry["type"]
+        return
+    if len(rest) == 2 and kind == "replace" and rest[1] in ("value", "type"):
+        current = {"value": entry["value"], "type": entry["type"], rest[1]: value}
+        checked = checked_entry(current, f"{where}.value", name, problems)
+        if checked is not None:
+            entry["value"], entry["type"] = checked["value"], checked["type"]
+        return
+    problems.append(
+        FieldProblem(f"{where}.path", f"Unsupported operation: {kind} {path}", path, "Invalid")
+    )

@@ -26,6 +26,7 @@ from hsinbox.sandbox.routes.customer_changes import (
     CUSTOMER_SCALARS,
     apply_customer_op,
     checked_customer_body,
+    checked_entry,
     contact_entry,
 )
 from hsinbox.sandbox.routes.request import Req, Route
@@ -246,7 +247,70 @@ def patch_customer(api: Api, req: Req) -> httpx.Response:
     return _customer_changed(api, cust)
 
 
+def _entries(api: Api, req: Req) -> tuple[dict[str, Any], str, list[dict[str, Any]]]:
+    cust = _customer(api, req)
+    kind = "emails" if "/emails" in req.path else "phones"
+    return cust, kind, cust["_embedded"][kind]
+
+
+def _entry(entries: list[dict[str, Any]], req: Req, kind: str) -> dict[str, Any]:
+    raw = req.params["entry"]
+    by_id = {e["id"]: e for e in entries}
+    return found(by_id, raw, "Email" if kind == "emails" else "Phone")
+
+
+def _checked_entry_body(req: Req, kind: str) -> dict[str, Any]:
+    """The entry endpoints' body: ``{type, value}``, both required (as the SDK sends it)."""
+    body = req.json_object()
+    problems: list[FieldProblem] = []
+    if body.get("type") is None:
+        problems.append(FieldProblem("type", "may not be null", None, "NotNull"))
+    entry = checked_entry(body, "", kind, problems)
+    require(problems)
+    assert entry is not None
+    return entry
+
+
+def list_entries(api: Api, req: Req) -> httpx.Response:
+    _cust, kind, entries = _entries(api, req)
+    return json_response(200, {"_embedded": {kind: entries}})
+
+
+def create_entry(api: Api, req: Req) -> httpx.Response:
+    """POST /v2/customers/{id}/emails (phones): one new entry; 201 with its id."""
+    cust, kind, entries = _entries(api, req)
+    checked = _checked_entry_body(req, kind)
+    entry = contact_entry(api, checked, "work")
+    entries.append(entry)
+    cust["updatedAt"] = api.now
+    _customer_changed(api, cust)
+    return created(f"{req.origin}/v2/customers/{cust['id']}/{kind}/{entry['id']}", entry["id"])
+
+
+def update_entry(api: Api, req: Req) -> httpx.Response:
+    """PUT /v2/customers/{id}/emails/{entryId}: the entry's type and value; 204."""
+    cust, kind, entries = _entries(api, req)
+    entry = _entry(entries, req, kind)
+    checked = _checked_entry_body(req, kind)
+    entry["value"], entry["type"] = checked["value"], checked["type"]
+    cust["updatedAt"] = api.now
+    return _customer_changed(api, cust)
+
+
+def delete_entry(api: Api, req: Req) -> httpx.Response:
+    cust, kind, entries = _entries(api, req)
+    entries.remove(_entry(entries, req, kind))
+    cust["updatedAt"] = api.now
+    return _customer_changed(api, cust)
+
+
+_ENTRY = r"/v2/customers/(?P<id>\d+)/(?:emails|phones)"
+
 ROUTES = [
+    Route("GET", _ENTRY, list_entries),
+    Route("POST", _ENTRY, create_entry),
+    Route("PUT", _ENTRY + r"/(?P<entry>\d+)", update_entry),
+    Route("DELETE", _ENTRY + r"/(?P<entry>\d+)", delete_entry),
     Route("GET", r"/v2/customers", list_customers),
     Route("POST", r"/v2/customers", create_customer),
     Route("GET", r"/v2/customers/(?P<id>\d+)", get_customer),

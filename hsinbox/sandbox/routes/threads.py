@@ -315,27 +315,13 @@ def patch_thread(api: Api, req: Req) -> httpx.Response:
     conv = api.conversation(req)
     thread = _thread(api, req, conv)
     op, path, value = single_patch(req)
-    if op != "replace" or path not in ("/text", "/hidden", "/draft"):
+    # Exactly the docs' thread PATCH: ``replace`` of ``/text`` or ``/hidden``. A draft reply
+    # is not published through it (``/draft`` is documented for a draft conversation only).
+    if op != "replace" or path not in ("/text", "/hidden"):
         raise bad_request(
             FieldProblem("path", f"Unsupported operation {op} {path}", path, "EnumValue")
         )
-    if path == "/draft":
-        # Undocumented for threads (the reference documents ``/draft`` → false only for a
-        # draft conversation); hsinbox's choice: the same op publishes a draft reply, with
-        # what sending a reply does (emailed, the conversation active again).
-        if value is not False or thread["type"] != "message":
-            raise bad_request(
-                FieldProblem("value", "Only a reply can be published (false)", value, "Invalid")
-            )
-        if thread["state"] != "draft":
-            return empty_response(204)  # published already (a retry): nothing to do
-        thread["state"] = "published"
-        thread["createdAt"] = api.now
-        user = thread["createdBy"].get("id") or req.user_id
-        set_status(api, conv, "active", user)
-        conv["userUpdatedAt"] = api.now
-        refresh_after_threads(api, conv)
-    elif path == "/text":
+    if path == "/text":
         problems: list[FieldProblem] = []
         text = non_empty_text(value, "value", problems)
         require(problems)
@@ -344,6 +330,11 @@ def patch_thread(api: Api, req: Req) -> httpx.Response:
     else:
         if not isinstance(value, bool):
             raise bad_request(FieldProblem("value", "must be a boolean", value, "Invalid"))
+        if thread["state"] == "draft":
+            # Un-hiding is not a way to publish a draft.
+            raise bad_request(
+                FieldProblem("path", "A draft thread cannot be hidden or shown", path, "Invalid")
+            )
         thread["state"] = "hidden" if value else "published"
     api.touch(conv)
     return empty_response(204)
