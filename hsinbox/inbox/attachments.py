@@ -32,6 +32,14 @@ class AttachmentRefused(ValueError):
     """A file that cannot be attached; ``str()`` is one sentence for the status line."""
 
 
+def over_the_limit(size: int) -> str:
+    """Why a size is refused, with the exact bytes: 10 MB + 1 byte rounds to "10.0 MB" too."""
+    return (
+        f"it is {size:,} bytes ({human_size(size)}), over Help Scout's limit of "
+        f"{MAX_ATTACHMENT_BYTES:,} bytes ({human_size(MAX_ATTACHMENT_BYTES)})"
+    )
+
+
 def load_attachment(path: str | os.PathLike[str]) -> NewAttachment:
     """Read a file to attach; AttachmentRefused when missing, unreadable or too big."""
     p = Path(path).expanduser()
@@ -43,10 +51,7 @@ def load_attachment(path: str | os.PathLike[str]) -> NewAttachment:
             raise AttachmentRefused(f"{name} was not attached: it is not a file.")
         size = p.stat().st_size
         if size > MAX_ATTACHMENT_BYTES:
-            raise AttachmentRefused(
-                f"{name} was not attached: it is {human_size(size)}, over Help Scout's "
-                f"{human_size(MAX_ATTACHMENT_BYTES)} limit."
-            )
+            raise AttachmentRefused(f"{name} was not attached: {over_the_limit(size)}.")
         raw = p.read_bytes()
     except PermissionError:
         raise AttachmentRefused(f"{name} was not attached: it cannot be read.") from None
@@ -55,10 +60,7 @@ def load_attachment(path: str | os.PathLike[str]) -> NewAttachment:
             f"{name} was not attached: {exc.strerror or 'it cannot be read'}."
         ) from None
     if len(raw) > MAX_ATTACHMENT_BYTES:  # it grew while we looked
-        raise AttachmentRefused(
-            f"{name} was not attached: it is over Help Scout's "
-            f"{human_size(MAX_ATTACHMENT_BYTES)} limit."
-        )
+        raise AttachmentRefused(f"{name} was not attached: {over_the_limit(len(raw))}.")
     return NewAttachment.of(p.name, guess_mime_type(p.name), raw)
 
 
@@ -88,10 +90,7 @@ def check_attachments(attachments: list[NewAttachment] | tuple[NewAttachment, ..
     """Refuse (one sentence) a list that cannot go out; used again right before submitting."""
     for att in attachments:
         if att.size > MAX_ATTACHMENT_BYTES:
-            raise AttachmentRefused(
-                f"{att.file_name} cannot be sent: it is over Help Scout's "
-                f"{human_size(MAX_ATTACHMENT_BYTES)} limit."
-            )
+            raise AttachmentRefused(f"{att.file_name} cannot be sent: {over_the_limit(att.size)}.")
 
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f/\\:*?\"<>|\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
