@@ -46,8 +46,6 @@ def test_canary_textual_still_prints_crashes_through_fatal_error() -> None:
     tracebacks = [
         name
         for name, member in vars(App).items()
-        if callable(member)
-        and name != "_fatal_error"
-        and "Traceback(" in inspect.getsource(member)
+        if callable(member) and name != "_fatal_error" and "Traceback(" in inspect.getsource(member)
     ]
     assert tracebacks == [], f"Textual builds a traceback elsewhere too: {tracebacks}"
