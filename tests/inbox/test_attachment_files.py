@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 
 import pytest
-
-import logging
-import os
 
 from hsinbox.inbox import attachments
 from hsinbox.inbox.attachments import (
