@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Literal
 
 from hsinbox.helpscout.models import NewAttachment
-from hsinbox.inbox.text import human_size
+from hsinbox.inbox.text import clean, human_size
 
 log = logging.getLogger(__name__)
 
@@ -106,14 +106,15 @@ def check_attachments(attachments: list[NewAttachment] | tuple[NewAttachment, ..
             raise AttachmentRefused(f"{att.file_name} cannot be sent: {over_the_limit(att.size)}.")
 
 
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f/\\:*?\"<>|\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE = re.compile(r"[/\\:*?\"<>|]")
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.IGNORECASE)
 
 
 def safe_filename(name: str | None, fallback: str = "attachment") -> str:
-    """One plain file name: no path separators, no ``..``, no control or bidi characters,
-    not hidden, not a Windows device name, at most 200 characters (extension kept)."""
-    text = unicodedata.normalize("NFC", name or "")
+    """One plain file name: no path separators, no ``..``, no control, invisible or bidi
+    characters (the one sanitiser, ``text.clean``), not hidden, not a Windows device name, at
+    most 200 characters (extension kept)."""
+    text = clean(unicodedata.normalize("NFC", name or ""), one_line=True)
     text = _UNSAFE.sub("_", text)
     text = text.replace("..", "_")
     text = text.strip(" .")
