@@ -48,6 +48,9 @@ async def test_open_refuses_what_runs_and_opens_a_png(tmp_path: Path, opener: Pa
         screen.open_conversation(await session.load_conversation(target))
         await settle(pilot, session)
         names = [a.filename for _t, a in session.conversation_attachments(target)]
+        body = str(screen.query_one("#thread-body", Static).render())
+        flagged = [line for line in body.splitlines() if "not marked safe" in line]
+        assert len(flagged) == 1 and "statement.pdf" in flagged[0]
 
         async def press_on(name: str, key: str) -> None:
             await pilot.press("F")
