@@ -291,9 +291,13 @@ def cmd_login(args: argparse.Namespace) -> int:
 def cmd_logout(args: argparse.Namespace) -> int:
     from hsinbox.inbox.accounts import AccountData, user_key
 
+    if args.discard_unsent and not args.purge:
+        raise CLIError("--discard-unsent goes with --purge.", 2)
     store = default_token_store()
     had = store.load() is not None
     if not had:
+        if args.purge:
+            return _purge_every_account(args.discard_unsent)
         _say("Not signed in; nothing to remove.")
         return 0
     user_id = store.load_user_id()
@@ -318,8 +322,31 @@ def cmd_logout(args: argparse.Namespace) -> int:
     elif kept:
         _say(
             f"Kept on this machine for this account: {kept} ({account.data_dir}); signing in "
-            "as it again uses them, `hsinbox auth logout --purge` would have removed them."
+            "as it again uses them, `hsinbox auth logout --purge` removes them."
         )
+    return 0
+
+
+def _purge_every_account(discard_unsent: bool) -> int:
+    """Signed out already: ``--purge`` removes what every account left on this machine."""
+    from hsinbox.inbox.accounts import every_account
+
+    accounts = [a for a in every_account() if a.summary()]
+    unsent = sum(a.unsent() for a in accounts)
+    if unsent and not discard_unsent:
+        raise CLIError(
+            f"Nothing removed: {unsent} unsent change{'s' if unsent != 1 else ''} would be "
+            "lost. Sign in and open hsinbox to send them, or add --discard-unsent."
+        )
+    if any(a.in_use() for a in accounts):
+        raise CLIError("Nothing removed: hsinbox is running; quit it first.")
+    if not accounts:
+        _say("Not signed in; nothing to remove.")
+        return 0
+    for account in accounts:
+        what = account.summary()
+        account.purge()
+        _say(f"Removed {what} ({account.data_dir}).")
     return 0
 
 

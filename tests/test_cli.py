@@ -519,3 +519,19 @@ def served_port(sb: Sandbox) -> int:
     from urllib.parse import urlsplit
 
     return int(urlsplit(os.environ["HSINBOX_API_URL"]).port or 0)
+
+
+def test_purge_after_logout_removes_what_every_account_left(capsys) -> None:
+    folder = _account_with_data(unsent=1, drafts=1)
+    assert cli.main(["auth", "logout"]) == 0
+    capsys.readouterr()
+    assert cli.main(["auth", "logout", "--discard-unsent"]) == 2  # only with --purge
+    assert cli.main(["auth", "logout", "--purge"]) == 1
+    assert "1 unsent change would be lost" in capsys.readouterr().err
+    assert folder.exists()
+    assert cli.main(["auth", "logout", "--purge", "--discard-unsent"]) == 0
+    out = _lines(capsys.readouterr().out)
+    assert out == [f"Removed 1 unsent change, 1 draft and the cache ({folder})."]
+    assert not folder.exists()
+    assert cli.main(["auth", "logout", "--purge"]) == 0
+    assert "nothing to remove" in capsys.readouterr().out

@@ -146,6 +146,17 @@ class AccountData:
         return False
 
 
+def every_account() -> list[AccountData]:
+    """The shared folder of old and every account's folder on this machine."""
+    keys: set[str] = set()
+    data_root, cache_root = paths.data_dir() / ACCOUNTS, paths.cache_dir() / ACCOUNTS
+    if data_root.is_dir():
+        keys |= {p.name for p in data_root.iterdir() if p.is_dir()}
+    if cache_root.is_dir():
+        keys |= {p.stem for p in cache_root.glob("*.sqlite3")}
+    return [AccountData.of(None), *(AccountData.of(k) for k in sorted(keys))]
+
+
 def for_client(client: HelpScoutClient) -> AccountData:
     """The data folder of whoever ``client`` signs in as (see the module's docstring)."""
     if client.token_store is not None:
