@@ -235,7 +235,7 @@ PROGRAM_EXTENSIONS = frozenset({
     ".vbe", ".vbs", ".vhd", ".vhdx", ".workflow", ".ws", ".wsc", ".wsf", ".wsh", ".xll", ".zsh",
 })
 # fmt: on
-PAGER_CHARS = 200_000
+PAGER_CHARS = 100_000
 """Characters of a text attachment the pager shows (the whole file is a save away)."""
 
 
@@ -323,9 +323,12 @@ def clean_state(state: str) -> str:
 
 
 def pager_text(data: bytes) -> str:
-    """The text the pager shows: UTF-8 (bad bytes replaced), at most ``PAGER_CHARS``."""
+    """The text the pager shows: UTF-8 (bad bytes replaced), at most ``PAGER_CHARS``, with a
+    last line saying so when the file is longer."""
     text = data[: PAGER_CHARS * 4].decode("utf-8", errors="replace")
-    return text[:PAGER_CHARS]
+    if len(text) <= PAGER_CHARS and len(data) <= PAGER_CHARS * 4:
+        return text
+    return text[:PAGER_CHARS] + f"\n\n(the first {PAGER_CHARS:,} characters; enter saves the file)"
 
 
 def graphical_opener() -> list[str] | None:

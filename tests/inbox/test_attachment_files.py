@@ -150,3 +150,10 @@ def test_a_file_system_without_the_origin_mark_saves_anyway(
 def test_the_origin_mark_is_written(tmp_path: Path) -> None:
     saved = save_bytes(tmp_path, "a.png", b"x", origin="https://api.example/v2/x/data")
     assert os.getxattr(saved, "user.xdg.origin.url") == b"https://api.example/v2/x/data"
+
+
+def test_the_pager_shows_a_long_file_in_part_and_says_so() -> None:
+    assert attachments.pager_text(b"short \xff text") == "short \ufffd text"
+    long = attachments.pager_text(b"x" * (attachments.PAGER_CHARS + 10))
+    assert long.startswith("x" * attachments.PAGER_CHARS)
+    assert long.endswith("(the first 100,000 characters; enter saves the file)")
