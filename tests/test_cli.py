@@ -535,3 +535,20 @@ def test_purge_after_logout_removes_what_every_account_left(capsys) -> None:
     assert not folder.exists()
     assert cli.main(["auth", "logout", "--purge"]) == 0
     assert "nothing to remove" in capsys.readouterr().out
+
+
+def test_purge_refuses_while_hsinbox_runs_on_the_account(capsys) -> None:
+    import fcntl
+    import os
+
+    folder = _account_with_data(unsent=0, drafts=1)
+    fd = os.open(folder / "outbox.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running hsinbox's journal holds it
+    try:
+        assert cli.main(["auth", "logout", "--purge"]) == 1
+        assert "hsinbox is running on this account" in capsys.readouterr().err
+        assert folder.exists() and default_token_store().load() is not None
+    finally:
+        os.close(fd)
+    assert cli.main(["auth", "logout", "--purge"]) == 0
+    assert not folder.exists()
