@@ -25,11 +25,12 @@ from hsinbox.helpscout.auth import (
     authorization_code_grant,
     authorize_url,
     client_credentials_grant,
+    ready_token,
 )
 from hsinbox.helpscout.client import HelpScoutClient
 from hsinbox.helpscout.errors import HelpScoutError, NotSignedIn, clean_detail
 from hsinbox.helpscout.models import Token, User
-from hsinbox.helpscout.tokens import TokenStore, default_token_store
+from hsinbox.helpscout.tokens import KeyringTokenStore, default_token_store
 
 PROG = "hsinbox"
 
@@ -79,9 +80,22 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="sign in as the app's owner without a browser (internal integrations)",
     )
+    login.add_argument(
+        "--token",
+        action="store_true",
+        help="sign in with a ready access token, read from a hidden prompt or stdin "
+        "(never from the command line); it is not refreshed",
+    )
     login.add_argument("--app-id", help="the app's ID (default: $HSINBOX_APP_ID or a prompt)")
     login.add_argument(
-        "--app-secret", help="the app's secret (default: $HSINBOX_APP_SECRET or a prompt)"
+        "--app-secret-stdin",
+        action="store_true",
+        help="read the app's secret from the first line of stdin",
+    )
+    login.add_argument(
+        "--app-secret",
+        help="discouraged: every local user sees it in `ps`; default: $HSINBOX_APP_SECRET, "
+        "else a hidden prompt",
     )
     login.add_argument(
         "--port",
@@ -96,7 +110,19 @@ def build_parser() -> argparse.ArgumentParser:
     login.add_argument(
         "--timeout", type=float, default=300.0, help="seconds to wait for the browser (300)"
     )
-    auth_sub.add_parser("logout", help="forget the saved sign-in")
+    logout = auth_sub.add_parser(
+        "logout", help="forget the saved sign-in (this account's local data stays unless --purge)"
+    )
+    logout.add_argument(
+        "--purge",
+        action="store_true",
+        help="also remove this account's cache and drafts (refused while changes are unsent)",
+    )
+    logout.add_argument(
+        "--discard-unsent",
+        action="store_true",
+        help="with --purge: remove unsent changes too (they are never sent)",
+    )
     auth_sub.add_parser("status", help="show who is signed in and where the sign-in is kept")
 
     sandbox = sub.add_parser("sandbox", help="serve the sample Help Scout API on this machine")
@@ -132,14 +158,35 @@ def _person(user: User) -> str:
     return f"{name} <{email}>" if email and email != name else name
 
 
+SECRET_IN_ARGV = (
+    "warning: --app-secret shows the secret to every user of this machine (`ps`, shell "
+    "history); use the prompt, --app-secret-stdin or HSINBOX_APP_SECRET instead."
+)
+
+
+def _stdin_line(what: str) -> str:
+    line = sys.stdin.readline().strip()
+    if not line:
+        raise CLIError(f"Expected {what} on the first line of stdin; it was empty.")
+    return line
+
+
 def _credentials(args: argparse.Namespace) -> AppCredentials:
     app_id = (args.app_id or os.environ.get("HSINBOX_APP_ID") or "").strip()
-    secret = (args.app_secret or os.environ.get("HSINBOX_APP_SECRET") or "").strip()
+    if args.app_secret_stdin:
+        if not app_id:
+            raise CLIError("With --app-secret-stdin, give the app's ID with --app-id.")
+        secret = _stdin_line("the app secret")
+    elif args.app_secret:
+        _say(SECRET_IN_ARGV, sys.stderr)
+        secret = args.app_secret.strip()
+    else:
+        secret = os.environ.get("HSINBOX_APP_SECRET", "").strip()
     if not app_id or not secret:
         if not sys.stdin.isatty():
             raise CLIError(
-                "Need the Help Scout app's ID and secret: pass --app-id and --app-secret or set "
-                "HSINBOX_APP_ID and HSINBOX_APP_SECRET."
+                "Need the Help Scout app's ID and secret: pass --app-id with "
+                "--app-secret-stdin, or set HSINBOX_APP_ID and HSINBOX_APP_SECRET."
             )
         _say("Your Help Scout app is under Your Profile → My Apps.")
         if not app_id:
@@ -164,21 +211,40 @@ def _browser_available() -> bool:
     return True
 
 
-async def _me_with(token: Token, credentials: AppCredentials, base_url: str) -> User:
+def _ready_token() -> Token:
+    """A ready access token from a hidden prompt, or stdin when it is not a terminal."""
+    if sys.stdin.isatty():
+        text = getpass.getpass("Access token (not shown): ")
+    else:
+        text = _stdin_line("the access token")
+    try:
+        return ready_token(text)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+
+
+async def _me_with(token: Token, credentials: AppCredentials | None, base_url: str) -> User:
     async with HelpScoutClient(base_url, credentials=credentials, token=token) as client:
         return await client.get_me()
 
 
 def _finish_sign_in(
-    token: Token, credentials: AppCredentials, base_url: str, store: TokenStore
+    token: Token, credentials: AppCredentials | None, base_url: str, store: KeyringTokenStore
 ) -> int:
+    from hsinbox.inbox.accounts import AccountData, adopt_legacy, user_key
+
     me = asyncio.run(_me_with(token, credentials, base_url))
-    take_warning = getattr(store, "take_warning", None)
-    warning = take_warning() if callable(take_warning) else None
-    store.save(token, credentials)
+    warning = store.take_warning()
+    was_legacy = store.load() is not None and store.load_user_id() is None
+    store.sign_in(token, credentials, me.id)
     _say(f"Signed in as {_person(me)}.")
     where = "the system keyring" if store.location == "system keyring" else store.location
     _say(f"The sign-in is kept in {where}.")
+    if was_legacy:
+        account = AccountData.of(user_key(base_url, me.id))
+        moved = adopt_legacy(account)
+        if moved:
+            _say(f"Kept from the earlier sign-in: {moved}, now in {account.data_dir}.")
     if warning:
         _say(f"Note: {warning}", sys.stderr)
     return 0
@@ -189,6 +255,10 @@ def _finish_sign_in(
 
 def cmd_login(args: argparse.Namespace) -> int:
     base_url = api_base_from_env()
+    if args.token:
+        if args.client_credentials or args.app_secret or args.app_secret_stdin:
+            raise CLIError("--token signs in without an app: leave out the app's options.", 2)
+        return _finish_sign_in(_ready_token(), None, base_url, default_token_store())
     credentials = _credentials(args)
     store = default_token_store()
     if args.client_credentials:
@@ -219,24 +289,76 @@ def cmd_login(args: argparse.Namespace) -> int:
 
 
 def cmd_logout(args: argparse.Namespace) -> int:
+    from hsinbox.inbox.accounts import AccountData, user_key
+
+    if args.discard_unsent and not args.purge:
+        raise CLIError("--discard-unsent goes with --purge.", 2)
     store = default_token_store()
     had = store.load() is not None
-    store.clear()
-    if had:
-        _say(f"Signed out; the saved sign-in was removed from {store.location}.")
-    else:
+    if not had:
+        if args.purge:
+            return _purge_every_account(args.discard_unsent)
         _say("Not signed in; nothing to remove.")
+        return 0
+    user_id = store.load_user_id()
+    account = AccountData.of(None if user_id is None else user_key(api_base_from_env(), user_id))
+    if args.purge:
+        unsent = account.unsent()
+        if unsent and not args.discard_unsent:
+            raise CLIError(
+                f"Not signed out: {unsent} unsent change{'s' if unsent != 1 else ''} would be "
+                "lost. Open hsinbox to send them, or add --discard-unsent to drop them."
+            )
+        if account.in_use():
+            raise CLIError("Not signed out: hsinbox is running on this account; quit it first.")
+    where = store.location
+    store.clear()
+    _say(f"Signed out; the saved sign-in was removed from {where}.")
+    kept = account.summary()
+    if args.purge:
+        account.purge()
+        if kept:
+            _say(f"Removed from this machine: {kept}.")
+    elif kept:
+        _say(
+            f"Kept on this machine for this account: {kept} ({account.data_dir}); signing in "
+            "as it again uses them, `hsinbox auth logout --purge` removes them."
+        )
+    return 0
+
+
+def _purge_every_account(discard_unsent: bool) -> int:
+    """Signed out already: ``--purge`` removes what every account left on this machine."""
+    from hsinbox.inbox.accounts import every_account
+
+    accounts = [a for a in every_account() if a.summary()]
+    unsent = sum(a.unsent() for a in accounts)
+    if unsent and not discard_unsent:
+        raise CLIError(
+            f"Nothing removed: {unsent} unsent change{'s' if unsent != 1 else ''} would be "
+            "lost. Sign in and open hsinbox to send them, or add --discard-unsent."
+        )
+    if any(a.in_use() for a in accounts):
+        raise CLIError("Nothing removed: hsinbox is running; quit it first.")
+    if not accounts:
+        _say("Not signed in; nothing to remove.")
+        return 0
+    for account in accounts:
+        what = account.summary()
+        account.purge()
+        _say(f"Removed {what} ({account.data_dir}).")
     return 0
 
 
 async def _status() -> tuple[User, str]:
     store = default_token_store()
     client = HelpScoutClient.from_env(store)
-    where = (
-        "nowhere (HSINBOX_APP_ID and HSINBOX_APP_SECRET from the environment)"
-        if client.token_store is None
-        else store.location
-    )
+    if client.token_store is not None:
+        where = store.location
+    elif client.credentials is not None:
+        where = "nowhere (HSINBOX_APP_ID and HSINBOX_APP_SECRET from the environment)"
+    else:
+        where = "nowhere (HSINBOX_TOKEN from the environment)"
     async with client:
         return await client.get_me(), where
 

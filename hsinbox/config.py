@@ -17,6 +17,9 @@ from hsinbox import paths
 
 StatusAfterReply = Literal["active", "pending", "closed"]
 
+SIGNATURE_MAX = 10_000
+"""Characters a signature may have: it rides on every reply, so a pasted file is refused."""
+
 
 class Settings(BaseModel):
     """Every setting hsinbox reads, with the default a new user gets."""
@@ -39,6 +42,15 @@ class Settings(BaseModel):
     read_only: bool = False
     download_dir: str | None = None
     keymap: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("signature")
+    @classmethod
+    def _signature_fits(cls, value: str) -> str:
+        if len(value) > SIGNATURE_MAX:
+            raise ValueError(
+                f"is {len(value):,} characters, over the {SIGNATURE_MAX:,} a signature may have"
+            )
+        return value
 
     @field_validator("keymap")
     @classmethod

@@ -35,7 +35,13 @@ class MemoryKeyring(KeyringBackend):
 @pytest.fixture(autouse=True)
 def _hermetic(tmp_path, monkeypatch):
     monkeypatch.delenv("NO_COLOR", raising=False)
-    for var in ("HSINBOX_API_URL", "HSINBOX_APP_ID", "HSINBOX_APP_SECRET", "HSINBOX_CONFIG"):
+    for var in (
+        "HSINBOX_API_URL",
+        "HSINBOX_APP_ID",
+        "HSINBOX_APP_SECRET",
+        "HSINBOX_CONFIG",
+        "HSINBOX_TOKEN",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))

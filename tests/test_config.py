@@ -76,3 +76,16 @@ def test_negative_delay_rejected(tmp_path: Path) -> None:
     assert settings.undo_delay == 5.0
     assert problems[0].line == 1
     assert "greater than or equal to 0" in problems[0].message
+
+
+def test_a_huge_signature_is_refused_in_one_line(tmp_path: Path) -> None:
+    big = "x" * (3 * 1024 * 1024)
+    path = write(tmp_path, f'theme = "nord"\nsignature = "{big}"\n')
+    settings, problems = load_settings(path)
+    assert settings.signature == "" and settings.theme == "nord"
+    assert [str(p) for p in problems] == [
+        f"{path}:2: signature: is 3,145,728 characters, over the 10,000 a signature may have; "
+        "using the default"
+    ]
+    ok, none = load_settings(write(tmp_path, 'signature = "-- \\nThe Support Team"\n'))
+    assert none == [] and ok.signature == "-- \nThe Support Team"

@@ -238,13 +238,34 @@ async def refresh_token_grant(
     return token
 
 
+READY_TOKEN_GRANT = "access_token"
+"""``Token.grant`` of an access token given as it is (``HSINBOX_TOKEN``, ``auth login
+--token``): nothing can renew it, so a 401 means signing in again."""
+READY_TOKEN_REFUSED = (
+    "the access token was refused (expired or revoked); sign in again with "
+    "`hsinbox auth login --token` or a fresh HSINBOX_TOKEN"
+)
+
+
+def ready_token(access_token: str) -> Token:
+    """An access token obtained elsewhere; its expiry is unknown, so none is set."""
+    text = access_token.strip()
+    if text.lower().startswith("bearer "):
+        text = text[len("bearer ") :].strip()
+    if not text or any(c.isspace() for c in text):
+        raise ValueError("That is not an access token: it is empty or has spaces in it.")
+    return Token(access_token=text, grant=READY_TOKEN_GRANT)
+
+
 __all__ = [
     "DEFAULT_API_URL",
+    "READY_TOKEN_GRANT",
     "AppCredentials",
     "api_base_from_env",
     "authorization_code_grant",
     "authorize_url",
     "client_credentials_grant",
+    "ready_token",
     "refresh_token_grant",
     "request_token",
     "token_from_payload",

@@ -27,10 +27,13 @@ from pydantic import BaseModel, ValidationError
 
 from hsinbox.helpscout.agent_day import AgentDayMixin
 from hsinbox.helpscout.auth import (
+    READY_TOKEN_GRANT,
+    READY_TOKEN_REFUSED,
     USER_AGENT,
     AppCredentials,
     api_base_from_env,
     client_credentials_grant,
+    ready_token,
     refresh_token_grant,
     validate_base_url,
 )
@@ -361,7 +364,15 @@ class HelpScoutClient(AgentDayMixin):
 
     @classmethod
     def from_env(cls, token_store: TokenStore | None = None, **kwargs: Any) -> HelpScoutClient:
-        """App id/secret from the environment (nothing stored), else the saved sign-in."""
+        """A ready access token from the environment (``HSINBOX_TOKEN``), else the app's
+        id and secret from it (both: nothing stored), else the saved sign-in."""
+        ready = os.environ.get("HSINBOX_TOKEN", "").strip()
+        if ready:
+            try:
+                token = ready_token(ready)
+            except ValueError:
+                raise AuthError("HSINBOX_TOKEN is not an access token") from None
+            return cls(token=token, **kwargs)
         app_id = os.environ.get("HSINBOX_APP_ID", "").strip()
         app_secret = os.environ.get("HSINBOX_APP_SECRET", "").strip()
         if app_id and app_secret:
@@ -545,6 +556,8 @@ class HelpScoutClient(AgentDayMixin):
                 raise NetworkError(reason) from None
             self._record_rate_headers(response)
             status = response.status_code
+            if status == 401 and token.grant == READY_TOKEN_GRANT:
+                raise AuthError(READY_TOKEN_REFUSED, status=401)  # nothing can renew it
             if status == 401 and not reauthed and self.credentials is not None:
                 reauthed = True
                 await self._signed_in(stale=token)

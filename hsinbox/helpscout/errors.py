@@ -95,7 +95,7 @@ class NotSignedIn(AuthError):
         super().__init__(
             message
             or "Not signed in to Help Scout: run `hsinbox auth login`, or set "
-            "HSINBOX_APP_ID and HSINBOX_APP_SECRET."
+            "HSINBOX_APP_ID and HSINBOX_APP_SECRET (or HSINBOX_TOKEN)."
         )
 
     def __str__(self) -> str:

@@ -1,13 +1,23 @@
 """Where the sign-in is kept: the OS keyring, else an owner-only file.
 
 The app secret is stored beside the token because refreshing needs it. One JSON document
-holds both, so a token and the credentials that refresh it never get out of step.
+holds both, so a token and the credentials that refresh it never get out of step; it also
+holds the signed-in user's id (what keeps each account's local data apart) and when it was
+saved, so of two copies (keyring and file) the newer always wins.
+
+A keyring that fails once is asked again (``KEYRING_WAITS``); only when it keeps failing is
+the document written to the file, the keyring's older copy removed where it can be, and the
+file moved back into the keyring as soon as it answers again: there is never a second,
+different token generation left behind.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -21,6 +31,9 @@ SERVICE = "hsinbox"
 ACCOUNT = "session"
 FILE_NAME = "session.json"
 KEYRING_LOCATION = "system keyring"
+KEYRING_WAITS = (0.05, 0.25)
+"""Seconds between attempts of one keyring call: a locked or busy Secret Service often
+answers the second time."""
 
 
 @runtime_checkable
@@ -36,15 +49,48 @@ class TokenStore(Protocol):
 
     def load_credentials(self) -> AppCredentials | None: ...
 
+    def load_user_id(self) -> int | None: ...
+
+    def sign_in(
+        self, token: Token, credentials: AppCredentials | None, user_id: int | None
+    ) -> None: ...
+
     def clear(self) -> None: ...
 
 
-def _encode(token: Token, credentials: AppCredentials | None) -> str:
-    doc: dict[str, Any] = {"token": token.model_dump(mode="json")}
+def _encode(token: Token, credentials: AppCredentials | None, user_id: int | None = None) -> str:
+    doc: dict[str, Any] = {"token": token.model_dump(mode="json"), "saved_at": time.time()}
     if credentials is not None:
         doc["app_id"] = credentials.app_id
         doc["app_secret"] = credentials.app_secret
+    if user_id is not None:
+        doc["user_id"] = user_id
     return json.dumps(doc)
+
+
+def _fields(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _generation(text: str | None) -> tuple[float, float]:
+    """Which of two saved copies is newer: when saved, else (older documents) the token's
+    expiry, which a refresh moves forward."""
+    doc = _fields(text)
+    saved = doc.get("saved_at")
+    expires = 0.0
+    token = doc.get("token")
+    if isinstance(token, dict) and isinstance(token.get("expires_at"), str):
+        try:
+            expires = datetime.fromisoformat(token["expires_at"]).timestamp()
+        except ValueError:
+            expires = 0.0
+    return (float(saved) if isinstance(saved, int | float) else 0.0, expires)
 
 
 def _decode(text: str | None) -> tuple[Token | None, AppCredentials | None]:
@@ -79,11 +125,25 @@ class _DocumentStore:
     def load_credentials(self) -> AppCredentials | None:
         return _decode(self._read())[1]
 
+    def load_user_id(self) -> int | None:
+        """The signed-in user's id, recorded at sign-in (None for older sign-ins)."""
+        user_id = _fields(self._read()).get("user_id")
+        return user_id if isinstance(user_id, int) and not isinstance(user_id, bool) else None
+
     def save(self, token: Token, credentials: AppCredentials | None = None) -> None:
-        """Save the token; credentials saved earlier are kept when none are given."""
+        """Save a renewed token; the credentials (when none are given) and the user id saved
+        earlier are kept."""
+        text = self._read()
         if credentials is None:
-            credentials = self.load_credentials()
-        self._write(_encode(token, credentials))
+            credentials = _decode(text)[1]
+        user_id = _fields(text).get("user_id")
+        self._write(_encode(token, credentials, user_id if isinstance(user_id, int) else None))
+
+    def sign_in(
+        self, token: Token, credentials: AppCredentials | None, user_id: int | None
+    ) -> None:
+        """A new sign-in replaces everything saved before (a ready token keeps no app)."""
+        self._write(_encode(token, credentials, user_id))
 
     def clear(self) -> None:
         self._delete()
@@ -161,19 +221,29 @@ def _keyring_usable() -> bool:
 
 
 class KeyringTokenStore(_DocumentStore):
-    """The OS keyring; falls back to ``FileTokenStore`` where no keyring works.
+    """The OS keyring; the owner-only ``FileTokenStore`` where no keyring works, or while
+    the keyring keeps failing (then the newer copy wins and the other is removed).
 
     A headless SSH box often has no Secret Service: then the file is used, ``warning`` says
     so, and the warning is logged once per store rather than on every call.
     """
 
-    def __init__(self, service: str = SERVICE, fallback: FileTokenStore | None = None) -> None:
+    def __init__(
+        self,
+        service: str = SERVICE,
+        fallback: FileTokenStore | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.service = service
         self._fallback = fallback
-        self._using_file = not _keyring_usable()
+        self._sleep = sleep
+        self._no_keyring = not _keyring_usable()
+        self._in_file = self._no_keyring
+        self._known: str | None = None  # the newest document seen: a failed read keeps it
         self.warning: str | None = None
         self._warned = False
-        if self._using_file:
+        if self._no_keyring:
             self._fall_back("no keyring backend is available")
 
     @property
@@ -183,7 +253,6 @@ class KeyringTokenStore(_DocumentStore):
         return self._fallback
 
     def _fall_back(self, why: str) -> None:
-        self._using_file = True
         if self.warning is None:
             self.warning = (
                 f"The system keyring is not available ({why}); the Help Scout sign-in is "
@@ -203,36 +272,75 @@ class KeyringTokenStore(_DocumentStore):
 
     @property
     def location(self) -> str:
-        return self.fallback.location if self._using_file else KEYRING_LOCATION
+        return self.fallback.location if self._in_file else KEYRING_LOCATION
+
+    def _keyring_call(self, name: str, *args: str) -> tuple[bool, Any]:
+        """One keyring call, asked again after a short wait when it fails; (worked, answer)."""
+        keyring = _keyring()
+        failure = "error"
+        for wait in (*KEYRING_WAITS, None):
+            try:
+                return True, getattr(keyring, name)(self.service, ACCOUNT, *args)
+            except keyring.errors.PasswordDeleteError:
+                return True, None  # nothing to delete
+            except Exception as exc:  # any keyring failure: try again, then the file
+                failure = type(exc).__name__
+                log.info("keyring %s failed (%s)", name, failure)
+            if wait is not None:
+                self._sleep(wait)
+        self._fall_back(failure)
+        return False, None
 
     def _read(self) -> str | None:
-        if not self._using_file:
-            try:
-                return _keyring().get_password(self.service, ACCOUNT)
-            except Exception as exc:  # any keyring failure means: use the file
-                self._fall_back(type(exc).__name__)
-        return self.fallback._read()
+        text = self._read_copies()
+        self._known = text
+        return text
+
+    def _read_copies(self) -> str | None:
+        in_file = self.fallback._read()
+        if self._no_keyring:
+            return in_file
+        worked, in_keyring = self._keyring_call("get_password")
+        if not worked:
+            # Not signed out: what was read before (the credentials a refresh needs) stays.
+            self._in_file = in_file is not None
+            if in_file is None or _generation(self._known) > _generation(in_file):
+                return self._known
+            return in_file
+        if in_file is None:
+            self._in_file = False
+            return in_keyring
+        if in_keyring is None or _generation(in_file) > _generation(in_keyring):
+            # Written while the keyring failed: back into the keyring, one copy again.
+            self._in_file = not self._keyring_call("set_password", in_file)[0]
+            if not self._in_file:
+                self.fallback._delete()
+            return in_file
+        self.fallback._delete()  # an older generation: never left beside the newer one
+        self._in_file = False
+        return in_keyring
 
     def _write(self, text: str) -> None:
-        if not self._using_file:
-            try:
-                _keyring().set_password(self.service, ACCOUNT, text)
-                return
-            except Exception as exc:  # any keyring failure means: use the file
-                self._fall_back(type(exc).__name__)
+        self._known = text
+        if not self._no_keyring and self._keyring_call("set_password", text)[0]:
+            self.fallback._delete()
+            self._in_file = False
+            return
         self._warn_once()
         self.fallback._write(text)
+        self._in_file = True
+        if not self._no_keyring:
+            # The keyring's copy is older now; if it cannot be removed either, the file's
+            # newer copy wins on the next read and replaces it.
+            self._keyring_call("delete_password")
 
     def _delete(self) -> None:
-        if not self._using_file:
-            try:
-                _keyring().delete_password(self.service, ACCOUNT)
-            except _keyring().errors.PasswordDeleteError:
-                pass
-            except Exception as exc:  # any keyring failure means: use the file
-                self._fall_back(type(exc).__name__)
+        self._known = None
+        if not self._no_keyring:
+            self._keyring_call("delete_password")
         # A file left from a time without a keyring must not outlive a sign-out.
         self.fallback._delete()
+        self._in_file = self._no_keyring
 
 
 def default_token_store() -> KeyringTokenStore:

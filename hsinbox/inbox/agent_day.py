@@ -30,7 +30,13 @@ from hsinbox.helpscout.models import (
 )
 from hsinbox.inbox.actions import Action, Bulk
 from hsinbox.inbox.agent_actions import RunWorkflow, Snooze, Unsnooze
-from hsinbox.inbox.attachments import load_attachment, save_bytes
+from hsinbox.inbox.attachments import (
+    Opening,
+    load_attachment,
+    open_plan,
+    pager_text,
+    save_bytes,
+)
 from hsinbox.inbox.custom_fields import missing_required
 from hsinbox.inbox.drafts import KINDS
 from hsinbox.inbox.events import (
@@ -270,12 +276,46 @@ class AgentDaySession:
         attachment: Attachment,
         directory: Path | None = None,
     ) -> Path:
-        """Fetch one attachment and save it under a safe, new name (never overwriting)."""
+        """Fetch one attachment and save it under a safe, new name (never overwriting), with
+        the platform's downloaded-from mark."""
+        data = await self._attachment_data(conversation_id, attachment)
+        return await self._save_attachment(conversation_id, attachment, data, directory)
+
+    async def open_attachment(
+        self,
+        conversation_id: int,
+        attachment: Attachment,
+        directory: Path | None = None,
+    ) -> Opening:
+        """What ``o`` does: refused (by Help Scout's state or the name: nothing downloaded;
+        by the content: nothing saved), text for the in-app pager, or a saved image or PDF
+        for the desktop's viewer (the caller hands it over: ``attachments.open_file``)."""
+        plan = open_plan(attachment.filename, attachment.state)
+        if plan.how == "refused":
+            return Opening(plan)
+        data = await self._attachment_data(conversation_id, attachment)
+        plan = open_plan(attachment.filename, attachment.state, data)
+        if plan.how == "pager":
+            return Opening(plan, text=pager_text(data))
+        if plan.how == "refused":
+            return Opening(plan)
+        path = await self._save_attachment(conversation_id, attachment, data, directory)
+        return Opening(plan, path=path)
+
+    async def _attachment_data(self, conversation_id: int, attachment: Attachment) -> bytes:
         if attachment.id is None:
             raise ValueError("This attachment cannot be downloaded: it has no id.")
-        data = await self._read(self.client.get_attachment_data(conversation_id, attachment.id))
+        return await self._read(self.client.get_attachment_data(conversation_id, attachment.id))
+
+    async def _save_attachment(
+        self, conversation_id: int, attachment: Attachment, data: bytes, directory: Path | None
+    ) -> Path:
         target = Path(directory) if directory is not None else self.download_dir
-        return await asyncio.to_thread(save_bytes, target, attachment.filename, data)
+        origin = (
+            f"{self.client.base_url}/v2/conversations/{conversation_id}"
+            f"/attachments/{attachment.id}/data"
+        )
+        return await asyncio.to_thread(save_bytes, target, attachment.filename, data, origin)
 
     def conversation_attachments(self, conversation_id: int) -> list[tuple[int, Attachment]]:
         """Every attachment of the loaded threads, oldest first, with its thread id."""

@@ -29,23 +29,52 @@ _ESCAPES = re.compile(
     """,
     re.VERBOSE,
 )
-# C0 (except \n and \t), DEL, C1, and bidi embedding/override/isolate controls.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# The one set of rules for text from the API (every screen, list cell and header uses it):
+# C0 (except \n and \t), DEL and C1; and the invisible format characters, which can hide
+# or reorder what a reader sees: soft hyphen, Arabic letter mark, Mongolian vowel separator,
+# zero-width space and non-joiner, LRM/RLM, bidi embeddings, overrides and isolates, word
+# joiner and invisible operators, deprecated format controls, BOM, interlinear annotations
+# and the tag characters (invisible ASCII).
+_INVISIBLE = (
+    "\u00ad\u061c\u180e\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+    "\ufeff\ufff9-\ufffb\U000e0000-\U000e007f"
+)
+_CONTROLS = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_INVISIBLE}]")
+# A zero-width joiner joins emoji (👨‍👩‍👧, ❤️‍🔥); anywhere else it is one more invisible character.
+_EMOJI = "\u2600-\u27bf\u2b00-\u2bff\ufe0f\U0001f000-\U0001faff"
+_STRAY_ZWJ = re.compile(f"(?<![{_EMOJI}])\u200d|\u200d(?![{_EMOJI}])")
+# Line and paragraph separators are line breaks.
+_SEPARATORS = str.maketrans({"\u2028": "\n", "\u2029": "\n"})
+# ``one_line`` (list cells, one-line headers) also drops what terminals disagree about the
+# width of: a ZWJ sequence is one glyph in some and every part in others, a skin tone joins or
+# stands alone, a variation selector widens a symbol in some only. Drawn as their parts, every
+# terminal and Rich agree on a row's width. Line breaks become spaces.
+_UNSTEADY = re.compile("[\u200d\ufe00-\ufe0f\U0001f3fb-\U0001f3ff\U000e0100-\U000e01ef]")
+_BREAKS = re.compile(r"\s*\n\s*")
 
 
-def clean(s: str | None) -> str:
-    """Strip escape sequences, control characters and bidi overrides; tabs become spaces."""
+def clean(s: str | None, *, one_line: bool = False) -> str:
+    """Strip escape sequences, control and invisible format characters and bidi overrides;
+    tabs become spaces. ``one_line``: also the width-unsteady joiners and modifiers, and line
+    breaks become spaces (a list cell, a header)."""
     if not s:
         return ""
     s = s.replace("\r\n", "\n")
     s = _ESCAPES.sub("", s)
-    s = s.replace("\t", "    ").replace("\r", "\n")
-    return _CONTROLS.sub("", s)
+    s = s.replace("\t", "    ").replace("\r", "\n").translate(_SEPARATORS)
+    s = _CONTROLS.sub("", s)
+    if "\u200d" in s:
+        s = _STRAY_ZWJ.sub("", s)
+    if one_line:
+        s = _UNSTEADY.sub("", s)
+        if "\n" in s:
+            s = _BREAKS.sub(" ", s)
+    return s
 
 
-def safe_text(s: str | None, style: str = "") -> Text:
+def safe_text(s: str | None, style: str = "", *, one_line: bool = False) -> Text:
     """A Rich ``Text`` holding ``s`` literally: cleaned, never interpreted as markup."""
-    return Text(clean(s), style=style, end="")
+    return Text(clean(s, one_line=one_line), style=style, end="")
 
 
 # --- HTML ------------------------------------------------------------------------------

@@ -58,7 +58,16 @@ def build(mode: str = "live", read_only: bool = False) -> Wiring:
     except HelpScoutError as exc:  # NotSignedIn among them
         wiring.sign_in_problem = str(exc)
     else:
-        wiring.session = InboxSession(wiring.client, settings=settings, data_dir=paths.data_dir())
+        from hsinbox.inbox.accounts import for_client
+
+        # Drafts, journal and cache of this account only: another never starts on them.
+        account = for_client(wiring.client)
+        wiring.session = InboxSession(
+            wiring.client,
+            settings=settings,
+            data_dir=account.data_dir,
+            cache_path=account.cache_file,
+        )
     return wiring
 
 

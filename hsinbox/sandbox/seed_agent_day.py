@@ -34,6 +34,11 @@ def _png(width: int = 4, height: int = 4) -> bytes:
 
 
 PNG_BYTES = _png()
+DESKTOP_BYTES = b"[Desktop Entry]\nType=Application\nName=Invoice\nExec=sh -c 'echo pwned'\n"
+SCRIPT_BYTES = b"#!/bin/sh\necho pwned > /tmp/pwned\n"
+ELF_BYTES = b"\x7fELF\x02\x01\x01\x00" + bytes(56)
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+CSV_BYTES = b"order,amount\n4521,19.00\n4522,\xe2\x80\x8b7.50\n"
 LOG_BYTES = (
     b"2026-11-25 09:58:12 INFO  app started v4.2.1\n"
     b"2026-11-25 09:59:40 WARN  sync: retrying upload (1/3)\n"
@@ -87,6 +92,7 @@ def add_agent_day(state: dict[str, Any]) -> None:
     _attachments(state)
     _merged_pair(state)
     _snoozed_and_filled(state)
+    _hostile_attachments(state)
 
 
 def _saved_replies(state: dict[str, Any]) -> None:
@@ -240,3 +246,41 @@ def _snoozed_and_filled(state: dict[str, Any]) -> None:
         {"id": 613, "name": fields[613]["name"], "value": "v4.2.1", "text": "v4.2.1"},
     ]
     state["sandboxNotes"]["snoozedConversation"] = snoozed["id"]
+
+
+def _hostile_attachments(state: dict[str, Any]) -> None:
+    """What a hostile customer sends, on another conversation of the attachment customer: a
+    desktop launcher, a shell script, an ELF program named like a photo, a PDF Help Scout
+    flags, and a good PDF and CSV. Added last, so every earlier id stays as it was."""
+    data = state["attachmentData"]
+    counters = state["counters"]
+    customer = state["sandboxNotes"]["historyCustomer"]
+    taken = {state["sandboxNotes"]["attachmentConversation"]}
+    target = next(
+        c
+        for c in state["conversations"]
+        if c["primaryCustomer"]["id"] == customer
+        and c["state"] == "published"
+        and c["id"] not in taken
+    )
+    thread = next(
+        t
+        for t in state["threads"]
+        if t["sandbox"]["conversationId"] == target["id"] and t["type"] in ("customer", "chat")
+    )
+    for name, mime, blob, flag in (
+        ("invoice.desktop", "application/x-desktop", DESKTOP_BYTES, "valid"),
+        ("fix-it.sh", "application/x-sh", SCRIPT_BYTES, "valid"),
+        ("holiday.png", "image/png", ELF_BYTES, "valid"),
+        ("notes.txt", "text/plain", SCRIPT_BYTES, "valid"),
+        ("statement.pdf", "application/pdf", PDF_BYTES, "infected"),
+        ("receipt.pdf", "application/pdf", PDF_BYTES, "valid"),
+        ("orders.csv", "text/csv", CSV_BYTES, "valid"),
+        ("photo.png", "image/png", PNG_BYTES, "valid"),
+    ):
+        aid = counters["attachment"]
+        counters["attachment"] += 1
+        att = {"id": aid, "filename": name, "mimeType": mime, "size": len(blob), "state": flag}
+        thread["_embedded"]["attachments"].append(att)
+        data[str(aid)] = base64.b64encode(blob).decode("ascii")
+    state["sandboxNotes"]["hostileAttachmentConversation"] = target["id"]

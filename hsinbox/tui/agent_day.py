@@ -8,6 +8,7 @@ A mixin of ``InboxScreen``: every change is still one action handed to ``submit`
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -15,11 +16,16 @@ from rich.text import Text
 from textual import work
 from textual.widgets import Static
 
-from hsinbox.helpscout.models import Conversation, Customer
+from hsinbox.helpscout.models import Attachment, Conversation, Customer
 from hsinbox.inbox import actions as act
 from hsinbox.inbox import events as ev
 from hsinbox.inbox.agent_actions import SetCustomFields, SetSubject, Snooze, Unsnooze
-from hsinbox.inbox.attachments import open_file, saved_message
+from hsinbox.inbox.attachments import (
+    AttachmentRefused,
+    open_file,
+    safe_filename,
+    saved_message,
+)
 from hsinbox.inbox.custom_fields import FieldValueRefused
 from hsinbox.inbox.text import clean, safe_text
 from hsinbox.tui.screen_base import InboxScreenBase
@@ -232,7 +238,7 @@ class AgentDay(InboxScreenBase):
 
     # --- attachments -----------------------------------------------------------------
     def action_attachments(self) -> None:
-        from hsinbox.tui.attachments_screen import AttachmentsScreen
+        from hsinbox.tui.attachments_screen import AttachmentChoice, AttachmentsScreen
 
         conv = self.current_conversation()
         if conv is None:
@@ -249,9 +255,13 @@ class AgentDay(InboxScreenBase):
             )
             return
 
-        def done(chosen: Any) -> None:
-            if chosen is not None:
-                self.download(conv.id, chosen[1])
+        def done(chosen: AttachmentChoice | None) -> None:
+            if chosen is None:
+                return
+            if chosen.verb == "open":
+                self.open_attachment(conv.id, chosen.attachment)
+            else:
+                self.download(conv.id, chosen.attachment)
 
         self.app.push_screen(
             AttachmentsScreen(
@@ -267,11 +277,34 @@ class AgentDay(InboxScreenBase):
         except Exception as exc:
             self.report_error(f"Could not save the attachment: {exc}")
             return
+        self.notify(markup=False, message=clean(saved_message(path)), timeout=6)
+
+    @work(group="download", exit_on_error=False)
+    async def open_attachment(self, conversation_id: int, attachment: Attachment) -> None:
+        """``o`` in ``F``: an image or PDF saved and handed to the viewer, text shown here,
+        anything else refused in one sentence (nothing a customer sent is ever run)."""
+        from hsinbox.tui.attachments_screen import TextPagerScreen
+
         try:
-            opened = open_file(path)
+            opening = await self.session.open_attachment(conversation_id, attachment)
+        except Exception as exc:
+            self.report_error(f"Could not open the attachment: {exc}")
+            return
+        if opening.plan.how == "refused":
+            self.notify(markup=False, message=opening.plan.reason, severity="warning", timeout=8)
+            return
+        if opening.plan.how == "pager" or opening.path is None:
+            name = safe_filename(attachment.filename)
+            self.app.push_screen(TextPagerScreen(name, opening.text))
+            return
+        try:
+            opened = await asyncio.to_thread(open_file, opening.path)
+        except AttachmentRefused as exc:
+            self.notify(markup=False, message=str(exc), severity="warning", timeout=8)
+            return
         except OSError:
             opened = False
-        self.notify(markup=False, message=clean(saved_message(path, opened)), timeout=6)
+        self.notify(markup=False, message=clean(saved_message(opening.path, opened)), timeout=6)
 
     # --- subject ---------------------------------------------------------------------
     def action_edit_subject(self) -> None:

@@ -94,11 +94,11 @@ class HsInboxApp(App[int]):
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
-            conflicts = keymap_conflicts(self.settings.keymap)
-            if conflicts:
+            for conflict in keymap_conflicts(self.settings.keymap):
+                # One line each: a joined list of several conflicts was unreadable in a toast.
                 self.notify(
                     markup=False,
-                    message="[keymap] conflict: " + "; ".join(conflicts) + ". ctrl+q always quits.",
+                    message=f"[keymap] conflict: {conflict}. ctrl+q always quits.",
                     title="Settings",
                     severity="warning",
                     timeout=20,
@@ -127,6 +127,19 @@ class HsInboxApp(App[int]):
             interval = self.settings.refresh_interval
             if interval:
                 self.set_interval(interval, self._refresh_tick)
+
+    def _fatal_error(self) -> None:
+        """A crash's traceback without local variables.
+
+        Textual's own shows every frame's locals: a customer's email, a note's text, maybe a
+        token. Private in Textual (no setting exists); ``tests/tui/test_crash_output.py``
+        fails loudly if Textual stops calling it or starts printing tracebacks elsewhere.
+        """
+        import rich
+        from rich.traceback import Traceback
+
+        self.bell()
+        self.panic(Traceback(show_locals=False, width=None, suppress=[rich]))
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """``cursor_blink=False`` keeps text cursors steady: a blink timer changes pictures."""

@@ -8,12 +8,14 @@ them (one plain name, no separators, no ``..``, no control characters).
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Input, Label, OptionList, Static
@@ -26,8 +28,18 @@ from hsinbox.tui.registry import bindings
 from hsinbox.tui.thread_lines import attachment_line
 
 
-class AttachmentsScreen(ModalScreen[tuple[int, Attachment] | None]):
-    """The conversation's attachments, oldest first; enter saves (and opens) one."""
+@dataclass(frozen=True)
+class AttachmentChoice:
+    """What the agent asked for: ``save`` (enter) or ``open`` (o) one attachment."""
+
+    verb: Literal["save", "open"]
+    thread_id: int
+    attachment: Attachment
+
+
+class AttachmentsScreen(ModalScreen[AttachmentChoice | None]):
+    """The conversation's attachments, oldest first; enter saves one, o opens it (images
+    and PDFs in the desktop's viewer, text in hsinbox, never a program or script)."""
 
     BINDINGS = bindings("attachments")
 
@@ -46,7 +58,9 @@ class AttachmentsScreen(ModalScreen[tuple[int, Attachment] | None]):
             )
             help_line = Text("enter saves to ", "dim", end="")
             help_line.append(safe_text(str(self.where), "dim bold"))
-            help_line.append(" (never over an existing file)", "dim")
+            help_line.append(
+                " (never over an existing file) · o opens an image, PDF or text", "dim"
+            )
             yield Static(help_line, classes="dialog-help")
             yield KeyFooter()
 
@@ -55,16 +69,60 @@ class AttachmentsScreen(ModalScreen[tuple[int, Attachment] | None]):
         options.highlighted = 0
         options.focus()
 
+    def _finish(self, verb: Literal["save", "open"], index: int | None) -> None:
+        if index is not None and 0 <= index < len(self.items):
+            thread_id, attachment = self.items[index]
+            self.dismiss(AttachmentChoice(verb, thread_id, attachment))
+
     def action_choose(self) -> None:
-        options = self.query_one(OptionList)
-        if options.highlighted is not None and options.option_count:
-            self.dismiss(self.items[options.highlighted])
+        self._finish("save", self.query_one(OptionList).highlighted)
+
+    def action_open(self) -> None:
+        self._finish("open", self.query_one(OptionList).highlighted)
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(self.items[int(event.option.id or 0)])
+        self._finish("save", int(event.option.id or 0))
 
     def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TextPagerScreen(ModalScreen[None]):
+    """A text attachment shown inside hsinbox: never handed to an opener, never markup,
+    escape sequences and invisible characters stripped like every other text."""
+
+    BINDINGS = bindings("pager")
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__(classes="dialog-screen")
+        self.title_text = title
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog help"):
+            yield Label(Text(self.title_text), classes="dialog-title")
+            with VerticalScroll(id="pager-scroll"):
+                yield Static(safe_text(self.text), id="pager-text")
+            yield KeyFooter()
+
+    def on_mount(self) -> None:
+        self.query_one("#pager-scroll", VerticalScroll).focus()
+
+    def action_line(self, delta: int) -> None:
+        pane = self.query_one("#pager-scroll", VerticalScroll)
+        pane.scroll_to(y=pane.scroll_target_y + delta, animate=False, immediate=True)
+
+    def action_page(self, delta: int) -> None:
+        pane = self.query_one("#pager-scroll", VerticalScroll)
+        step = max(1, pane.size.height - 1)
+        pane.scroll_to(y=pane.scroll_target_y + delta * step, animate=False, immediate=True)
+
+    def action_edge(self, bottom: int) -> None:
+        pane = self.query_one("#pager-scroll", VerticalScroll)
+        pane.scroll_to(y=pane.max_scroll_y if bottom else 0, animate=False, immediate=True)
+
+    def action_close(self) -> None:
         self.dismiss(None)
 
 

@@ -5,14 +5,13 @@ conversations and the sorted list of what is shown) and paints a row only when T
 that line, so a key press costs one screen of rows whatever the number loaded. No row widget and
 no per-row ``Text`` is kept.
 
-Text from Help Scout reaches a cell as ``rich.text.Text`` from ``hsinbox.inbox.text`` and is cut
-by cell width; graphemes whose width terminals disagree about are flattened first (see
-``steady_width``) so one subject cannot push the later columns off.
+Text from Help Scout reaches a cell as ``rich.text.Text`` from ``hsinbox.inbox.text`` made with
+``one_line=True`` (the one sanitiser; it also flattens the graphemes whose width terminals
+disagree about) and is cut by cell width, so one subject cannot push the later columns off.
 """
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -99,27 +98,11 @@ def choose_layout(width: int, number_width: int) -> Layout:
     raise AssertionError("unreachable")
 
 
-# Graphemes whose width terminals disagree about: a ZWJ sequence is one glyph in some and every
-# part in others; a skin tone joins or stands alone; VS16 widens a symbol in some only. Drawn as
-# their parts, every terminal and Rich agree on the width.
-_UNSTEADY = re.compile("[\u200d\ufe0e\ufe0f\U0001f3fb-\U0001f3ff]")
-
-
-def steady_width(text: Text) -> Text:
-    """``text`` without the joiners and modifiers whose width is not agreed on."""
-    if not _UNSTEADY.search(text.plain):
-        return text
-    out = Text(end="", style=text.style)
-    for span_text in text.divide(m.start() for m in _UNSTEADY.finditer(text.plain)):
-        out.append_text(Text(_UNSTEADY.sub("", span_text.plain), span_text.style))
-        for span in span_text.spans:
-            out.stylize(span.style, len(out) - len(span_text.plain), len(out))
-    return out
-
-
 def fit(text: Text, width: int) -> Text:
-    """``text`` cut to ``width`` cells (an ellipsis when cut) and padded to exactly that."""
-    text = steady_width(text)
+    """``text`` cut to ``width`` cells (an ellipsis when cut) and padded to exactly that.
+
+    API text comes in as ``safe_text(..., one_line=True)``: already without the graphemes
+    terminals disagree about the width of, so the cells' cell counts are every terminal's."""
     text.no_wrap = True
     if width <= 0:
         return Text("", end="")
@@ -621,15 +604,17 @@ class ConversationTable(ScrollView, can_focus=True):
         now = self._now()
         mark = Text("●" if conv.id in self.marked else " ", "bold cyan")
         number = Text(str(conv.number or ""), "dim", justify="right")
-        who = safe_text(conv.primary_customer.display if conv.primary_customer else "")
+        who = safe_text(
+            conv.primary_customer.display if conv.primary_customer else "", one_line=True
+        )
         weight = "bold" if conv.status == "active" else ""
-        subject = safe_text(conv.subject or "(no subject)", weight)
+        subject = safe_text(conv.subject or "(no subject)", weight, one_line=True)
         word = SHORT_STATUS.get(conv.status, conv.status) if short else conv.status
         status = Text(word, STATUS_STYLE.get(conv.status, ""))
-        assignee = safe_text(conv.assignee.display if conv.assignee else "—")
+        assignee = safe_text(conv.assignee.display if conv.assignee else "—", one_line=True)
         if short and conv.assignee is not None and conv.assignee.first:
-            assignee = safe_text(conv.assignee.first)
-        tags = safe_text(", ".join(conv.tag_names), "italic")
+            assignee = safe_text(conv.assignee.first, one_line=True)
+        tags = safe_text(", ".join(conv.tag_names), "italic", one_line=True)
         since = conv.customer_waiting_since.time if conv.customer_waiting_since else None
         wait = Text(waiting(since, now) if conv.status == "active" else "")
         if since is not None and conv.status == "active":

@@ -83,6 +83,7 @@ CONTEXTS: dict[str, str | None] = {
     "composer_files": "Composer files",
     "close_ask": None,
     "attach_path": None,
+    "pager": None,
     "subject": None,
     "messages": None,
     "reauth": None,
@@ -302,9 +303,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("close_ask", "close_ask.close", "c", "answer('close')", "Close anyway"),
     ActionSpec("close_ask", "close_ask.cancel", "escape,n", "answer('')", "Cancel"),
     ActionSpec("attachments", "attachments.cancel", "escape", "cancel", "Close"),
-    ActionSpec(
-        "attachments", "attachments.save", "enter", "choose", "Save and open", priority=True
-    ),
+    ActionSpec("attachments", "attachments.save", "enter", "choose", "Save", priority=True),
+    ActionSpec("attachments", "attachments.open", "o", "open", "Open (image, PDF, text)"),
+    ActionSpec("pager", "pager.close", "escape,q", "close", "Close"),
+    ActionSpec("pager", "pager.down", "j,down", "line(1)", "Down", show=False),
+    ActionSpec("pager", "pager.up", "k,up", "line(-1)", "Up", show=False),
+    ActionSpec("pager", "pager.page_down", "pagedown,space", "page(1)", "Page down", show=False),
+    ActionSpec("pager", "pager.page_up", "pageup", "page(-1)", "Page up", show=False),
+    ActionSpec("pager", "pager.top", "g,home", "edge(0)", "Top", show=False),
+    ActionSpec("pager", "pager.bottom", "G,end", "edge(1)", "Bottom", show=False),
     ActionSpec("attach_path", "attach.cancel", "escape", "cancel", "Cancel"),
     ActionSpec("attach_path", "attach.complete", "tab", "complete", "Complete", priority=True),
     ActionSpec(

@@ -11,7 +11,7 @@ from datetime import datetime
 from rich.text import Text
 
 from hsinbox.helpscout.models import Attachment, Conversation, MailboxField
-from hsinbox.inbox.attachments import safe_filename
+from hsinbox.inbox.attachments import TRUSTED_STATES, safe_filename
 from hsinbox.inbox.text import human_size, safe_text
 
 
@@ -22,6 +22,8 @@ def attachment_line(att: Attachment) -> Text:
     if att.mime_type:
         line.append(f"  {safe_text(att.mime_type).plain}", "dim italic")
     line.append(f"  {human_size(att.size)}", "dim")
+    if att.state not in TRUSTED_STATES:  # o refuses it; say why before it is asked
+        line.append("  ⚠ not marked safe by Help Scout", "bold yellow")
     return line
 
 

@@ -223,13 +223,15 @@ class ThreadView(VerticalScroll):
             body.update("")
             return
         title = Text(f"#{conv.number or conv.id} ", "bold", end="")
-        title.append(safe_text(conv.subject or "(no subject)", "bold"))
+        title.append(safe_text(conv.subject or "(no subject)", "bold", one_line=True))
         meta = Text(f"{conv.status}", STATUS_STYLE.get(conv.status, ""), end="")
         meta.append("  ·  ")
-        meta.append(safe_text(conv.assignee.display if conv.assignee else "unassigned"))
+        meta.append(
+            safe_text(conv.assignee.display if conv.assignee else "unassigned", one_line=True)
+        )
         if conv.tag_names:
             meta.append("  ·  ")
-            meta.append(safe_text(", ".join(conv.tag_names), "italic"))
+            meta.append(safe_text(", ".join(conv.tag_names), "italic", one_line=True))
         lines = [title, meta, *agent_day_header_lines(conv)]
         header.update(Text("\n", end="").join(lines))
         if self.load_state == "failed":

@@ -147,7 +147,10 @@ def running(env: dict[str, str]) -> Iterator[App]:
 
 
 def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data" / "hsinbox"
+    """The account's own data folder (app credentials from the environment: ``…-app-<hash>``)."""
+    folders = list((tmp_path / "data" / "hsinbox" / "accounts").glob("*-app-*"))
+    assert len(folders) == 1, folders
+    return folders[0]
 
 
 def requests_to(sb: Sandbox, method: str, suffix: str) -> list[Any]:
@@ -205,9 +208,9 @@ def test_sigkill_with_a_composed_reply_keeps_the_text(
 ) -> None:
     sb, _url = served
     text = "Thanks for waiting: the fix ships today."
-    drafts = data_dir(tmp_path) / "drafts"
     with running(env) as app:
         wait_ready(app, sb, 0)
+        drafts = data_dir(tmp_path) / "drafts"
         open_composer(app, "r", "REPLY to customer")
         app.type(text)
         draft_file = wait_for(

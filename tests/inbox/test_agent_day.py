@@ -233,8 +233,13 @@ def test_files_that_cannot_be_attached_are_refused(tmp_path: Path) -> None:
     big = tmp_path / "big.bin"
     with big.open("wb") as f:
         f.truncate(MAX_ATTACHMENT_BYTES + 1)
-    with pytest.raises(AttachmentRefused, match=r"over Help Scout's 10\.0 MB limit"):
+    with pytest.raises(AttachmentRefused) as refused:
         load_attachment(big)
+    # 10 MB + 1 byte rounds to "10.0 MB": the sentence gives the exact bytes too.
+    assert str(refused.value) == (
+        "big.bin was not attached: it is 10,485,761 bytes (10.0 MB), over Help Scout's "
+        "limit of 10,485,760 bytes (10.0 MB)."
+    )
     with pytest.raises(AttachmentRefused, match="not a file"):
         load_attachment(tmp_path)
     locked = tmp_path / "locked.txt"

@@ -233,3 +233,44 @@ def test_the_index_and_the_sent_check_read_html_as_the_reader_does() -> None:
     assert strip_html(html) == "Order | #42 Café ok"
     assert normalise_text(html) == "order | #42 café ok"
     assert normalise_text("<p>Order | #42</p><p>Café ok</p>") == normalise_text(html)
+
+
+INVISIBLE = {
+    "\u200b": "zero width space",
+    "\u200c": "zero width non-joiner",
+    "\u200d": "zero width joiner (between letters)",
+    "\ufeff": "byte order mark",
+    "\u2060": "word joiner",
+    "\u00ad": "soft hyphen",
+    "\u200e": "left-to-right mark",
+    "\u200f": "right-to-left mark",
+    "\u202a": "LRE",
+    "\u202b": "RLE",
+    "\u202c": "PDF",
+    "\u202d": "LRO",
+    "\u202e": "RLO",
+    "\u2066": "LRI",
+    "\u2067": "RLI",
+    "\u2068": "FSI",
+    "\u2069": "PDI",
+    "\U000e0041": "tag A (invisible ASCII)",
+}
+
+
+@pytest.mark.parametrize("char", sorted(INVISIBLE), ids=lambda c: INVISIBLE[c])
+def test_invisible_format_characters_are_removed(char: str) -> None:
+    assert clean(f"pay{char}pal") == "paypal"
+    assert clean(f"pay{char}pal", one_line=True) == "paypal"
+
+
+def test_line_separators_are_line_breaks_and_one_line_folds_them() -> None:
+    assert clean("a\u2028b\u2029c") == "a\nb\nc"
+    assert clean("a\u2028b\n  c", one_line=True) == "a b c"
+
+
+def test_emoji_that_render_are_kept_and_one_line_flattens_them() -> None:
+    family = "👨\u200d👩\u200d👧"
+    fire = "❤\ufe0f\u200d🔥"
+    assert clean(f"{family} {fire} 👍🏽") == f"{family} {fire} 👍🏽"
+    assert clean(f"{family} {fire} 👍🏽", one_line=True) == "👨👩👧 ❤🔥 👍"
+    assert safe_text(f"x{family}", "bold", one_line=True).plain == "x👨👩👧"

@@ -16,7 +16,6 @@ from hsinbox.tui.conversation_list import (
     ConversationTable,
     choose_layout,
     fit,
-    steady_width,
 )
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -146,17 +145,31 @@ def test_layout_keeps_number_waiting_status_assignee_at_every_width() -> None:
 def test_fit_cuts_by_cells_and_pads_exactly() -> None:
     for text in ("請求書の件 — 返金", "abc", HOSTILE, "订单 #4521 还没到 🎁 — \u200fمرحبا"):
         for width in range(1, 30):
-            fitted = fit(safe_text(text), width)
+            fitted = fit(safe_text(text, one_line=True), width)
             assert cell_len(fitted.plain) == width
     assert fit(safe_text("a long subject here"), 8).plain == "a long …"
 
 
 def test_unsteady_graphemes_are_drawn_as_their_parts() -> None:
-    out = steady_width(safe_text(HOSTILE, "bold")).plain
+    out = safe_text(HOSTILE, "bold", one_line=True).plain
     assert "\u200d" not in out and "\U0001f3fd" not in out
     assert "👨👩👧👦" in out and "🙏" in out and "🇯🇵" in out
-    styled = steady_width(safe_text("❤️ x", "bold"))
+    styled = safe_text("❤️ x", "bold", one_line=True)
     assert styled.plain == "❤ x" and styled.style == "bold"
+
+
+async def test_invisible_characters_never_reach_a_row() -> None:
+    invisible = "\u200b\u200c\u200d\ufeff\u2060\u00ad\u200e\u200f\u202a\u202e\u2066\u2069"
+    app = ListApp()
+    async with app.run_test(size=(120, 10)) as pilot:
+        subject = f"Re{invisible}fund\u2028please"
+        app.table.set_conversations(
+            [make(1, subject=subject, tags=[{"id": 1, "tag": f"vi{invisible}p"}])]
+        )
+        await pilot.pause()
+        row = app.table.render_line(1).text
+        assert "Refund please" in row and "vip" in row
+        assert not set(invisible + "\u2028\n") & set(row)
 
 
 async def test_a_hostile_subject_does_not_push_the_later_columns() -> None:

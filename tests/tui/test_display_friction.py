@@ -328,6 +328,17 @@ async def test_a_keymap_conflict_is_reported_in_one_line_and_ctrl_q_quits(tmp_pa
         assert not app.is_running
 
 
+async def test_two_keymap_conflicts_are_two_lines(tmp_path: Path) -> None:
+    app, _sb, session = make_app(tmp_path, keymap={"reply": "q", "note": "e"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        warnings = [n.message for n in app._notifications if "conflict" in n.message]
+        assert len(warnings) == 2
+        assert any("reply" in w and "back" in w for w in warnings)
+        assert any("note" in w and "close_next" in w for w in warnings)
+        assert all(w.count("conflict") == 1 and "\n" not in w for w in warnings)
+
+
 async def test_a_keymap_without_conflicts_says_nothing(tmp_path: Path) -> None:
     app, _sb, session = make_app(tmp_path, keymap={"reply": "ctrl+r"})
     async with app.run_test(size=(120, 40)) as pilot:
