@@ -198,7 +198,7 @@ async def test_a_colleagues_fields_are_kept_across_the_agents_field_change(
 
 
 async def test_search_results_stay_listed_after_acting_on_one(tmp_path: Path) -> None:
-    app, sb, session = make_app(tmp_path)
+    app, _sb, session = make_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, session)
         screen = screen_of(app)
