@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual import work
 from textual.widgets import Input
 
+from hsinbox.inbox.text import clean
 from hsinbox.tui.screen_base import InboxScreenBase
 from hsinbox.tui.view_loading import SERVER_SORTS
 from hsinbox.tui.widgets import SORTS
@@ -41,13 +42,22 @@ class FilterAndSort(InboxScreenBase):
             return
         if self.view != view or self.table.filter_text != text:
             return
-        self.search_results = self.session.search_view(text, view.mailbox_id)
-        rows = self.table.conversations
-        extra = [c for c in found if c.id not in rows]
+        search = self.session.search_view(text, view.mailbox_id)
+        self.search_results = search
         self.table.match_ids = self.table.match_ids | {c.id for c in found}
         self.table.set_conversations(self.list_rows())
-        noun = "conversation" if len(extra) == 1 else "conversations"
-        self.notify(markup=False, message=f"Help Scout found {len(extra)} more {noun}.", timeout=3)
+        scope = self.describe_view(view).split(" / ")[0]
+        phrase = clean(text.strip(), one_line=True)
+        # The label says it is a search, not the folder it started from.
+        self.view_label = f"Search “{phrase}” in {scope}"
+        total = self.session.view_total(search)
+        count = total if total is not None else len(found)
+        if count:
+            noun = "conversation" if count == 1 else "conversations"
+            message = f"Search in {scope}: {count:,} {noun}."
+        else:
+            message = f"Search in {scope}: nothing matches “{phrase}”."
+        self.notify(markup=False, message=message, timeout=4)
         self.update_status()
 
     def clear_filter(self) -> bool:
@@ -56,6 +66,8 @@ class FilterAndSort(InboxScreenBase):
             return False
         box.value = ""
         box.display = False
+        if self.search_results is not None and self.view is not None:
+            self.view_label = self.describe_view(self.view)
         self.search_results = None
         self.table.filter_text = ""
         self.table.match_ids = set()

@@ -208,9 +208,17 @@ async def test_search_results_stay_listed_after_acting_on_one(tmp_path: Path) ->
         shown = [c.id for c in screen.table.visible()]
         numbers = {c.number for c in screen.table.visible()}
         assert 10042 in numbers  # closed: only Help Scout's search finds it
+        status = str(screen.query_one("#status-line").render())
+        assert "Search “damaged” in Support" in status
+        assert any(
+            "Search in Support:" in m.text and "conversation" in m.text for m in screen.messages_log
+        )
         await pilot.press("A")
         await settle(pilot, session)
         assert [c.id for c in screen.table.visible()] == shown
+        await pilot.press("escape", "escape")
+        await settle(pilot, session)
+        assert "Support / active" in str(screen.query_one("#status-line").render())
 
 
 async def test_a_queued_reply_is_not_offered_again_and_the_follow_up_draft_is_kept(
