@@ -129,6 +129,12 @@ class RefreshResult:
     removed: list[int] = field(default_factory=list)
     requests: int = 0
     full: bool = False
+    # For notices (inbox/notify.py): every conversation the ``modifiedSince`` question
+    # returned (the whole mailbox's, not only the view's), the copies known before it, and
+    # the time it asked from.
+    touched: list[Conversation] = field(default_factory=list)
+    previous: dict[int, Conversation] = field(default_factory=dict)
+    since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -716,6 +722,9 @@ class InboxSession(AgentDaySession):
         new = [c for c in touched if c.id in members and c.id not in current]
         changed = [c for c in touched if c.id in members and c.id in current]
         removed = [c.id for c in touched if c.id not in members and c.id in current]
+        stored = self.store.conversations
+        previous = {c.id: stored[c.id] for c in touched if c.id in stored}
+        since_asked = state.newest
         for conversation in touched:
             old = self.store.conversations.get(conversation.id)
             if old is not None and old.threads != conversation.threads:
@@ -728,7 +737,15 @@ class InboxSession(AgentDaySession):
         state.probe = {c.id: fingerprint(c) for c in changes}
         self._save_view(view, touched)
         self.worker.reapply_pending()
-        return RefreshResult(new=new, changed=changed, removed=removed, requests=requests)
+        return RefreshResult(
+            new=new,
+            changed=changed,
+            removed=removed,
+            requests=requests,
+            touched=touched,
+            previous=previous,
+            since=since_asked,
+        )
 
     async def _changed_since(
         self, params: dict[str, Any], since: datetime

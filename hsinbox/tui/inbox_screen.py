@@ -24,6 +24,7 @@ from hsinbox.tui.agent_day import AgentDay
 from hsinbox.tui.filtering import FilterAndSort
 from hsinbox.tui.key_footer import KeyFooter
 from hsinbox.tui.links import ConversationLinks
+from hsinbox.tui.noticing import Noticing
 from hsinbox.tui.reading import Reading
 from hsinbox.tui.registry import NEEDS_CONVERSATION, WRITE_ACTIONS, bindings
 from hsinbox.tui.saved_state import read_state, write_state
@@ -63,6 +64,7 @@ class InboxScreen(
     Syncing,
     SplitModes,
     AgentDay,
+    Noticing,
 ):
     """Sidebar · list · thread. Keys act on the marked conversations, else the cursor row."""
 

@@ -189,6 +189,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("inbox", "undo", "u", "undo", "Undo"),
     ActionSpec("inbox", "drafts", "D", "drafts", "Unsent drafts", show=False),
     ActionSpec("inbox", "messages", "M", "messages", "Messages log", show=False),
+    ActionSpec("inbox", "watch", "b", "watch", "Watch / unwatch", show=False, **_C),
     # On the screen, not the list, so they work while the thread or the sidebar has the focus.
     ActionSpec("inbox", "sort", "o", "sort", "Sort", show=False),
     ActionSpec("inbox", "sort_waiting", "W", "sort_waiting", "Longest waiting first", show=False),

@@ -17,7 +17,9 @@ from textual.timer import Timer
 
 from hsinbox.helpscout.models import Conversation, Customer, User
 from hsinbox.inbox import actions as act
-from hsinbox.inbox.session import InboxSession
+from hsinbox.inbox.awareness import LocalMarks
+from hsinbox.inbox.notify import OwnChanges
+from hsinbox.inbox.session import InboxSession, RefreshResult
 from hsinbox.inbox.view import View
 from hsinbox.tui.widgets import ConversationTable, ThreadView
 
@@ -68,6 +70,11 @@ class InboxScreenBase(Screen[None]):
         self.messages_log: list[LoggedMessage] = []
         self.search_results: View | None = None  # Help Scout's search shown in the list
         self._close_checks: set[int] = set()
+        # noticing.Noticing: the local marks (once the session knows the account), the
+        # agent's own recent changes, the conversations with a notice not yet looked at.
+        self.marks: LocalMarks | None = None
+        self.own_changes = OwnChanges()
+        self.unseen: set[int] = set()
 
     @property
     def inbox_app(self) -> HsInboxApp:
@@ -139,6 +146,12 @@ class InboxScreenBase(Screen[None]):
 
         # session_events.SessionEvents
         def _show_result(self, line: Text) -> None: ...
+
+        # noticing.Noticing
+        def notice_refresh(self, result: RefreshResult) -> None: ...
+        def awareness_event(self, event: ev.Event) -> None: ...
+        def seen_conversation(self, conv: Conversation) -> None: ...
+        def colleague_draft_notice(self, conv: Conversation) -> str | None: ...
 
         # triage.Triage
         def _title(self, verb: str, targets: list[Conversation]) -> str: ...

@@ -45,6 +45,10 @@ class Writing(InboxScreenBase):
 
     def action_reply(self) -> None:
         self.single_only("A reply")
+        conv = self.table.current or self.thread.conversation
+        drafting = self.colleague_draft_notice(conv) if conv is not None else None
+        if drafting is not None:  # said before the composer opens (noticing.py)
+            self.notify(markup=False, message=f"✎ {drafting}", severity="warning", timeout=8)
         self._open_composer("reply")
 
     def action_note(self) -> None:

@@ -1,0 +1,194 @@
+"""Notices from the refresh, by keys against the sandbox: a colleague's new conversation in
+Unassigned rings the bell and writes a desktop notice after R, with no extra request; the
+agent's own change does not; a watched conversation notifies; marks in the list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from testdata import SUPPORT
+from tui_helpers import make_app, settle, until
+
+from hsinbox.sandbox import Sandbox
+from hsinbox.tui.app import HsInboxApp
+from hsinbox.tui.inbox_screen import InboxScreen
+
+BELL = "\a"
+OSC9 = "\x1b]9;"
+
+
+def screen_of(app: HsInboxApp) -> InboxScreen:
+    screen = app.screen
+    assert isinstance(screen, InboxScreen)
+    return screen
+
+
+def capture_terminal(app: HsInboxApp) -> list[str]:
+    written: list[str] = []
+    assert app._driver is not None
+    app._driver.write = written.append  # type: ignore[method-assign]
+    return written
+
+
+def api_requests(sb: Sandbox, since: int) -> list[Any]:
+    return [r for r in sb.requests[since:] if not r.path.startswith("/v2/oauth2")]
+
+
+async def as_colleague(sb: Sandbox, method: str, path: str, body: Any = None) -> httpx.Response:
+    """A second writer (another agent's browser): straight at the sandbox, not the app."""
+    async with httpx.AsyncClient(transport=sb.transport(), base_url="http://127.0.0.1") as c:
+        token = await c.post(
+            "/v2/oauth2/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": sb.app_id,
+                "client_secret": sb.app_secret,
+            },
+        )
+        c.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        r = await c.request(method, path, json=body)
+        assert r.status_code < 300, r.text
+        return r
+
+
+def new_conversation_body(sb: Sandbox, subject: str) -> dict[str, Any]:
+    customer = next(c for c in sb.state["customers"] if c["_embedded"]["emails"])
+    return {
+        "subject": subject,
+        "mailboxId": SUPPORT,
+        "type": "email",
+        "status": "active",
+        "customer": {"id": customer["id"]},
+        "threads": [
+            {"type": "customer", "customer": {"id": customer["id"]}, "text": "Hello there"}
+        ],
+    }
+
+
+async def test_a_colleagues_new_unassigned_conversation_rings_and_notifies_after_R(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TMUX", raising=False)
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        await pilot.press("R")  # the first refresh sets the boundary it asks from
+        await settle(pilot, session)
+        written = capture_terminal(app)
+        hostile = "Lamp \x1b]0;pwned\x07 flickers"
+        await as_colleague(sb, "POST", "/v2/conversations", new_conversation_body(sb, hostile))
+        before = len(sb.requests)
+        await pilot.press("R")
+        await settle(pilot, session)
+        await until(pilot, lambda: any(OSC9 in w for w in written))
+        sent = api_requests(sb, before)
+        paths = sorted(r.path for r in sent)
+        # R's own questions only: what changed (and who is in the view), the folder counts.
+        assert all(p == "/v2/conversations" or p.endswith("/folders") for p in paths), paths
+        assert len([p for p in paths if p == "/v2/conversations"]) <= 2
+        out = "".join(written)
+        assert out.startswith(BELL)
+        assert "\x1b]9;New in Unassigned: #" in out and "Lamp  flickers" in out
+        assert "\x1b]777;notify;hsinbox;New in Unassigned" in out
+        assert "pwned\x07" not in out and "\x1b]0" not in out, "the subject injects nothing"
+        assert "\x1b]2;hsinbox (1)\x1b\\" in out
+        assert any("New in Unassigned" in m.text for m in screen.messages_log)
+
+
+async def test_in_tmux_the_desktop_notice_is_wrapped_for_passthrough(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TMUX", "/tmp/tmux-0/default,1,0")
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, session)
+        await pilot.press("R")
+        await settle(pilot, session)
+        written = capture_terminal(app)
+        await as_colleague(sb, "POST", "/v2/conversations", new_conversation_body(sb, "Hi"))
+        await pilot.press("R")
+        await settle(pilot, session)
+        await until(pilot, lambda: any("Ptmux;" in w for w in written))
+        out = "".join(written)
+        assert out.startswith(BELL + "\x1bPtmux;\x1b\x1b]9;New in Unassigned")
+        assert "\x1b]9;" not in out.replace("\x1b\x1b]9;", ""), "OSC 9 only wrapped in tmux"
+
+
+async def test_the_agents_own_change_does_not_notify(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TMUX", raising=False)
+    app, _sb, session = make_app(tmp_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        await pilot.press("R")
+        await settle(pilot, session)
+        written = capture_terminal(app)
+        # Assigning to me by key: Mine gets it, but the agent did it.
+        target = next(c for c in screen.table.visible() if c.assignee is None)
+        screen.table.go_to(target.id)
+        await pilot.press("A")
+        await settle(pilot, session)
+        await until(pilot, lambda: session.queue_length == 0)
+        await pilot.press("R")
+        await settle(pilot, session)
+        assert session.store.get(target.id).assignee is not None  # type: ignore[union-attr]
+        assert not [w for w in written if BELL in w or OSC9 in w]
+        assert not any(m.text.startswith("Notice") for m in screen.messages_log)
+
+
+async def test_a_watched_conversation_notifies_on_any_change_and_is_marked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TMUX", raising=False)
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        await pilot.press("R")
+        await settle(pilot, session)
+        rows = screen.table.visible()
+        target = rows[3]
+        screen.table.go_to(target.id)
+        await pilot.press("b")
+        assert target.id in (screen.marks.watched if screen.marks else set())
+        row = screen.table.row_text(screen.table.conversations[target.id], 140).plain
+        assert "◇" in row
+        screen.table.go_to(rows[0].id)  # the watched one is not on screen
+        await pilot.pause()
+        written = capture_terminal(app)
+        await as_colleague(
+            sb, "PUT", f"/v2/conversations/{target.id}/tags", {"tags": ["escalated"]}
+        )
+        await pilot.press("R")
+        await settle(pilot, session)
+        await until(pilot, lambda: any(OSC9 in w for w in written))
+        assert f"Changed (watching): #{target.number}" in "".join(written)
+        # Kept on this machine, for this account: a new start reads it back.
+        assert screen.marks is not None
+        await screen.marks.flush()
+        path = tmp_path / "data" / "marks" / f"{sb.me_id}.json"
+        assert str(target.id) in path.read_text()
+
+
+async def test_quiet_hours_and_none_keep_the_terminal_silent_but_the_log_has_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TMUX", raising=False)
+    app, sb, session = make_app(tmp_path, notify={"new": "none", "quiet_hours": "00:00-23:59"})
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        await pilot.press("R")
+        await settle(pilot, session)
+        written = capture_terminal(app)
+        await as_colleague(sb, "POST", "/v2/conversations", new_conversation_body(sb, "Quiet"))
+        await pilot.press("R")
+        await settle(pilot, session)
+        assert not [w for w in written if BELL in w or OSC9 in w]
+        assert not any("New in Unassigned" in m.text for m in screen.messages_log)
