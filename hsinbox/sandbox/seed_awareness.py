@@ -24,7 +24,8 @@ DRAFT_TEXT = "<p>Hi, I am looking into this now and will get back to you today.<
 
 
 def add_awareness(state: dict[str, Any], now: datetime) -> None:
-    """Ratings on two closed Support replies and a colleague's draft on an active one."""
+    """Ratings on two closed Support replies, and a colleague's draft on an active one
+    (its last reply rated badly)."""
     notes = state.setdefault("sandboxNotes", {})
     notes["ratedConversations"] = _rate_replies(state)
     notes["colleagueDraft"] = _colleague_draft(state, now)
@@ -73,7 +74,8 @@ def _rate_replies(state: dict[str, Any]) -> list[int]:
 
 def _colleague_draft(state: dict[str, Any], now: datetime) -> int:
     """A draft reply by a colleague (not the signed-in agent) on the oldest active Support
-    conversation assigned to that colleague: what "someone is replying" looks like."""
+    conversation assigned to that colleague, whose last reply the customer rated badly:
+    what "someone is replying" looks like."""
     me = state["meId"]
     convs = sorted(
         (
@@ -90,6 +92,14 @@ def _colleague_draft(state: dict[str, Any], now: datetime) -> int:
     )
     conv = convs[0]
     user = next(u for u in state["users"] if u["id"] == conv["assignee"]["id"])
+    replies = _published_replies(state, conv)
+    if replies:  # the customer was unhappy with the last answer; the colleague is on it
+        reply = max(replies, key=lambda t: (t["createdAt"], t["id"]))
+        reply["rating"] = {
+            "customerId": conv["primaryCustomer"]["id"],
+            "rating": "not_good",
+            "comments": "I still cannot add anyone.",
+        }
     counters = state["counters"]
     tid = counters["thread"]
     counters["thread"] += 1

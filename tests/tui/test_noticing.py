@@ -192,3 +192,63 @@ async def test_quiet_hours_and_none_keep_the_terminal_silent_but_the_log_has_it(
         await settle(pilot, session)
         assert not [w for w in written if BELL in w or OSC9 in w]
         assert not any("New in Unassigned" in m.text for m in screen.messages_log)
+
+
+async def test_r_on_a_conversation_a_colleague_is_answering_says_so_first(
+    tmp_path: Path,
+) -> None:
+    app, sb, session = make_app(tmp_path)
+    drafted = sb.state["sandboxNotes"]["colleagueDraft"]
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        for _ in range(5):  # its page, as the agent would scroll to it
+            if drafted in screen.table.conversations:
+                break
+            await pilot.press("end")
+            await settle(pilot, session)
+        screen.table.go_to(drafted)
+        await pilot.press("enter")
+        await settle(pilot, session)
+        before = len(sb.requests)
+        await pilot.press("r")
+        await settle(pilot, session)
+        said = [m.text for m in screen.messages_log if "has a draft here" in m.text]
+        assert said == ["✎ Priya has a draft here (3m ago); your reply would be a second one."]
+        assert type(app.screen).__name__ == "ComposerScreen"
+        assert api_requests(sb, before) == [], "known from the threads already read"
+        # The list marks it too, now its threads are known: ✎ and the bad rating ☹.
+        row = screen.table.row_text(session.store.get(drafted), 140).plain  # type: ignore[arg-type]
+        assert "✎☹" in row
+
+
+async def test_changed_since_opened_is_marked_and_cleared_when_opened(tmp_path: Path) -> None:
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        await pilot.press("R")
+        await settle(pilot, session)
+        rows = screen.table.visible()
+        target = rows[2]
+        screen.table.go_to(target.id)  # shown in the thread pane: opened
+        await settle(pilot, session)
+        screen.table.go_to(rows[0].id)
+        await settle(pilot, session)
+        assert "●" not in screen.table.row_text(target, 140).plain
+        # A customer writes again (a second writer), an hour after the sandbox's "now".
+        raw = sb.conversation(target.id)
+        later = "2026-03-02T13:00:00Z"
+        raw["customerWaitingSince"]["time"] = later
+        raw["userUpdatedAt"] = later
+        raw["sandbox"]["modifiedAt"] = later
+        await pilot.press("R")
+        await settle(pilot, session)
+        fresh = screen.table.conversations[target.id]
+        line = screen.table.row_text(fresh, 140)
+        assert f"● {(target.subject or '')[:12]}" in line.plain, line.plain
+        dot = line.plain.index("●")
+        assert "bold" in str(line.get_style_at_offset(app.console, dot))
+        screen.table.go_to(target.id)
+        await settle(pilot, session)
+        assert "●" not in screen.table.row_text(screen.table.conversations[target.id], 140).plain
