@@ -159,6 +159,15 @@ def _retrieve(task: asyncio.Task[Any]) -> None:
         task.exception()
 
 
+_NUMBER = re.compile(r"^\s*(?:#|number:)\s*(\d{1,12})\s*$", re.IGNORECASE)
+
+
+def typed_number(text: str) -> int | None:
+    """``#10034`` or ``number:10034`` typed in the search box: that conversation's number."""
+    match = _NUMBER.match(text)
+    return int(match.group(1)) if match else None
+
+
 def fingerprint(conversation: Conversation) -> str:
     """The content of a conversation, minus text the server derives from the clock."""
     exclude: Any = {"customer_waiting_since": {"friendly"}}
@@ -1167,6 +1176,23 @@ class InboxSession(AgentDaySession):
         self.store.put_many([conversation])
         self.worker.reapply_pending()
         return self.store.get(conversation_id) or conversation
+
+    async def open_by_number(self, number: int) -> Conversation | None:
+        """The conversation with this number, in whichever mailbox it is: the store's copy,
+        else one list request (``number=``, any status, no mailbox); None when there is none
+        the agent can see. It joins the store (with any unsent change on top)."""
+        known = next((c for c in self.store.conversations.values() if c.number == number), None)
+        if known is not None:
+            return known
+        page = await self._read(self.client.list_conversations(number=number, status="all"))
+        found = next((c for c in page.items if c.number == number), None)
+        if found is None:
+            return None
+        self.store.put_many([found])
+        self.worker.reapply_pending()
+        if self.cache is not None:
+            self.cache.put_conversations([found])
+        return self.store.get(found.id) or found
 
     @property
     def queue_length(self) -> int:

@@ -26,22 +26,23 @@ class FilterAndSort(InboxScreenBase):
         return {c.id for c in found}
 
     @work(exclusive=True, group="search", exit_on_error=False)
-    async def search_server(self, text: str) -> None:
+    async def search_server(self, text: str, everywhere: bool = False) -> None:
         """Enter: page 1 of Help Scout's search, merged into the list; the next pages come
-        as the cursor nears the end, as in any view."""
+        as the cursor nears the end, as in any view. ``everywhere``: no mailbox (reach.py)."""
         view = self.view
         if view is None:
             return
         self.search_results = None
         self.update_status("Searching Help Scout…")
+        mailbox_id = None if everywhere else view.mailbox_id
         try:
-            found = await self.session.search_server(text, mailbox_id=view.mailbox_id)
+            found = await self.session.search_server(text, mailbox_id=mailbox_id)
         except Exception as exc:
             self.report_error(f"Search failed: {exc}")
             return
         if self.view != view or self.table.filter_text != text:
             return
-        self.search_results = self.session.search_view(text, view.mailbox_id)
+        self.search_results = self.session.search_view(text, mailbox_id)
         rows = dict(self.table.conversations)
         extra = [c for c in found if c.id not in rows]
         rows.update({c.id: c for c in extra})
@@ -58,6 +59,7 @@ class FilterAndSort(InboxScreenBase):
         box.value = ""
         box.display = False
         self.search_results = None
+        self.search_all_mailboxes = False
         self.table.filter_text = ""
         self.table.match_ids = set()
         if self.view is not None:

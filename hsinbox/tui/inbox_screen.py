@@ -25,6 +25,7 @@ from hsinbox.tui.filtering import FilterAndSort
 from hsinbox.tui.key_footer import KeyFooter
 from hsinbox.tui.links import ConversationLinks
 from hsinbox.tui.noticing import Noticing
+from hsinbox.tui.reach import Reach
 from hsinbox.tui.reading import Reading
 from hsinbox.tui.registry import NEEDS_CONVERSATION, WRITE_ACTIONS, bindings
 from hsinbox.tui.saved_state import read_state, write_state
@@ -65,6 +66,7 @@ class InboxScreen(
     SplitModes,
     AgentDay,
     Noticing,
+    Reach,
 ):
     """Sidebar · list · thread. Keys act on the marked conversations, else the cursor row."""
 
@@ -158,8 +160,10 @@ class InboxScreen(
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:
         self.table.focus()
+        if self.open_typed_number(event.value):  # reach.py: #10034 opens it, any mailbox
+            return
         if event.value.strip():
-            self.search_server(event.value)
+            self.search_server(event.value, everywhere=self.search_all_mailboxes)
 
     # --- navigation ----------------------------------------------------------------------
     def action_toggle_quoted(self) -> None:

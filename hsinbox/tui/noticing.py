@@ -26,6 +26,7 @@ DRAFT_MARK = "✎"
 BAD_RATING_MARK = "☹"
 STANDARD_FOLDERS = ("unassigned", "mine", "assigned")
 APP_TITLE = "hsinbox"
+MAILBOX_WIDTH = 12
 
 
 class Noticing(InboxScreenBase):
@@ -62,6 +63,11 @@ class Noticing(InboxScreenBase):
                 flags += DRAFT_MARK
             if bad_rating(threads):
                 flags += BAD_RATING_MARK
+        view = self.view
+        if view is not None and view.mailbox_id is not None and conv.mailbox_id != view.mailbox_id:
+            # A search of every mailbox: a row from another one names it.
+            name = clean(self.mailbox_name(conv.mailbox_id)).replace(CHANGED_MARK, "")
+            flags += f"{name[:MAILBOX_WIDTH]}:"
         return flags
 
     def seen_conversation(self, conv: Conversation) -> None:

@@ -75,6 +75,7 @@ class InboxScreenBase(Screen[None]):
         self.marks: LocalMarks | None = None
         self.own_changes = OwnChanges()
         self.unseen: set[int] = set()
+        self.search_all_mailboxes = False  # reach.py: the next enter in / searches them all
 
     @property
     def inbox_app(self) -> HsInboxApp:
@@ -146,6 +147,13 @@ class InboxScreenBase(Screen[None]):
 
         # session_events.SessionEvents
         def _show_result(self, line: Text) -> None: ...
+
+        # filtering.FilterAndSort
+        def search_server(self, text: str, everywhere: bool = False) -> Worker[None]: ...
+
+        # reach.Reach
+        def open_typed_number(self, text: str) -> bool: ...
+        def mailbox_name(self, mailbox_id: int | None) -> str: ...
 
         # noticing.Noticing
         def notice_refresh(self, result: RefreshResult) -> None: ...

@@ -166,3 +166,69 @@ def test_colleague_drafts_and_bad_ratings_from_threads() -> None:
     assert [d.author for d in colleague_drafts([mine_draft, theirs], ME)] == ["Priya"]
     assert bad_rating([thread(rating={"rating": "not_good"})])
     assert not bad_rating([thread(rating={"rating": "great"}), thread()])
+
+
+# --- open by number, and the refresh's answer for notices ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("#10034", 10034),
+        (" number:10034 ", 10034),
+        ("NUMBER: 7", 7),
+        ("10034", None),
+        ("#abc", None),
+        ("#1 #2", None),
+    ],
+)
+def test_typed_number(text: str, number: int | None) -> None:
+    from hsinbox.inbox.session import typed_number
+
+    assert typed_number(text) == number
+
+
+async def test_open_by_number_is_one_request_across_mailboxes(
+    session_and_events: Any, sb: Any
+) -> None:
+    session, _ = session_and_events
+    other = next(
+        c
+        for c in sb.state["conversations"]
+        if c["mailboxId"] != session.mailboxes[0].id and c["state"] == "published"
+    )
+    before = len(sb.requests)
+    found = await session.open_by_number(other["number"])
+    assert found is not None and found.id == other["id"]
+    sent = [r for r in sb.requests[before:] if not r.path.startswith("/v2/oauth2")]
+    assert [(r.path, r.query) for r in sent] == [
+        ("/v2/conversations", {"number": str(other["number"]), "status": "all", "page": "1"})
+    ]
+    assert session.store.get(other["id"]) is not None
+    before = len(sb.requests)
+    assert (await session.open_by_number(other["number"])) is not None
+    assert len(sb.requests) == before, "known now: no request"
+    assert await session.open_by_number(99_999_999) is None
+
+
+async def test_refresh_reports_every_change_of_the_mailbox_and_the_copies_before(
+    session_and_events: Any, sb: Any
+) -> None:
+    from hsinbox.inbox.view import View
+
+    session, _ = session_and_events
+    mailbox_id = session.mailboxes[0].id
+    mine = next(f for f in session.folders[mailbox_id] if f.type == "mine")
+    view = View(mailbox_id, mine.id)
+    await session.load_view(view)
+    await session.refresh_view(view)
+    outside = next(
+        c["id"]
+        for c in sb.state["conversations"]
+        if c["mailboxId"] == mailbox_id and c["status"] == "active" and not c.get("assignee")
+    )
+    await session.client.set_tags(outside, ["vip"])
+    result = await session.refresh_view(view)
+    assert outside in {c.id for c in result.touched}, "outside the view, still reported"
+    assert result.since is not None
+    assert all(c.id in session.store.conversations for c in result.previous.values())

@@ -252,3 +252,59 @@ async def test_changed_since_opened_is_marked_and_cleared_when_opened(tmp_path: 
         screen.table.go_to(target.id)
         await settle(pilot, session)
         assert "●" not in screen.table.row_text(screen.table.conversations[target.id], 140).plain
+
+
+# --- search anywhere ---------------------------------------------------------------------
+
+
+async def test_hash_number_opens_a_conversation_of_another_mailbox_in_one_request(
+    tmp_path: Path,
+) -> None:
+    app, sb, session = make_app(tmp_path)
+    other = next(
+        c
+        for c in sb.state["conversations"]
+        if c["mailboxId"] != SUPPORT and c["state"] == "published" and c["status"] == "closed"
+    )
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        assert other["id"] not in screen.table.conversations
+        before = len(sb.requests)
+        await pilot.press("slash", *f"#{other['number']}", "enter")
+        await settle(pilot, session)
+        await until(
+            pilot,
+            lambda: (
+                screen.thread.conversation is not None
+                and screen.thread.conversation.id == other["id"]
+            ),
+        )
+        lists = [r for r in api_requests(sb, before) if r.path == "/v2/conversations"]
+        assert len(lists) == 1
+        assert lists[0].query == {"number": str(other["number"]), "status": "all", "page": "1"}
+        assert any(f"Opened #{other['number']} (" in m.text for m in screen.messages_log)
+        before = len(sb.requests)
+        await pilot.press("slash", *"number:99999999", "enter")
+        await settle(pilot, session)
+        assert any("No conversation #99999999" in m.text for m in screen.messages_log)
+        assert [r.path for r in api_requests(sb, before) if "threads" not in r.path] == [
+            "/v2/conversations"
+        ]
+
+
+async def test_search_every_mailbox_names_the_mailbox_of_each_row(tmp_path: Path) -> None:
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        await pilot.press("slash", *"refund")
+        screen.action_search_everywhere()
+        await settle(pilot, session)
+        await until(pilot, lambda: screen.search_results is not None)
+        searches = [r for r in sb.requests if r.query.get("query")]
+        assert searches and "mailbox" not in searches[-1].query
+        foreign = [c for c in screen.table.visible() if c.mailbox_id != SUPPORT]
+        assert foreign, "rows from other mailboxes"
+        row = screen.table.row_text(foreign[0], 140).plain
+        assert "Billing:" in row or "Partnerships:" in row
