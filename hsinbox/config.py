@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from hsinbox import paths
 
 StatusAfterReply = Literal["active", "pending", "closed"]
-Delivery = Literal["both", "bell", "desktop", "none"]
+Delivery = Literal["both", "bell", "desktop", "log", "none"]
 QUIET_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
@@ -148,9 +148,10 @@ DEFAULT_CONFIG_TOML = """\
 # download_dir = "~/Downloads"
 
 # Notices from the refresh (R and the timer; no extra request): "both" (bell and a
-# desktop notice through the terminal, OSC 9 / OSC 777), "bell", "desktop" or "none".
-# Every notice is also a line in the messages log (M). Folders: unassigned, mine, assigned,
-# or a folder's name. No bell or desktop notice during quiet_hours (local time).
+# desktop notice through the terminal, OSC 9 / OSC 777), "bell", "desktop", "log" (only a
+# line in the messages log, M, where every notice also goes) or "none" (off).
+# Folders: unassigned, mine, assigned, or a folder's name. No bell or desktop notice
+# during quiet_hours (local time).
 # [notify]
 # new = "both"          # new in a watched folder
 # reply = "both"        # a customer replied on a conversation assigned to you

@@ -232,3 +232,22 @@ async def test_refresh_reports_every_change_of_the_mailbox_and_the_copies_before
     assert outside in {c.id for c in result.touched}, "outside the view, still reported"
     assert result.since is not None
     assert all(c.id in session.store.conversations for c in result.previous.values())
+
+
+def test_notify_settings_from_config_toml(tmp_path: Path) -> None:
+    from hsinbox.config import load_settings
+
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[notify]\nwatched = "log"\nquiet_hours = "19:00-08:00"\nfolders = ["Mine", "VIP"]\n'
+    )
+    settings, problems = load_settings(path)
+    assert problems == []
+    assert (
+        settings.notify.delivery("watched") == "log" and settings.notify.delivery("new") == "both"
+    )
+    assert settings.notify.folders == ["mine", "vip"]
+    path.write_text('theme = "nord"\n[notify]\nnew = "loud"\n')
+    settings, problems = load_settings(path)
+    assert [p.line for p in problems] == [3] and "notify.new" in str(problems[0])
+    assert settings.theme == "nord" and settings.notify.new == "both"
