@@ -14,15 +14,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hsinbox import paths
 from hsinbox.helpscout.models import Conversation, Thread
+
+if TYPE_CHECKING:
+    from hsinbox.inbox.session import InboxSession
 
 log = logging.getLogger(__name__)
 
 OPENED_LIMIT = 5000
 """Conversations whose last opening is remembered; the oldest openings go first."""
 WATCH_LIMIT = 1000
+WATCHING_SHOWN = 25
+"""The watched conversations listed at once ("Watching"): each not loaded costs one GET."""
 
 
 class LocalMarks:
@@ -162,3 +168,34 @@ def colleague_drafts(threads: Iterable[Thread], me_id: int | None) -> list[Colle
 def bad_rating(threads: Iterable[Thread]) -> bool:
     """A reply the customer rated badly (from threads already read)."""
     return any(t.rating is not None and t.rating.is_bad for t in threads)
+
+
+@dataclass(frozen=True)
+class Watching:
+    """The watched conversations to list, and how many could not be read (gone, merged
+    away, no access) or were left for later (over ``WATCHING_SHOWN``)."""
+
+    conversations: list[Conversation]
+    unreadable: int
+    not_shown: int
+
+
+async def watched_conversations(
+    session: InboxSession, ids: Iterable[int], limit: int = WATCHING_SHOWN
+) -> Watching:
+    """The watch list as conversations: the store's copies, and one GET for each of the
+    first ``limit`` it does not hold (never more). Newest change first."""
+    wanted = sorted(set(ids), reverse=True)
+    shown, rest = wanted[:limit], wanted[limit:]
+    known = [c for c in (session.store.get(i) for i in shown) if c is not None]
+    missing = [i for i in shown if session.store.get(i) is None]
+    got = await asyncio.gather(
+        *(session.load_conversation(i) for i in missing), return_exceptions=True
+    )
+    read = [c for c in got if isinstance(c, Conversation)]
+    convs = sorted(
+        known + read,
+        key=lambda c: (c.modified_at is not None, c.modified_at or datetime.min, c.id),
+        reverse=True,
+    )
+    return Watching(convs, len(missing) - len(read), len(rest))

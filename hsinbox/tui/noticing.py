@@ -11,10 +11,18 @@ from __future__ import annotations
 from datetime import datetime
 from time import monotonic
 
+from textual import work
+
 from hsinbox.config import NotifySettings
 from hsinbox.helpscout.models import Conversation
 from hsinbox.inbox import events as ev
-from hsinbox.inbox.awareness import LocalMarks, WatchListFull, bad_rating, colleague_drafts
+from hsinbox.inbox.awareness import (
+    LocalMarks,
+    WatchListFull,
+    bad_rating,
+    colleague_drafts,
+    watched_conversations,
+)
 from hsinbox.inbox.notify import Notice, in_quiet_hours, notices
 from hsinbox.inbox.session import RefreshResult
 from hsinbox.inbox.text import clean, waiting
@@ -100,6 +108,45 @@ class Noticing(InboxScreenBase):
         verb = "Watching" if watching else "No longer watching"
         self.notify(markup=False, message=f"{verb} {which} (on this machine only).", timeout=4)
         self.table.refresh()
+
+    def action_watching(self) -> None:
+        """Palette "Watching": the watched conversations in a picker; enter opens one."""
+        marks = self.local_marks()
+        if marks is None:
+            return
+        if not marks.watched:
+            self.notify(markup=False, message="You watch no conversation (b watches one).")
+            return
+        self._show_watching(sorted(marks.watched))
+
+    @work(exclusive=True, group="watching", exit_on_error=False)
+    async def _show_watching(self, ids: list[int]) -> None:
+        from hsinbox.tui.customer_history import history_line
+        from hsinbox.tui.dialogs import Choice, PickerScreen
+
+        self.update_status("Reading the watched conversations…")
+        found = await watched_conversations(self.session, ids)
+        self.update_status()
+        choices = [
+            Choice(str(c.id), history_line(c), f"{c.number} {c.status} {c.subject or ''}")
+            for c in found.conversations
+        ]
+        notes = []
+        if found.unreadable:
+            notes.append(f"{found.unreadable} could not be read")
+        if found.not_shown:
+            notes.append(f"{found.not_shown} more not listed")
+        if notes:
+            self.notify(markup=False, message=f"Watching: {'; '.join(notes)}.", timeout=5)
+        if not choices:
+            return
+
+        def done(chosen: str | None) -> None:
+            conv = self.session.store.get(int(chosen)) if chosen else None
+            if conv is not None:
+                self.open_conversation(conv)
+
+        self.app.push_screen(PickerScreen("Watching (on this machine)", choices), done)
 
     # --- notices from the refresh ----------------------------------------------------
     def awareness_event(self, event: ev.Event) -> None:

@@ -308,3 +308,38 @@ async def test_search_every_mailbox_names_the_mailbox_of_each_row(tmp_path: Path
         assert foreign, "rows from other mailboxes"
         row = screen.table.row_text(foreign[0], 140).plain
         assert "Billing:" in row or "Partnerships:" in row
+
+
+async def test_watching_lists_the_watched_with_one_get_per_conversation_not_loaded(
+    tmp_path: Path,
+) -> None:
+    app, sb, session = make_app(tmp_path)
+    elsewhere = next(
+        c
+        for c in sb.state["conversations"]
+        if c["mailboxId"] != SUPPORT and c["status"] == "closed"
+    )
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        shown = screen.table.visible()[1]
+        screen.table.go_to(shown.id)
+        await pilot.press("b")
+        assert screen.marks is not None
+        screen.marks.toggle_watch([elsewhere["id"]])  # watched in an earlier session
+        before = len(sb.requests)
+        screen.action_watching()
+        await until(pilot, lambda: type(app.screen).__name__ == "PickerScreen")
+        sent = [r.path for r in api_requests(sb, before) if "threads" not in r.path]
+        assert sent == [f"/v2/conversations/{elsewhere['id']}"]
+        picker: Any = app.screen
+        assert {c.value for c in picker.choices} == {str(shown.id), str(elsewhere["id"])}
+        await pilot.press(*str(elsewhere["number"]), "enter")
+        await settle(pilot, session)
+        await until(
+            pilot,
+            lambda: (
+                screen.thread.conversation is not None
+                and screen.thread.conversation.id == elsewhere["id"]
+            ),
+        )
