@@ -201,9 +201,12 @@ class OwnChanges:
     _noted: dict[int, float] = field(default_factory=dict)
     _last_settle: float | None = None
 
-    def note(self, action: Action, at: float) -> None:
+    def note(self, action: Action, at: float, created: int | None = None) -> None:
+        """``created``: the id Help Scout gave a conversation the agent created."""
         for cid in action_conversations(action):
             self._noted[cid] = at
+        if created is not None:
+            self._noted[created] = at
 
     def ids(self, pending: Iterable[Action]) -> set[int]:
         ids = set(self._noted)

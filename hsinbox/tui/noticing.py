@@ -15,6 +15,7 @@ from textual import work
 
 from hsinbox.config import NotifySettings
 from hsinbox.helpscout.models import Conversation
+from hsinbox.inbox import actions as act
 from hsinbox.inbox import events as ev
 from hsinbox.inbox.awareness import (
     LocalMarks,
@@ -151,8 +152,11 @@ class Noticing(InboxScreenBase):
     # --- notices from the refresh ----------------------------------------------------
     def awareness_event(self, event: ev.Event) -> None:
         """The agent's own changes: never a notice, never "changed since opened"."""
-        if isinstance(event, (ev.ActionApplied, ev.ActionConfirmed)):
+        if isinstance(event, ev.ActionApplied):
             self.own_changes.note(event.action, monotonic())
+        elif isinstance(event, ev.ActionConfirmed):
+            created = event.result if isinstance(event.action, act.CreateConversation) else None
+            self.own_changes.note(event.action, monotonic(), created=created)
 
     def notice_refresh(self, result: RefreshResult) -> None:
         """What a refresh's answer means for the agent: notices, then the marks repainted."""

@@ -251,3 +251,14 @@ def test_notify_settings_from_config_toml(tmp_path: Path) -> None:
     settings, problems = load_settings(path)
     assert [p.line for p in problems] == [3] and "notify.new" in str(problems[0])
     assert settings.theme == "nord" and settings.notify.new == "both"
+
+
+def test_a_conversation_the_agent_created_is_their_own_change() -> None:
+    from hsinbox.helpscout.models import NewConversation
+    from hsinbox.inbox.actions import CreateConversation
+
+    own = OwnChanges()
+    own.note(CreateConversation(new=NewConversation.model_construct()), 1.0, created=55)
+    assert own.ids([]) == {55}
+    found = notices({}, [conv(55)], me_id=ME, own=own.ids([]))
+    assert found == []
