@@ -204,7 +204,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("inbox", None, "", "sync_mailbox", "Sync mailbox for offline search", show=False),
     ActionSpec("inbox", None, "", "cancel_sync", "Cancel mailbox sync", show=False),
     ActionSpec("inbox", None, "", "search_everywhere", "Search every mailbox", show=False),
-    ActionSpec("inbox", None, "", "watching", "Watching (conversations you watch)", show=False),
+    ActionSpec("inbox", None, "", "watching", "Watched conversations", show=False),
     # --- the conversation list ---
     ActionSpec("list", "down", "j,down", "cursor_down", "Down", show=False, palette=False),
     ActionSpec("list", "up", "k,up", "cursor_up", "Up", show=False, palette=False),
