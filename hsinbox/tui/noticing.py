@@ -111,7 +111,7 @@ class Noticing(InboxScreenBase):
         self.table.refresh()
 
     def action_watching(self) -> None:
-        """Palette "Watched conversations": the watched conversations in a picker; enter opens one."""
+        """Palette "Watched conversations": a picker of them; enter opens one."""
         marks = self.local_marks()
         if marks is None:
             return
