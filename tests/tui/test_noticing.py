@@ -176,11 +176,15 @@ async def test_a_watched_conversation_notifies_on_any_change_and_is_marked(
         assert str(target.id) in path.read_text()
 
 
-async def test_quiet_hours_and_none_keep_the_terminal_silent_but_the_log_has_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("notify", "logged"),
+    [({"quiet_hours": "00:00-23:59"}, True), ({"new": "log"}, True), ({"new": "none"}, False)],
+)
+async def test_quiet_hours_log_and_none_keep_the_terminal_silent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, notify: dict[str, str], logged: bool
 ) -> None:
     monkeypatch.delenv("TMUX", raising=False)
-    app, sb, session = make_app(tmp_path, notify={"new": "none", "quiet_hours": "00:00-23:59"})
+    app, sb, session = make_app(tmp_path, notify=notify)
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot, session)
         screen = screen_of(app)
@@ -191,7 +195,7 @@ async def test_quiet_hours_and_none_keep_the_terminal_silent_but_the_log_has_it(
         await pilot.press("R")
         await settle(pilot, session)
         assert not [w for w in written if BELL in w or OSC9 in w]
-        assert not any("New in Unassigned" in m.text for m in screen.messages_log)
+        assert any("New in Unassigned" in m.text for m in screen.messages_log) is logged
 
 
 async def test_r_on_a_conversation_a_colleague_is_answering_says_so_first(
