@@ -231,8 +231,7 @@ class Noticing(InboxScreenBase):
             return None
         draft = drafts[0]
         when = _ago(draft.created_at, self.inbox_app.now())
-        text = f"{clean(draft.author)} has a draft here{when}; your reply would be a second one."
-        return text
+        return f"{clean(draft.author)} has a draft here{when}; your reply would be a second one."
 
 
 def _ago(at: datetime | None, now: datetime) -> str:

@@ -217,8 +217,19 @@ async def test_r_on_a_conversation_a_colleague_is_answering_says_so_first(
         before = len(sb.requests)
         await pilot.press("r")
         await settle(pilot, session)
-        said = [m.text for m in screen.messages_log if "has a draft here" in m.text]
-        assert said == ["✎ Priya has a draft here (3m ago); your reply would be a second one."]
+        question: Any = app.screen
+        assert type(question).__name__ == "ConfirmScreen"
+        assert question.question.plain == (
+            "✎ Priya has a draft here (3m ago); your reply would be a second one. "
+            "Write a reply anyway?"
+        )
+        await pilot.press("n")
+        await settle(pilot, session)
+        assert app.screen is screen, "no composer after no"
+        await pilot.press("r")
+        await settle(pilot, session)
+        await pilot.press("y")
+        await settle(pilot, session)
         assert type(app.screen).__name__ == "ComposerScreen"
         assert api_requests(sb, before) == [], "known from the threads already read"
         # The list marks it too, now its threads are known: ✎ and the bad rating ☹.
