@@ -106,6 +106,7 @@ class InboxScreen(
         self.restore_sort()
         self.query_one(ThreadView).show(None)
         self.query_one(ConversationTable).focus()
+        self.table.flags = self.row_flags  # noticing.py: the local marks before the subject
         self.update_status()
         self.start_session()
 

@@ -50,14 +50,12 @@ class Noticing(InboxScreenBase):
                 return None
             self.marks = LocalMarks.for_account(self.session.data_dir, me.id)
             self.thread.me_id = me.id
-            self.table.flags = self.row_flags
-            self.table.refresh()
         return self.marks
 
     def row_flags(self, conv: Conversation) -> str:
         """The list's marks before the subject: ● changed since opened, ◇ watched,
         ✎ a colleague's draft, ☹ a bad rating (the last two only from threads read)."""
-        marks = self.marks
+        marks = self.local_marks()
         if marks is None:
             return ""
         flags = ""

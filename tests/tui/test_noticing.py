@@ -358,3 +358,20 @@ async def test_watching_lists_the_watched_with_one_get_per_conversation_not_load
                 and screen.thread.conversation.id == elsewhere["id"]
             ),
         )
+
+
+async def test_marks_from_an_earlier_run_show_at_start_even_when_narrow(tmp_path: Path) -> None:
+    from hsinbox.inbox.awareness import LocalMarks
+
+    app, sb, session = make_app(tmp_path)
+    first = next(
+        c
+        for c in sorted(sb.state["conversations"], key=lambda c: c["createdAt"], reverse=True)
+        if c["mailboxId"] == SUPPORT and c["status"] == "active" and c["state"] == "published"
+    )
+    LocalMarks.for_account(tmp_path / "data", sb.me_id).toggle_watch([first["id"]])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        row = screen.table.row_text(screen.table.conversations[first["id"]], 80).plain
+        assert "◇" in row
