@@ -66,14 +66,18 @@ def _assigned_to(conv: Conversation | None, me_id: int | None) -> bool:
     return conv is not None and conv.assignee is not None and conv.assignee.id == me_id
 
 
-def _customer_replied(before: Conversation | None, after: Conversation) -> bool:
+def _customer_replied(
+    before: Conversation | None, after: Conversation, since: datetime | None
+) -> bool:
     """The customer wrote since the last look: their waiting time moved, or the last
-    thread is theirs where it was not."""
+    thread is theirs where it was not. Never seen before (another folder's row): their
+    message came after the refresh's ``modifiedSince``, and the conversation is older."""
     now = after.customer_waiting_since
     if now is None or now.latest_reply_from != "customer" or now.time is None:
         return False
     if before is None:
-        return False  # first sight of it: nothing to compare (the "new" notice covers it)
+        created = after.created_at
+        return since is not None and now.time >= since and created is not None and created < since
     then = before.customer_waiting_since
     if then is None or then.latest_reply_from != "customer":
         return True
@@ -142,7 +146,7 @@ def notices(
             continue
         old = before.get(conv.id)
         kinds: set[NoticeKind] = set()
-        if _assigned_to(conv, me_id) and _customer_replied(old, conv):
+        if _assigned_to(conv, me_id) and _customer_replied(old, conv, since):
             kinds.add("reply")
         if _assigned_to(conv, me_id) and old is not None and not _assigned_to(old, me_id):
             kinds.add("assigned")

@@ -262,3 +262,13 @@ def test_a_conversation_the_agent_created_is_their_own_change() -> None:
     assert own.ids([]) == {55}
     found = notices({}, [conv(55)], me_id=ME, own=own.ids([]))
     assert found == []
+
+
+def test_a_customer_reply_on_mine_never_loaded_is_known_by_its_time() -> None:
+    old_one = (T0 - timedelta(days=2)).isoformat()
+    wrote = {"time": (T0 + timedelta(minutes=2)).isoformat(), "latestReplyFrom": "customer"}
+    after = conv(1, createdAt=old_one, customerWaitingSince=wrote, **mine())
+    assert [n.kind for n in notices({}, [after], me_id=ME, since=T0)] == ["reply"]
+    earlier = {"time": (T0 - timedelta(hours=1)).isoformat(), "latestReplyFrom": "customer"}
+    quiet = conv(1, createdAt=old_one, customerWaitingSince=earlier, **mine())
+    assert notices({}, [quiet], me_id=ME, since=T0) == [], "an older message: not new"
