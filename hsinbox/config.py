@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,6 +17,57 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from hsinbox import paths
 
 StatusAfterReply = Literal["active", "pending", "closed"]
+Delivery = Literal["both", "bell", "desktop", "log", "none"]
+QUIET_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+class NotifySettings(BaseModel):
+    """``[notify]``: how each kind of notice reaches the agent (``both`` = bell and desktop
+    notice; every notice also goes to the messages log), which folders count, quiet hours."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    new: Delivery = "both"
+    reply: Delivery = "both"
+    assigned: Delivery = "both"
+    watched: Delivery = "both"
+    folders: list[str] = Field(default_factory=lambda: ["unassigned", "mine"])
+    quiet_hours: str = ""
+    title: bool = True
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_format(cls, value: str) -> str:
+        if value.strip() and not _quiet(value):
+            raise ValueError('write it as "HH:MM-HH:MM", e.g. "19:00-08:00"')
+        return value
+
+    @field_validator("folders")
+    @classmethod
+    def _folder_names(cls, value: list[str]) -> list[str]:
+        return [v.strip().lower() for v in value if v.strip()]
+
+    def delivery(self, kind: str) -> Delivery:
+        by_kind: dict[str, Delivery] = {
+            "new": self.new,
+            "reply": self.reply,
+            "assigned": self.assigned,
+        }
+        return by_kind.get(kind, self.watched)
+
+    def quiet_window(self) -> tuple[time, time] | None:
+        return _quiet(self.quiet_hours)
+
+
+def _quiet(value: str) -> tuple[time, time] | None:
+    match = QUIET_RE.match(value)
+    if match is None:
+        return None
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+        return None
+    return time(h1, m1), time(h2, m2)
+
 
 SIGNATURE_MAX = 10_000
 """Characters a signature may have: it rides on every reply, so a pasted file is refused."""
@@ -42,6 +94,7 @@ class Settings(BaseModel):
     read_only: bool = False
     download_dir: str | None = None
     keymap: dict[str, str] = Field(default_factory=dict)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
 
     @field_validator("signature")
     @classmethod
@@ -106,6 +159,20 @@ DEFAULT_CONFIG_TOML = """\
 
 # Where `F` saves attachments; defaults to your Downloads folder.
 # download_dir = "~/Downloads"
+
+# Notices from the refresh (R and the timer; no extra request): "both" (bell and a
+# desktop notice through the terminal, OSC 9 / OSC 777), "bell", "desktop", "log" (only a
+# line in the messages log, M, where every notice also goes) or "none" (off).
+# Folders: unassigned, mine, assigned, or a folder's name. No bell or desktop notice
+# during quiet_hours (local time).
+# [notify]
+# new = "both"          # new in a watched folder
+# reply = "both"        # a customer replied on a conversation assigned to you
+# assigned = "both"     # assigned to you by someone else
+# watched = "both"      # any change on a conversation you watch (the watch key)
+# folders = ["unassigned", "mine"]
+# quiet_hours = "19:00-08:00"
+# title = true          # the terminal's title shows the count of unseen notices
 
 # Key overrides by action name; see the help screen (?) for the names.
 # [keymap]

@@ -52,3 +52,28 @@ def test_graphical_browser_needs_a_display_on_linux() -> None:
     assert has_graphical_browser({"WAYLAND_DISPLAY": "wayland-0"}, "linux")
     assert has_graphical_browser({}, "darwin")
     assert not has_graphical_browser({"SSH_CONNECTION": "1 2 3 4"}, "darwin")
+
+
+# --- notices: bell, OSC 9 / 777, OSC 2 ------------------------------------------------------
+
+
+def test_notice_sequences_exactly() -> None:
+    from hsinbox.tui.clipboard import notice_sequence, osc2, osc9, osc777
+
+    assert osc9("New in Unassigned: #1 Lamp") == "\x1b]9;New in Unassigned: #1 Lamp\x1b\\"
+    assert osc777("hsinbox", "a; b") == "\x1b]777;notify;hsinbox;a, b\x1b\\", "; would split"
+    assert osc2("hsinbox (3)") == "\x1b]2;hsinbox (3)\x1b\\"
+    plain = notice_sequence("t", "b", {}, bell=True, desktop=True)
+    assert plain == "\a" + osc9("b") + osc777("t", "b")
+    assert notice_sequence("t", "b", {}, bell=True, desktop=False) == "\a"
+    tmux = notice_sequence("t", "b", {"TMUX": "/tmp/tmux"}, bell=True, desktop=True)
+    assert tmux == "\a" + tmux_passthrough(osc9("b") + osc777("t", "b"))
+
+
+def test_notice_text_carries_no_control_character() -> None:
+    from hsinbox.tui.clipboard import osc9
+
+    seq = osc9("a\x1b]0;x\x07b\x9cc\nd")
+    inner = seq.removeprefix("\x1b]9;").removesuffix("\x1b\\")
+    assert all(ch.isprintable() for ch in inner)
+    assert len(osc9("x" * 1000)) < 220, "bounded"

@@ -139,6 +139,22 @@ class ThreadAction(HSModel):
     associated_entities: Any = None
 
 
+class Rating(HSModel):
+    """A customer's satisfaction rating of a reply (``thread.rating``, since 2023-09-12).
+
+    ``rating`` stays an open string: Help Scout documents ``great``, ``okay``,
+    ``not_good`` and ``unknown``; webhooks have said ``Bad``.
+    """
+
+    customer_id: int | None = None
+    rating: str | None = None
+    comments: str | None = None
+
+    @property
+    def is_bad(self) -> bool:
+        return (self.rating or "").lower().replace("-", "_") in ("not_good", "bad")
+
+
 class Thread(HSModel):
     """One message, note or activity row of a conversation.
 
@@ -162,6 +178,7 @@ class Thread(HSModel):
     bcc: list[str] = Field(default_factory=list)
     created_at: datetime | None = None
     opened_at: datetime | None = None
+    rating: Rating | None = None
     attachments: list[Attachment] = Field(default_factory=list)
 
     @model_validator(mode="before")

@@ -132,6 +132,12 @@ class RefreshResult:
     removed: list[int] = field(default_factory=list)
     requests: int = 0
     full: bool = False
+    # For notices (inbox/notify.py): every conversation the ``modifiedSince`` question
+    # returned (the whole mailbox's, not only the view's), the copies known before it, and
+    # the time it asked from.
+    touched: list[Conversation] = field(default_factory=list)
+    previous: dict[int, Conversation] = field(default_factory=dict)
+    since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +160,15 @@ def _retrieve(task: asyncio.Task[Any]) -> None:
     """A background request nobody awaited (the app quit first) must not warn at exit."""
     if not task.cancelled():
         task.exception()
+
+
+_NUMBER = re.compile(r"^\s*(?:#|number:)\s*(\d{1,12})\s*$", re.IGNORECASE)
+
+
+def typed_number(text: str) -> int | None:
+    """``#10034`` or ``number:10034`` typed in the search box: that conversation's number."""
+    match = _NUMBER.match(text)
+    return int(match.group(1)) if match else None
 
 
 def fingerprint(conversation: Conversation) -> str:
@@ -771,6 +786,9 @@ class InboxSession(AgentDaySession):
         ]
         changed = [c for c in touched if c.id in members and c.id in current]
         removed = [c.id for c in touched if c.id not in members and c.id in current]
+        stored = self.store.conversations
+        previous = {c.id: stored[c.id] for c in touched if c.id in stored}
+        since_asked = loaded.newest
         for conversation in touched:
             old = self.store.conversations.get(conversation.id)
             if old is not None and old.threads != conversation.threads:
@@ -784,7 +802,15 @@ class InboxSession(AgentDaySession):
         loaded.probe = {c.id: fingerprint(c) for c in changes}
         self._save_view(loaded, touched)
         self.worker.reapply_pending()
-        return RefreshResult(new=new, changed=changed, removed=removed, requests=requests)
+        return RefreshResult(
+            new=new,
+            changed=changed,
+            removed=removed,
+            requests=requests,
+            touched=touched,
+            previous=previous,
+            since=since_asked,
+        )
 
     def _still_in(self, loaded: LoadedView) -> int:
         """Loaded rows the server still has in the view, as far as is known here: a row
@@ -1252,6 +1278,23 @@ class InboxSession(AgentDaySession):
         self.store.put_many([conversation])
         self.worker.reapply_pending()
         return self.store.get(conversation_id) or conversation
+
+    async def open_by_number(self, number: int) -> Conversation | None:
+        """The conversation with this number, in whichever mailbox it is: the store's copy,
+        else one list request (``number=``, any status, no mailbox); None when there is none
+        the agent can see. It joins the store (with any unsent change on top)."""
+        known = next((c for c in self.store.conversations.values() if c.number == number), None)
+        if known is not None:
+            return known
+        page = await self._read(self.client.list_conversations(number=number, status="all"))
+        found = next((c for c in page.items if c.number == number), None)
+        if found is None:
+            return None
+        self.store.put_many([found])
+        self.worker.reapply_pending()
+        if self.cache is not None:
+            self.cache.put_conversations([found])
+        return self.store.get(found.id) or found
 
     @property
     def queue_length(self) -> int:

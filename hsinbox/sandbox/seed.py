@@ -14,10 +14,11 @@ from typing import Any
 
 from hsinbox.sandbox.refs import customer_ref, user_ref
 from hsinbox.sandbox.seed_agent_day import add_agent_day
+from hsinbox.sandbox.seed_awareness import add_awareness
 from hsinbox.sandbox.synthetic import ID_STEP, SyntheticBlock, block_params
 from hsinbox.sandbox.util import html_to_preview, iso, slugify
 
-STATE_VERSION = 2  # 2: the agent-day data (seed_agent_day)
+STATE_VERSION = 3  # 2: the agent-day data (seed_agent_day); 3: ratings, a colleague's draft
 SEED = 20261126
 ME_ID = 431001
 COMPANY_ID = 77120
@@ -1078,6 +1079,7 @@ class _Builder:
             "tag": max(t["id"] for t in self.state["tags"]) + 1,
         }
         add_agent_day(self.state)
+        add_awareness(self.state, self.now)
         return self.state
 
 

@@ -21,7 +21,12 @@ from hsinbox.config import Settings
 from hsinbox.inbox.events import Event
 from hsinbox.inbox.session import InboxSession
 from hsinbox.inbox.text import safe_text
-from hsinbox.tui.clipboard import clipboard_sequence, has_graphical_browser
+from hsinbox.tui.clipboard import (
+    clipboard_sequence,
+    has_graphical_browser,
+    notice_sequence,
+    osc2,
+)
 from hsinbox.tui.commands import ActionsProvider, FoldersProvider
 from hsinbox.tui.inbox_screen import InboxScreen, read_state, write_state
 from hsinbox.tui.registry import (
@@ -286,6 +291,17 @@ class HsInboxApp(App[int]):
         if self._driver is None:
             return
         self._driver.write(clipboard_sequence(text, os.environ))
+
+    def alert_terminal(self, title: str, body: str, *, bell: bool, desktop: bool) -> None:
+        """A bell and/or a desktop notice (OSC 9 and OSC 777, wrapped for tmux): both reach
+        the desk over SSH. ``title`` and ``body`` are already cleaned (inbox.text.clean)."""
+        if self._driver is not None and (bell or desktop):
+            self._driver.write(notice_sequence(title, body, os.environ, bell=bell, desktop=desktop))
+
+    def set_terminal_title(self, title: str) -> None:
+        """OSC 2: the terminal's (and tmux pane's) title."""
+        if self._driver is not None:
+            self._driver.write(osc2(title))
 
     def open_in_browser(self, url: str) -> bool:
         """Open ``url`` when a graphical browser can show it here; False when none can."""

@@ -27,16 +27,61 @@ def tmux_passthrough(sequence: str) -> str:
     return f"{ESC}Ptmux;{sequence.replace(ESC, ESC + ESC)}{ST}"
 
 
-def clipboard_sequence(text: str, environ: Mapping[str, str]) -> str:
-    """What to write to the terminal to copy ``text``, given the process environment.
+def for_terminal(plain: str, environ: Mapping[str, str]) -> str:
+    """What to write for an OSC sequence meant for the outer terminal, given the environment.
 
-    In tmux both forms are sent: the plain one serves ``set-clipboard on``, the wrapped one
-    ``allow-passthrough on``; a terminal that gets both sets the same text twice.
+    In tmux both forms are sent: the plain one serves tmux's own handling (``set-clipboard
+    on`` for OSC 52), the wrapped one ``allow-passthrough on``; a terminal that gets both acts
+    twice on the same thing (a clipboard set twice; see ``notice_sequence`` for notices).
     """
-    plain = osc52(text)
     if environ.get("TMUX"):
         return plain + tmux_passthrough(plain)
     return plain
+
+
+def clipboard_sequence(text: str, environ: Mapping[str, str]) -> str:
+    """What to write to the terminal to copy ``text``, given the process environment."""
+    return for_terminal(osc52(text), environ)
+
+
+# --- notices: bell, desktop notification, window title ------------------------------------
+BEL = "\a"
+NOTICE_MAX = 200
+
+
+def _osc_text(text: str) -> str:
+    """Text inside an OSC string: no control characters at all (ESC, BEL, C1 included) and
+    no ``;`` (OSC 777 splits on it); callers pass text already through ``inbox.text.clean``."""
+    kept = "".join(ch if ch.isprintable() else " " for ch in text).replace(";", ",")
+    return kept[:NOTICE_MAX]
+
+
+def osc9(body: str) -> str:
+    """``ESC ] 9 ; text ST``: a desktop notification (iTerm2, WezTerm, Windows Terminal, kitty)."""
+    return f"{ESC}]9;{_osc_text(body)}{ST}"
+
+
+def osc777(title: str, body: str) -> str:
+    """``ESC ] 777 ; notify ; title ; body ST``: the same for urxvt, foot, Ghostty, VTE."""
+    return f"{ESC}]777;notify;{_osc_text(title)};{_osc_text(body)}{ST}"
+
+
+def osc2(title: str) -> str:
+    """``ESC ] 2 ; title ST``: the window (and tmux pane) title."""
+    return f"{ESC}]2;{_osc_text(title)}{ST}"
+
+
+def notice_sequence(
+    title: str, body: str, environ: Mapping[str, str], *, bell: bool, desktop: bool
+) -> str:
+    """Bell and/or desktop notice. In tmux the desktop notice goes only wrapped (tmux does
+    not act on OSC 9 itself, so the plain copy would be lost, not doubled); BEL goes plain,
+    as tmux turns it into its own bell and activity flag."""
+    out = BEL if bell else ""
+    if desktop:
+        notice = osc9(body) + osc777(title, body)
+        out += tmux_passthrough(notice) if environ.get("TMUX") else notice
+    return out
 
 
 def web_url(conversation_id: int, number: int | None) -> str:

@@ -217,6 +217,10 @@ class ConversationTable(ScrollView, can_focus=True):
         self._alert = alert
         self.conversations: dict[int, Conversation] = {}
         self.marked: set[int] = set()
+        # Marks from what only this machine knows (changed since opened, watched, a
+        # colleague's draft, a bad rating): a short string drawn before the subject, "●"
+        # among them making the subject bold. Set by the screen (tui/noticing.py).
+        self.flags: Callable[[Conversation], str] = _no_flags
         self.filter_text = ""
         self.match_ids: set[int] = set()  # found by the session's search (thread text too)
         self.sort_index = 0
@@ -607,8 +611,11 @@ class ConversationTable(ScrollView, can_focus=True):
         who = safe_text(
             conv.primary_customer.display if conv.primary_customer else "", one_line=True
         )
-        weight = "bold" if conv.status == "active" else ""
+        flags = self.flags(conv)
+        weight = "bold" if conv.status == "active" or CHANGED_MARK in flags else ""
         subject = safe_text(conv.subject or "(no subject)", weight, one_line=True)
+        if flags:
+            subject = Text(f"{flags} ", "bold", end="") + subject
         word = SHORT_STATUS.get(conv.status, conv.status) if short else conv.status
         status = Text(word, STATUS_STYLE.get(conv.status, ""))
         assignee = safe_text(conv.assignee.display if conv.assignee else "—", one_line=True)
@@ -706,7 +713,7 @@ class ConversationTable(ScrollView, can_focus=True):
             style = frame.cursor if index == self._cursor else frame.base
             # A scroll by one row redraws every line: the others come from this small cache,
             # keyed by everything a row's look depends on (the object changes when it does).
-            key = (id(conv), conv.id in self.marked, style, width, frame.minute)
+            key = (id(conv), conv.id in self.marked, self.flags(conv), style, width, frame.minute)
             strip = self._strips.get(key)
             if strip is None or strip[0] is not conv:
                 strip = (conv, self._strip(self.row_text(conv, width), style, width))
@@ -746,6 +753,13 @@ class _Frame:
     note: Style
     error: Style
     minute: datetime
+
+
+CHANGED_MARK = "●"
+
+
+def _no_flags(conv: Conversation) -> str:
+    return ""
 
 
 def snooze_cell(conv: Conversation, now: datetime) -> Text | None:

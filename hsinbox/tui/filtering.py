@@ -27,26 +27,27 @@ class FilterAndSort(InboxScreenBase):
         return {c.id for c in found}
 
     @work(exclusive=True, group="search", exit_on_error=False)
-    async def search_server(self, text: str) -> None:
+    async def search_server(self, text: str, everywhere: bool = False) -> None:
         """Enter: page 1 of Help Scout's search, merged into the list; the next pages come
-        as the cursor nears the end, as in any view."""
+        as the cursor nears the end, as in any view. ``everywhere``: no mailbox (reach.py)."""
         view = self.view
         if view is None:
             return
         self.search_results = None
         self.update_status("Searching Help Scout…")
+        mailbox_id = None if everywhere else view.mailbox_id
         try:
-            found = await self.session.search_server(text, mailbox_id=view.mailbox_id)
+            found = await self.session.search_server(text, mailbox_id=mailbox_id)
         except Exception as exc:
             self.report_error(f"Search failed: {exc}")
             return
         if self.view != view or self.table.filter_text != text:
             return
-        search = self.session.search_view(text, view.mailbox_id)
+        search = self.session.search_view(text, mailbox_id)
         self.search_results = search
         self.table.match_ids = self.table.match_ids | {c.id for c in found}
         self.table.set_conversations(self.list_rows())
-        scope = self.describe_view(view).split(" / ")[0]
+        scope = "every mailbox" if everywhere else self.describe_view(view).split(" / ")[0]
         phrase = clean(text.strip(), one_line=True)
         # The label says it is a search, not the folder it started from.
         self.view_label = f"Search “{phrase}” in {scope}"
@@ -69,6 +70,7 @@ class FilterAndSort(InboxScreenBase):
         if self.search_results is not None and self.view is not None:
             self.view_label = self.describe_view(self.view)
         self.search_results = None
+        self.search_all_mailboxes = False
         self.table.filter_text = ""
         self.table.match_ids = set()
         if self.view is not None:

@@ -24,6 +24,8 @@ from hsinbox.tui.agent_day import AgentDay
 from hsinbox.tui.filtering import FilterAndSort
 from hsinbox.tui.key_footer import KeyFooter
 from hsinbox.tui.links import ConversationLinks
+from hsinbox.tui.noticing import Noticing
+from hsinbox.tui.reach import Reach
 from hsinbox.tui.reading import Reading
 from hsinbox.tui.registry import NEEDS_CONVERSATION, WRITE_ACTIONS, bindings
 from hsinbox.tui.saved_state import read_state, write_state
@@ -63,6 +65,8 @@ class InboxScreen(
     Syncing,
     SplitModes,
     AgentDay,
+    Noticing,
+    Reach,
 ):
     """Sidebar · list · thread. Keys act on the marked conversations, else the cursor row."""
 
@@ -102,6 +106,7 @@ class InboxScreen(
         self.restore_sort()
         self.query_one(ThreadView).show(None)
         self.query_one(ConversationTable).focus()
+        self.table.flags = self.row_flags  # noticing.py: the local marks before the subject
         self.update_status()
         self.start_session()
 
@@ -156,8 +161,10 @@ class InboxScreen(
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:
         self.table.focus()
+        if self.open_typed_number(event.value):  # reach.py: #10034 opens it, any mailbox
+            return
         if event.value.strip():
-            self.search_server(event.value)
+            self.search_server(event.value, everywhere=self.search_all_mailboxes)
 
     # --- navigation ----------------------------------------------------------------------
     def action_toggle_quoted(self) -> None:

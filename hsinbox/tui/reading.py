@@ -35,6 +35,7 @@ class Reading(InboxScreenBase):
                 self.thread.show(conv, cached or None)
                 self.thread.scroll_home(animate=False)
                 self.load_thread(conv.id)
+        self.seen_conversation(conv)
         if self.query_one("#customer").display:
             self.load_customer_panel()
 
@@ -107,6 +108,7 @@ class Reading(InboxScreenBase):
             self.thread.show(conv, self.session.store.thread_list(conv.id) or None)
             self.thread.scroll_home(animate=False)
             self.load_thread(conv.id)
+        self.seen_conversation(conv)
         self.add_class("thread-open")
         self.thread.focus()
 

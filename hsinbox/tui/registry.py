@@ -190,6 +190,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("inbox", "undo", "u", "undo", "Undo"),
     ActionSpec("inbox", "drafts", "D", "drafts", "Unsent drafts", show=False),
     ActionSpec("inbox", "messages", "M", "messages", "Messages log", show=False),
+    ActionSpec("inbox", "watch", "b", "watch", "Watch / unwatch", show=False, **_C),
     # On the screen, not the list, so they work while the thread or the sidebar has the focus.
     ActionSpec("inbox", "sort", "o", "sort", "Sort", show=False),
     ActionSpec("inbox", "sort_waiting", "W", "sort_waiting", "Longest waiting first", show=False),
@@ -203,6 +204,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     # --- palette only (no key) ---
     ActionSpec("inbox", None, "", "sync_mailbox", "Sync mailbox for offline search", show=False),
     ActionSpec("inbox", None, "", "cancel_sync", "Cancel mailbox sync", show=False),
+    ActionSpec("inbox", None, "", "search_everywhere", "Search every mailbox", show=False),
+    ActionSpec("inbox", None, "", "watching", "Watched conversations", show=False),
     # --- the conversation list ---
     ActionSpec("list", "down", "j,down", "cursor_down", "Down", show=False, palette=False),
     ActionSpec("list", "up", "k,up", "cursor_up", "Up", show=False, palette=False),

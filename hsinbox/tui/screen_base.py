@@ -17,7 +17,9 @@ from textual.timer import Timer
 
 from hsinbox.helpscout.models import Conversation, Customer, User
 from hsinbox.inbox import actions as act
-from hsinbox.inbox.session import InboxSession
+from hsinbox.inbox.awareness import LocalMarks
+from hsinbox.inbox.notify import OwnChanges
+from hsinbox.inbox.session import InboxSession, RefreshResult
 from hsinbox.inbox.view import View
 from hsinbox.tui.widgets import ConversationTable, ThreadView
 
@@ -74,6 +76,12 @@ class InboxScreenBase(Screen[None]):
         # What the list drew last from the store: its ids and the store's version then.
         self._painted_ids: list[int] = []
         self._painted_version = -1
+        # noticing.Noticing: the local marks (once the session knows the account), the
+        # agent's own recent changes, the conversations with a notice not yet looked at.
+        self.marks: LocalMarks | None = None
+        self.own_changes = OwnChanges()
+        self.unseen: set[int] = set()
+        self.search_all_mailboxes = False  # reach.py: the next enter in / searches them all
 
     @property
     def inbox_app(self) -> HsInboxApp:
@@ -150,6 +158,20 @@ class InboxScreenBase(Screen[None]):
 
         # session_events.SessionEvents
         def _show_result(self, line: Text) -> None: ...
+
+        # filtering.FilterAndSort
+        def search_server(self, text: str, everywhere: bool = False) -> Worker[None]: ...
+
+        # reach.Reach
+        def open_typed_number(self, text: str) -> bool: ...
+        def mailbox_name(self, mailbox_id: int | None) -> str: ...
+
+        # noticing.Noticing
+        def notice_refresh(self, result: RefreshResult) -> None: ...
+        def row_flags(self, conv: Conversation) -> str: ...
+        def awareness_event(self, event: ev.Event) -> None: ...
+        def seen_conversation(self, conv: Conversation) -> None: ...
+        def colleague_draft_notice(self, conv: Conversation) -> str | None: ...
 
         # triage.Triage
         def _title(self, verb: str, targets: list[Conversation]) -> str: ...

@@ -24,6 +24,7 @@ class SessionEvents(InboxScreenBase):
     def handle_event(self, event: ev.Event) -> None:
         self._tell_customer_form(event)
         self.agent_day_event(event)
+        self.awareness_event(event)
         if isinstance(event, ev.ActionApplied):
             if event.action.delay_eligible and self.inbox_app.settings.undo_delay > 0:
                 self.pending_undo = event.action

@@ -328,6 +328,7 @@ class ViewLoading(InboxScreenBase):
                 )
             return  # offline and rate-limit states reach the status line through events
         self.read_succeeded("list")
+        self.notice_refresh(result)  # noticing.py: notices and marks from this answer
         if self.view != view:
             return
         self.table.total = self.session.view_total(view)

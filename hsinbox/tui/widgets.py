@@ -15,7 +15,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from hsinbox.helpscout.models import Conversation, Customer, Folder, Mailbox, Thread
+from hsinbox.helpscout.models import Conversation, Customer, Folder, Mailbox, Rating, Thread
+from hsinbox.inbox.awareness import colleague_drafts
 from hsinbox.inbox.text import blocks_to_text, html_to_blocks, safe_text, waiting
 from hsinbox.tui.conversation_list import COLUMNS, SORTS, STATUS_STYLE, ConversationTable
 from hsinbox.tui.registry import bindings
@@ -126,7 +127,11 @@ def render_thread(thread: Thread, now: datetime, *, show_quoted: bool) -> Text:
         head.append(" (just now)" if ago == "now" else f" ({ago} ago)", "dim")
     if thread.status and thread.status != "nochange" and thread.type != "lineitem":
         head.append(f"  → {thread.status}", "italic dim")
+    if thread.opened_at is not None and not thread.is_draft:
+        head.append(f"  · opened {_ago(thread.opened_at, now)}", "dim")
     parts: list[Text] = [head]
+    if thread.rating is not None and thread.rating.rating:
+        parts.append(rating_line(thread.rating))
     recipients = [("to", thread.to), ("cc", thread.cc), ("bcc", thread.bcc)]
     for label, values in recipients:
         if values and label != "to":
@@ -143,6 +148,40 @@ def render_thread(thread: Thread, now: datetime, *, show_quoted: bool) -> Text:
         parts.append(body)
     parts.extend(attachment_line(att) for att in thread.attachments)
     return Text("\n", end="").join(parts)
+
+
+def _ago(at: datetime, now: datetime) -> str:
+    ago = waiting(at, now)
+    return "just now" if ago == "now" else f"{ago} ago"
+
+
+RATING_WORDS = {"great": "Great", "okay": "Okay", "not_good": "Not good"}
+
+
+def rating_line(rating: Rating) -> Text:
+    """ "★ Rated Not good: “comment”" — the word says it, the colour only repeats it."""
+    raw = (rating.rating or "").lower().replace("-", "_")
+    word = RATING_WORDS.get(raw, raw.replace("_", " ").capitalize())
+    line = Text("★ Rated ", "bold", end="")
+    line.append(safe_text(word, "bold red" if rating.is_bad else "bold green"))
+    if rating.comments:
+        line.append(": “")
+        line.append(safe_text(rating.comments, "italic"))
+        line.append("”")
+    return line
+
+
+def colleague_draft_lines(threads: list[Thread], me_id: int | None, now: datetime) -> list[Text]:
+    """ "✎ Priya has a draft here (3m ago)": another user is writing (threads already read)."""
+    lines = []
+    for draft in colleague_drafts(threads, me_id):
+        line = Text("✎ ", "bold yellow", end="")
+        line.append(safe_text(draft.author, "bold"))
+        line.append(" has a draft here")
+        if draft.created_at is not None:
+            line.append(f" ({_ago(draft.created_at, now)})", "dim")
+        lines.append(line)
+    return lines
 
 
 class ThreadView(VerticalScroll):
@@ -162,6 +201,7 @@ class ThreadView(VerticalScroll):
         self._painted: tuple[object, ...] | None = None
         self.show_quoted = False
         self.can_focus = True
+        self.me_id: int | None = None  # whose drafts are not "a colleague's"
 
     def compose(self):
         yield Static(id="thread-header")
@@ -233,6 +273,7 @@ class ThreadView(VerticalScroll):
             meta.append("  ·  ")
             meta.append(safe_text(", ".join(conv.tag_names), "italic", one_line=True))
         lines = [title, meta, *agent_day_header_lines(conv)]
+        lines += colleague_draft_lines(self.threads, self.me_id, self._now())
         header.update(Text("\n", end="").join(lines))
         if self.load_state == "failed":
             line = Text("Could not load the messages: ", "red", end="")

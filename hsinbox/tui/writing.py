@@ -45,7 +45,22 @@ class Writing(InboxScreenBase):
 
     def action_reply(self) -> None:
         self.single_only("A reply")
-        self._open_composer("reply")
+        conv = self.table.current or self.thread.conversation
+        drafting = self.colleague_draft_notice(conv) if conv is not None else None
+        if conv is None or drafting is None:
+            self._open_composer("reply")
+            return
+        from hsinbox.tui.dialogs import ConfirmScreen
+
+        def done(anyway: bool | None) -> None:
+            if anyway:
+                self._open_composer("reply", conv)
+
+        # Asked before the composer opens (noticing.py): two replies would reach the customer.
+        question = safe_text(f"✎ {drafting} Write a reply anyway?")
+        self.app.push_screen(
+            ConfirmScreen("A colleague is writing", question, yes="Reply anyway"), done
+        )
 
     def action_note(self) -> None:
         self.single_only("A note")

@@ -159,3 +159,18 @@ def test_thread_header_with_fields_and_snooze(
         await settle(pilot, session)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+def test_thread_with_a_colleagues_draft_and_a_rating(snap_compare, tmp_path: Path) -> None:
+    """The seeded conversation a colleague is answering: "✎ Priya has a draft here (3m ago)"
+    in the header, the customer's bad rating and comment under the rated reply, "opened …"."""
+    app, sb, session = _app(tmp_path)
+    drafted = sb.state["sandboxNotes"]["colleagueDraft"]
+
+    async def run_before(pilot) -> None:
+        await settle(pilot, session)
+        screen = pilot.app.inbox_screen
+        screen.open_conversation(await session.load_conversation(drafted))
+        await settle(pilot, session)
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
