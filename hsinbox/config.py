@@ -6,6 +6,8 @@ file, line and key, and that value falls back to its default while the good ones
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import tomllib
 from datetime import time
@@ -73,6 +75,45 @@ SIGNATURE_MAX = 10_000
 """Characters a signature may have: it rides on every reply, so a pasted file is refused."""
 
 
+SORT_NAMES = ("updated", "waiting", "number", "customer", "status")
+
+
+class SavedView(BaseModel):
+    """``[[views]]``: a Help Scout query shown in the sidebar under "Views", with a count."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=60)
+    query: str = Field(min_length=1, max_length=2000)
+    mailbox: str | int | None = None  # a name or id; left out (or "all"): every mailbox
+    status: Literal["active", "pending", "closed", "spam", "open", "all"] = "all"
+    sort: Literal["updated", "waiting", "number", "customer", "status"] = "updated"
+
+    @property
+    def everywhere(self) -> bool:
+        return self.mailbox is None or str(self.mailbox).strip().casefold() == "all"
+
+    def to_toml(self) -> str:
+        """The ``[[views]]`` table for this view (strings quoted as TOML basic strings)."""
+        lines = ["[[views]]", f"name = {_toml_string(self.name)}"]
+        lines.append(f"query = {_toml_string(self.query)}")
+        if not self.everywhere:
+            mailbox = self.mailbox
+            lines.append(
+                f"mailbox = {mailbox if isinstance(mailbox, int) else _toml_string(str(mailbox))}"
+            )
+        if self.status != "all":
+            lines.append(f"status = {_toml_string(self.status)}")
+        if self.sort != "updated":
+            lines.append(f"sort = {_toml_string(self.sort)}")
+        return "\n".join(lines) + "\n"
+
+
+def _toml_string(value: str) -> str:
+    """A TOML basic string: JSON's escapes are TOML's (control characters as \\uXXXX)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 class Settings(BaseModel):
     """Every setting hsinbox reads, with the default a new user gets."""
 
@@ -95,6 +136,7 @@ class Settings(BaseModel):
     download_dir: str | None = None
     keymap: dict[str, str] = Field(default_factory=dict)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    views: list[SavedView] = Field(default_factory=list)
 
     @field_validator("signature")
     @classmethod
@@ -173,6 +215,18 @@ DEFAULT_CONFIG_TOML = """\
 # folders = ["unassigned", "mine"]
 # quiet_hours = "19:00-08:00"
 # title = true          # the terminal's title shows the count of unseen notices
+
+# Saved views: a Help Scout query in the sidebar under "Views", with its count (one
+# request per view per refresh, within the background budget). mailbox: a name or id;
+# left out, every mailbox. status: active, pending, closed, spam, open or all (default).
+# sort: updated (default), waiting, number, customer, status. The palette's "Save this
+# search as a view" adds one here.
+# [[views]]
+# name = "VIP waiting"
+# query = "tag:vip"
+# mailbox = "Support"
+# status = "active"
+# sort = "waiting"
 
 # Key overrides by action name; see the help screen (?) for the names.
 # [keymap]
@@ -253,6 +307,9 @@ def _validate(raw: dict[str, Any], text: str, path: str) -> tuple[Settings, list
         if key == "keymap" and isinstance(value, dict):
             good[key] = _validate_keymap(value, text, path, problems)
             continue
+        if key == "views" and isinstance(value, list):
+            good[key] = _validate_views(value, text, path, problems)
+            continue
         if key not in Settings.model_fields:
             problems.append(
                 ConfigProblem(
@@ -280,6 +337,56 @@ def _validate(raw: dict[str, Any], text: str, path: str) -> tuple[Settings, list
             continue
         good[key] = value
     return Settings.model_validate(good), problems
+
+
+def _validate_views(
+    raw: list[Any], text: str, path: str, problems: list[ConfigProblem]
+) -> list[SavedView]:
+    """Keep each good ``[[views]]`` table; a bad one is reported on its own line."""
+    views: list[SavedView] = []
+    headers = [n for n, line in enumerate(text.splitlines(), 1) if line.strip() == "[[views]]"]
+    for index, entry in enumerate(raw):
+        line = headers[index] if index < len(headers) else None
+        try:
+            views.append(SavedView.model_validate(entry))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"]) or "the table"
+            message = err["msg"].rstrip(".").removeprefix("Value error, ")
+            problems.append(
+                ConfigProblem(
+                    path=path,
+                    line=line,
+                    key=f"views[{index + 1}]",
+                    message=f"{where}: {message[0].lower()}{message[1:]}; this view is left out",
+                )
+            )
+    return views
+
+
+def append_saved_view(view: SavedView, path: Path | None = None) -> Path:
+    """Add a ``[[views]]`` table at the end of config.toml, leaving the rest of the file as
+    it is (comments too). Raises OSError when the file cannot be written."""
+    path = path or paths.config_file()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    if text and not text.endswith("\n"):
+        text += "\n"
+    text += ("\n" if text else "") + view.to_toml()
+    tomllib.loads(text)  # never write a file the next start cannot read
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        os.write(fd, text.encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    return path
 
 
 def _validate_keymap(

@@ -89,3 +89,17 @@ def test_a_huge_signature_is_refused_in_one_line(tmp_path: Path) -> None:
     ]
     ok, none = load_settings(write(tmp_path, 'signature = "-- \\nThe Support Team"\n'))
     assert none == [] and ok.signature == "-- \nThe Support Team"
+
+
+def test_a_bad_saved_view_is_one_line_and_the_good_ones_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[[views]]\nname = "VIP"\nquery = "tag:vip"\n\n'
+        '[[views]]\nname = "Broken"\nsort = "sideways"\nquery = "x"\n',
+        encoding="utf-8",
+    )
+    settings, problems = load_settings(path)
+    assert [v.name for v in settings.views] == ["VIP"]
+    assert len(problems) == 1
+    assert str(problems[0]).startswith(f"{path}:5: views[2]: sort:")
+    assert "left out" in str(problems[0])

@@ -1160,6 +1160,20 @@ class InboxSession(AgentDaySession):
             return []
         return await self.load_view(self.search_view(text, mailbox_id))
 
+    async def count_views(self, views: Iterable[View], *, background: bool) -> dict[str, int]:
+        """Each view's count from its page 1 (one request a view; the page is kept, so
+        opening the view afterwards shows it at once). Background work (the refresh timer)
+        asks the rate budget first and skips a view it refuses. Keyed by ``view.key``."""
+        counts: dict[str, int] = {}
+        for view in views:
+            if background and not self.budget.take():
+                continue
+            await self.load_view(view)
+            total = self.view_total(view)
+            if total is not None:
+                counts[view.key] = total
+        return counts
+
     async def next_to_take(self, mailbox_id: int) -> Conversation | None:
         """The unassigned active conversation whose customer has waited longest, asked of
         Help Scout in one request (page 1, ``waitingSince`` ascending) so a colleague's

@@ -122,3 +122,40 @@ class FilterAndSort(InboxScreenBase):
     def action_toggle_mark(self) -> None:
         self.table.toggle_mark()
         self.update_status()
+
+    def action_save_search_view(self) -> None:
+        """The palette's "Save this search as a view": a ``[[views]]`` table appended to
+        config.toml (the rest of the file, comments too, stays as it is)."""
+        from hsinbox.config import SavedView, append_saved_view
+
+        search, view = self.search_results, self.view
+        phrase = clean(self.table.filter_text.strip(), one_line=True)
+        if search is None or view is None or not search.query or not phrase:
+            self.notify(
+                markup=False,
+                message="Search Help Scout first (/, type, enter); then save it as a view.",
+                timeout=4,
+            )
+            return
+        mailbox = None
+        if search.mailbox_id is not None:
+            mailbox = next(
+                (m.name or m.id for m in self.session.mailboxes if m.id == search.mailbox_id),
+                search.mailbox_id,
+            )
+        taken = {v.name for v in self.inbox_app.settings.views}
+        name, n = phrase[:60], 2
+        while name in taken:
+            name, n = f"{phrase[:55]} ({n})", n + 1
+        saved = SavedView.model_validate(
+            {"name": name, "query": search.query, "mailbox": mailbox, "status": search.status}
+        )
+        try:
+            path = append_saved_view(saved)
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.report_error(f"Could not save the view to config.toml: {reason}.")
+            return
+        self.inbox_app.settings.views = [*self.inbox_app.settings.views, saved]
+        self.fill_sidebar()
+        self.notify(markup=False, message=f"Saved “{name}” as a view in {path}.", timeout=5)

@@ -36,7 +36,14 @@ from hsinbox.tui.submitting import Submitting
 from hsinbox.tui.syncing import SyncBar, Syncing
 from hsinbox.tui.triage import Triage
 from hsinbox.tui.view_loading import ViewLoading
-from hsinbox.tui.widgets import ConversationTable, Sidebar, StatusLine, ThreadView, ViewKey
+from hsinbox.tui.widgets import (
+    SAVED_PREFIX,
+    ConversationTable,
+    Sidebar,
+    StatusLine,
+    ThreadView,
+    ViewKey,
+)
 from hsinbox.tui.writing import Writing
 
 if TYPE_CHECKING:
@@ -145,6 +152,11 @@ class InboxScreen(
     @on(OptionList.OptionSelected, "#sidebar")
     def _view_chosen(self, event: OptionList.OptionSelected) -> None:
         if event.option.id is None:
+            return
+        if event.option.id.startswith(SAVED_PREFIX):
+            self.open_saved_view(int(event.option.id.removeprefix(SAVED_PREFIX)))
+            self.set_focus(self.table)
+            self.remove_class("sidebar-open")
             return
         key = ViewKey.from_option_id(event.option.id)
         self.open_view(View(key.mailbox_id, key.folder_id))

@@ -206,6 +206,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("inbox", None, "", "cancel_sync", "Cancel mailbox sync", show=False),
     ActionSpec("inbox", None, "", "search_everywhere", "Search every mailbox", show=False),
     ActionSpec("inbox", None, "", "watching", "Watched conversations", show=False),
+    ActionSpec("inbox", None, "", "save_search_view", "Save this search as a view", show=False),
     # --- the conversation list ---
     ActionSpec("list", "down", "j,down", "cursor_down", "Down", show=False, palette=False),
     ActionSpec("list", "up", "k,up", "cursor_up", "Up", show=False, palette=False),

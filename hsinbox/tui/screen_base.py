@@ -76,6 +76,8 @@ class InboxScreenBase(Screen[None]):
         # What the list drew last from the store: its ids and the store's version then.
         self._painted_ids: list[int] = []
         self._painted_version = -1
+        self.saved_counts: dict[str, int] = {}  # the saved views' counts, by view key
+        self._saved_reported: set[str] = set()  # saved views whose problem was said once
         # noticing.Noticing: the local marks (once the session knows the account), the
         # agent's own recent changes, the conversations with a notice not yet looked at.
         self.marks: LocalMarks | None = None
@@ -127,6 +129,10 @@ class InboxScreenBase(Screen[None]):
         def list_rows(self) -> list[Conversation]: ...
         def start_session(self) -> Worker[None]: ...
         def describe_view(self, view: View) -> str: ...
+        def fill_sidebar(self) -> None: ...
+
+        # filtering.FilterAndSort
+        def clear_filter(self) -> bool: ...
 
         # reading.Reading
         def show_current(self) -> None: ...

@@ -5,14 +5,16 @@ from __future__ import annotations
 from textual import work
 from textual.widgets import Static
 
+from hsinbox.config import SavedView
 from hsinbox.helpscout.errors import AuthError
 from hsinbox.helpscout.models import Conversation
+from hsinbox.inbox.saved_views import UnknownMailbox, view_of
 from hsinbox.inbox.text import safe_text
 from hsinbox.inbox.view import DEFAULT_SORT, SORT_PARAMS, View, first_view
 from hsinbox.tui.conversation_list import NEAR_END
 from hsinbox.tui.debug import markers_path, write_marker
 from hsinbox.tui.screen_base import InboxScreenBase
-from hsinbox.tui.widgets import SORTS, Sidebar, ViewKey
+from hsinbox.tui.widgets import SAVED_PREFIX, SORTS, Sidebar, ViewKey
 
 SERVER_SORTS = SORT_PARAMS
 
@@ -51,6 +53,7 @@ class ViewLoading(InboxScreenBase):
         self._start_failed = False
         self._listen_to_session()
         self.fill_sidebar()
+        self.call_after_refresh(self.count_saved_views)  # after the first paint, in budget
         # A sync the agent asked for in a previous run goes on, after the first paint.
         self.call_after_refresh(self.resume_unfinished_sync)
         view = self.initial_view()
@@ -91,7 +94,57 @@ class ViewLoading(InboxScreenBase):
         return True
 
     def select_view_in_sidebar(self, view: View) -> None:
-        self.query_one(Sidebar).select_view(ViewKey(view.mailbox_id, view.folder_id))
+        sidebar = self.query_one(Sidebar)
+        saved = self.saved_index(view)
+        if saved is not None:
+            sidebar.select_option_id(f"{SAVED_PREFIX}{saved}")
+        else:
+            sidebar.select_view(ViewKey(view.mailbox_id, view.folder_id))
+
+    # --- saved views ([[views]] in config.toml) ----------------------------------------------
+    def saved_views(self) -> list[tuple[SavedView, View | None]]:
+        """Each ``[[views]]`` entry with its view (None: its mailbox is not this account's)."""
+        out: list[tuple[SavedView, View | None]] = []
+        for saved in self.inbox_app.settings.views:
+            try:
+                out.append((saved, view_of(saved, self.session.mailboxes)))
+            except UnknownMailbox as exc:
+                if saved.name not in self._saved_reported:
+                    self._saved_reported.add(saved.name)
+                    self.report_error(str(exc), kind="views")
+                out.append((saved, None))
+        return out
+
+    def saved_index(self, view: View) -> int | None:
+        for index, (_saved, known) in enumerate(self.saved_views()):
+            if known is not None and known.key == view.key:
+                return index
+        return None
+
+    def open_saved_view(self, index: int) -> None:
+        entries = self.saved_views()
+        if not 0 <= index < len(entries):
+            return
+        saved, view = entries[index]
+        if view is None:
+            self.notify(markup=False, message=f"“{saved.name}” cannot open here.", timeout=4)
+            return
+        self.clear_filter()
+        self.open_view(view)
+
+    @work(exclusive=True, group="saved-counts", exit_on_error=False)
+    async def count_saved_views(self, background: bool = True) -> None:
+        """The counts beside "Views": page 1 of each (one request a view; the open one is
+        counted by its own refresh); the timer's is background work within the budget."""
+        views = [v for _s, v in self.saved_views() if v is not None and v != self.view]
+        if not views:
+            return
+        try:
+            counts = await self.session.count_views(views, background=background)
+        except Exception:
+            return  # offline or rate-limited: the counts stay as last seen
+        self.saved_counts.update(counts)
+        self.fill_sidebar()
 
     def mark_first_paint(self) -> None:
         """The debug hook ``HSINBOX_DEBUG_MARKERS`` (tui/debug.py): the first paint's time."""
@@ -103,9 +156,17 @@ class ViewLoading(InboxScreenBase):
             self.call_after_refresh(write_marker, marker)
 
     def fill_sidebar(self) -> None:
-        self.query_one(Sidebar).set_mailboxes(
-            list(self.session.mailboxes), dict(self.session.folders)
-        )
+        sidebar = self.query_one(Sidebar)
+        counts = dict(self.saved_counts)
+        if self.view is not None and self.view.query:
+            total = self.session.view_total(self.view)
+            if total is not None:
+                counts[self.view.key] = total
+        sidebar.saved = [
+            (saved.name, counts.get(view.key) if view is not None else None)
+            for saved, view in self.saved_views()
+        ]
+        sidebar.set_mailboxes(list(self.session.mailboxes), dict(self.session.folders))
 
     def initial_view(self) -> View | None:
         settings = self.inbox_app.settings
@@ -118,6 +179,10 @@ class ViewLoading(InboxScreenBase):
         )
 
     def describe_view(self, view: View) -> str:
+        if view.query:
+            saved = self.saved_index(view)
+            if saved is not None:
+                return f"View: {safe_text(self.inbox_app.settings.views[saved].name).plain}"
         mailbox = next((m for m in self.session.mailboxes if m.id == view.mailbox_id), None)
         name = safe_text(mailbox.name if mailbox else f"Mailbox {view.mailbox_id}").plain
         if view.folder_id is None:
@@ -141,8 +206,9 @@ class ViewLoading(InboxScreenBase):
         table.load_error = None
         table.total = self.session.view_total(view)
         table.set_conversations(cached)
-        self.query_one(Sidebar).select_view(ViewKey(view.mailbox_id, view.folder_id))
-        self.inbox_app.save_state({"mailbox_id": view.mailbox_id, "folder_id": view.folder_id})
+        self.select_view_in_sidebar(view)
+        if not view.query:  # a saved view is not where the next start opens
+            self.inbox_app.save_state({"mailbox_id": view.mailbox_id, "folder_id": view.folder_id})
         self.loading_view = True  # set now: a NearEnd of the cached rows waits for page 1
         self.load_list(view)
 
@@ -317,6 +383,7 @@ class ViewLoading(InboxScreenBase):
         its modification time or thread count changed.
         """
         self.refresh_folders(background=quiet)  # the timer's is background work; R is not
+        self.count_saved_views(background=quiet)
         open_conv = self.thread.conversation
         before = self.session.store.get(open_conv.id) if open_conv is not None else None
         try:

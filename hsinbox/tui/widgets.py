@@ -58,6 +58,9 @@ class Sidebar(OptionList):
 
     BINDINGS = bindings("sidebar")
 
+    saved: list[tuple[str, int | None]] = []
+    """The saved views (``[[views]]``) shown under "Views": name and count when known."""
+
     def set_mailboxes(self, mailboxes: list[Mailbox], folders: dict[int, list[Folder]]) -> None:
         highlighted = self.highlighted_option.id if self.highlighted_option else None
         options: list[Option | None] = []
@@ -70,16 +73,30 @@ class Sidebar(OptionList):
                 if folder.active_count:
                     row.append(f" {folder.active_count}", "bold cyan")
                 options.append(Option(row, id=ViewKey(mailbox.id, folder.id).option_id))
+        if self.saved:
+            options.append(Option(Text("Views", "bold"), id="saved-views", disabled=True))
+            for index, (name, count) in enumerate(self.saved):
+                row = Text("  ", end="")
+                row.append(safe_text(name, one_line=True))
+                if count is not None:
+                    row.append(f" {count:,}", "bold cyan")
+                options.append(Option(row, id=f"{SAVED_PREFIX}{index}"))
         self.clear_options()
         self.add_options(options)
         if highlighted:
-            self.select_view(ViewKey.from_option_id(highlighted))
+            self.select_option_id(highlighted)
 
     def select_view(self, view: ViewKey) -> None:
+        self.select_option_id(view.option_id)
+
+    def select_option_id(self, option_id: str) -> None:
         try:
-            self.highlighted = self.get_option_index(view.option_id)
+            self.highlighted = self.get_option_index(option_id)
         except Exception:
             return
+
+
+SAVED_PREFIX = "saved:"  # a saved view's option id: "saved:<index in [[views]]>"
 
 
 # --- conversation list: hsinbox.tui.conversation_list (re-exported for the screen) ---------
