@@ -1,0 +1,69 @@
+"""Issue 16, "smaller, found by using it": each friction point driven by keys over the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from textual.widgets import Label
+from tui_helpers import NOW, make_app, settle, until
+
+from hsinbox.sandbox import Sandbox
+from hsinbox.sandbox.seed import add_synthetic_conversations
+from hsinbox.tui.inbox_screen import InboxScreen
+from hsinbox.tui.syncing import SyncBar
+
+
+def screen_of(app: Any) -> InboxScreen:
+    screen = app.inbox_screen
+    assert screen is not None
+    return screen
+
+
+async def palette(pilot: Any, text: str) -> None:
+    app = pilot.app
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*text)
+
+    def offered() -> bool:
+        lists = app.screen.query("CommandList")
+        if not lists or not lists.first().option_count:
+            return False
+        return text.lower() in str(lists.first().get_option_at_index(0).prompt).lower()
+
+    await until(pilot, offered)
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+
+
+# --- a cancelled sync leaves no bar behind -------------------------------------------------
+
+
+class Held:
+    """The session's sleep: the budget's pauses wait here until the test ends."""
+
+    def __init__(self) -> None:
+        self._never = asyncio.Event()
+
+    async def __call__(self, _seconds: float) -> None:
+        await self._never.wait()
+
+
+async def test_escape_on_a_paused_sync_clears_its_bar_for_good(tmp_path: Path) -> None:
+    sb = Sandbox(now=NOW, rate_limit_per_minute=40)
+    add_synthetic_conversations(sb.state, 600, mailbox_id=sb.state["mailboxes"][0]["id"])
+    sb.api.reindex()
+    sleep = Held()
+    app, sb, session = make_app(tmp_path, sandbox=sb, session_sleep=sleep)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await until(pilot, lambda: app.screen.query_one("#list").row_count > 0)
+        await settle(pilot, session)
+        await palette(pilot, "Sync mailbox for offline search")
+        bar = app.screen.query_one(SyncBar)
+        await until(pilot, lambda: "paused" in str(bar.query_one(Label).content))
+        await pilot.press("escape")
+        await settle(pilot, session)
+        assert not bar.has_class("-running"), str(bar.query_one(Label).content)
+        assert screen_of(app).syncing_mailbox is None
