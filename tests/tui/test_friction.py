@@ -6,11 +6,12 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import Label
+from textual.widgets import Label, Static
 from tui_helpers import NOW, make_app, settle, until
 
 from hsinbox.sandbox import Sandbox
 from hsinbox.sandbox.seed import add_synthetic_conversations
+from hsinbox.tui.dialogs import MessagesScreen
 from hsinbox.tui.inbox_screen import InboxScreen
 from hsinbox.tui.syncing import SyncBar
 
@@ -67,3 +68,20 @@ async def test_escape_on_a_paused_sync_clears_its_bar_for_good(tmp_path: Path) -
         await settle(pilot, session)
         assert not bar.has_class("-running"), str(bar.query_one(Label).content)
         assert screen_of(app).syncing_mailbox is None
+
+
+# --- start-up notices reach the messages log (M) ------------------------------------------
+
+
+async def test_notices_of_the_start_are_kept_in_the_messages_log(tmp_path: Path) -> None:
+    app, _sb, session = make_app(tmp_path, keymap={"reply": "q"})
+    app.notices = ["waiting_warn_minutes must be a number; using 60."]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        await pilot.press("M")
+        await until(pilot, lambda: isinstance(app.screen, MessagesScreen))
+        text = str(app.screen.query_one("#messages-text", Static).content)
+        assert "No messages yet" not in text
+        assert "Settings: [keymap] conflict: q is bound to both back" in text
+        assert "Settings: waiting_warn_minutes must be a number; using 60." in text
+        assert len(screen_of(app).messages_log) == 2
