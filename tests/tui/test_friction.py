@@ -85,3 +85,25 @@ async def test_notices_of_the_start_are_kept_in_the_messages_log(tmp_path: Path)
         assert "Settings: [keymap] conflict: q is bound to both back" in text
         assert "Settings: waiting_warn_minutes must be a number; using 60." in text
         assert len(screen_of(app).messages_log) == 2
+
+
+# --- bulk e from an unmarked row keeps the cursor on it -----------------------------------
+
+
+async def test_bulk_close_from_an_unmarked_row_leaves_the_cursor_on_that_row(
+    tmp_path: Path,
+) -> None:
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, session)
+        table = screen_of(app).table
+        first, second, third, fourth = (table.row_id(i) for i in range(4))
+        await pilot.press("x", "x")  # marks rows 0 and 1, the cursor moves on to row 2
+        await settle(pilot, session)
+        assert table.marked == {first, second} and table.current_id == third
+        await pilot.press("e")
+        await settle(pilot, session)
+        closed = {c["id"] for c in sb.state["conversations"] if c["status"] == "closed"}
+        assert {first, second} <= closed and third not in closed
+        assert table.current_id == third, f"the cursor skipped to {table.current_id}"
+        assert fourth is not None
