@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from textual.widgets import Label, Static
-from tui_helpers import NOW, make_app, settle, until
+from tui_helpers import NOW, conv, make_app, settle, until, writes
 
 from hsinbox.sandbox import Sandbox
 from hsinbox.sandbox.seed import add_synthetic_conversations
 from hsinbox.tui.dialogs import MessagesScreen
 from hsinbox.tui.inbox_screen import InboxScreen
+from hsinbox.tui.subject_edit import SubjectScreen
 from hsinbox.tui.syncing import SyncBar
 
 
@@ -107,3 +108,26 @@ async def test_bulk_close_from_an_unmarked_row_leaves_the_cursor_on_that_row(
         assert {first, second} <= closed and third not in closed
         assert table.current_id == third, f"the cursor skipped to {table.current_id}"
         assert fourth is not None
+
+
+# --- E puts the cursor at the end of the subject --------------------------------------------
+
+
+async def test_typing_in_the_subject_editor_adds_to_the_subject(tmp_path: Path) -> None:
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, session)
+        target = screen_of(app).table.current
+        assert target is not None and target.subject
+        await pilot.press("E")
+        await until(pilot, lambda: isinstance(app.screen, SubjectScreen))
+        await pilot.press(*" (v2)", "enter")
+        await settle(pilot, session)
+        assert conv(sb, target.number)["subject"] == f"{target.subject} (v2)"
+        assert [w for w in writes(sb) if w[0] == "PATCH"] == [
+            (
+                "PATCH",
+                f"/v2/conversations/{target.id}",
+                {"op": "replace", "path": "/subject", "value": f"{target.subject} (v2)"},
+            )
+        ]
