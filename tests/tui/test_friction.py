@@ -15,6 +15,7 @@ from hsinbox.tui.dialogs import MessagesScreen
 from hsinbox.tui.inbox_screen import InboxScreen
 from hsinbox.tui.subject_edit import SubjectScreen
 from hsinbox.tui.syncing import SyncBar
+from hsinbox.tui.widgets import Sidebar
 
 
 def screen_of(app: Any) -> InboxScreen:
@@ -131,3 +132,32 @@ async def test_typing_in_the_subject_editor_adds_to_the_subject(tmp_path: Path) 
                 {"op": "replace", "path": "/subject", "value": f"{target.subject} (v2)"},
             )
         ]
+
+
+# --- an offline start shows the folder counts last seen ------------------------------------
+
+
+def sidebar_rows(app: Any) -> list[str]:
+    sidebar = screen_of(app).query_one(Sidebar)
+    return [str(sidebar.get_option_at_index(i).prompt) for i in range(sidebar.option_count)]
+
+
+async def test_an_offline_start_shows_the_folder_counts_last_seen(tmp_path: Path) -> None:
+    sb = Sandbox(now=NOW)
+    app, sb, session = make_app(tmp_path, sandbox=sb)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, session)
+        at_start = sidebar_rows(app)
+        await pilot.press("e", "e")  # two active conversations closed
+        await settle(pilot, session)
+        await pilot.press("R")  # the folder counts asked again
+        await settle(pilot, session)
+        last_seen = sidebar_rows(app)
+        assert last_seen != at_start
+
+    sb.faults.drop(times=100_000)  # Help Scout is unreachable for the next start
+    again, _sb, session2 = make_app(tmp_path, sandbox=sb)
+    async with again.run_test(size=(140, 40)) as pilot:
+        await until(pilot, lambda: screen_of(again).table.row_count > 0)
+        await until(pilot, lambda: not session2.online)
+        assert sidebar_rows(again) == last_seen
