@@ -25,7 +25,6 @@ from hsinbox.inbox.text import clean, safe_text
 from hsinbox.tui.clipboard import clipboard_sequence, has_graphical_browser
 from hsinbox.tui.commands import ActionsProvider, FoldersProvider
 from hsinbox.tui.inbox_screen import InboxScreen, read_state, write_state
-from hsinbox.tui.status_report import LoggedMessage
 from hsinbox.tui.registry import (
     CONTEXTS,
     bindings,
@@ -33,6 +32,7 @@ from hsinbox.tui.registry import (
     keymap_conflicts,
     known_binding_ids,
 )
+from hsinbox.tui.status_report import LoggedMessage
 
 if TYPE_CHECKING:
     from hsinbox.tui.compose import EditorLauncher

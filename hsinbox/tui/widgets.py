@@ -28,6 +28,7 @@ __all__ = [
     "ConversationTable",
     "Sidebar",
     "StatusLine",
+    "StatusPart",
     "ThreadView",
     "ViewKey",
 ]
@@ -239,17 +240,79 @@ def render_customer(customer: Customer | None) -> Text:
     return out
 
 
+#: A status part ranked ``KEEP`` is never dropped (the view name): the line gives way around it.
+KEEP = 1000
+SEPARATOR = "  │  "
+
+
+@dataclass(frozen=True)
+class StatusPart:
+    """One part of the status line: the higher its ``rank``, the longer it stays when the line
+    is too long; ``squeeze(width)`` gives a shorter form (None: all or nothing)."""
+
+    text: Text
+    rank: int
+    squeeze: Callable[[int], Text] | None = None
+
+
+#: The fewest cells a part with a shorter form is squeezed to before it is dropped instead.
+SQUEEZED = 24
+
+
+def fit_status(parts: list[StatusPart], width: int) -> Text:
+    """The parts in their order, fitted to ``width``: the least important are dropped until
+    the rest fit at their shortest, then the ones with a shorter form are shortened (least
+    important first) until the line fits; anything left over is cut with an ellipsis."""
+
+    def least(part: StatusPart) -> int:
+        full = part.text.cell_len
+        return min(full, SQUEEZED) if part.squeeze is not None else full
+
+    def cells(widths: list[int]) -> int:
+        return 1 + sum(widths) + len(SEPARATOR) * max(len(widths) - 1, 0)
+
+    kept = list(parts)
+    while len(kept) > 1 and cells([least(p) for p in kept]) > width:
+        droppable = [p for p in kept if p.rank < KEEP]
+        if not droppable:
+            break
+        kept.remove(min(reversed(droppable), key=lambda p: p.rank))
+    texts = [p.text for p in kept]
+    for i in sorted(range(len(kept)), key=lambda i: kept[i].rank):
+        over = cells([t.cell_len for t in texts]) - width
+        if over <= 0:
+            break
+        squeeze = kept[i].squeeze
+        if squeeze is not None:
+            texts[i] = squeeze(max(texts[i].cell_len - over, least(kept[i])))
+    line = Text(" ", end="")
+    for i, text in enumerate(texts):
+        if i:
+            line.append(SEPARATOR, "dim")
+        line.append(text)
+    if width > 0:
+        line.truncate(width, overflow="ellipsis")
+    return line
+
+
 class StatusLine(Static):
-    """Signed-in user, view, work in flight, failures, rate budget, offline, undo hint."""
+    """Signed-in user, view, work in flight, failures, rate budget, offline, undo hint.
+
+    One line whatever the width: the least important parts give way, never the view name.
+    """
 
     _last: str = ""
+    _parts: list[StatusPart] = []
 
-    def show(self, parts: list[Text]) -> None:
-        line = Text(" ", end="")
-        for i, part in enumerate(parts):
-            if i:
-                line.append("  │  ", "dim")
-            line.append(part)
+    def show(self, parts: list[StatusPart]) -> None:
+        self._parts = parts
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        line = fit_status(self._parts, self.size.width or self.app.size.width)
         if line.plain == self._last:
             return
         self._last = line.plain

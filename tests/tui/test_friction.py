@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import Label, Static
 from tui_helpers import NOW, conv, make_app, settle, until, writes
 
@@ -15,7 +16,7 @@ from hsinbox.tui.dialogs import MessagesScreen
 from hsinbox.tui.inbox_screen import InboxScreen
 from hsinbox.tui.subject_edit import SubjectScreen
 from hsinbox.tui.syncing import SyncBar
-from hsinbox.tui.widgets import Sidebar
+from hsinbox.tui.widgets import Sidebar, StatusLine
 
 
 def screen_of(app: Any) -> InboxScreen:
@@ -161,3 +162,54 @@ async def test_an_offline_start_shows_the_folder_counts_last_seen(tmp_path: Path
         await until(pilot, lambda: screen_of(again).table.row_count > 0)
         await until(pilot, lambda: not session2.online)
         assert sidebar_rows(again) == last_seen
+
+
+# --- the status line fits its width and never loses the view name ---------------------------
+
+
+def status_line(app: Any) -> str:
+    return str(screen_of(app).query_one(StatusLine).content)
+
+
+@pytest.mark.parametrize("width", [80, 120, 160])
+async def test_the_status_line_fits_with_an_undo_countdown_and_keeps_the_view(
+    tmp_path: Path, width: int
+) -> None:
+    app, sb, session = make_app(tmp_path, undo_delay=30)
+    async with app.run_test(size=(width, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        number = screen.table.current.number
+        await pilot.press("x", "x", "x", "k")  # three marked, the cursor back on the third
+        await pilot.press("e")
+        await until(pilot, lambda: screen.pending_undo is not None)
+        await pilot.press("down")
+        await until(pilot, lambda: "u to undo" in status_line(app))
+        line = status_line(app)
+        assert len(line) <= width, line
+        assert "Support / active" in line, line
+        assert "s)" in line, "the countdown stays"
+        assert "sending" not in line, "nothing is sent during the undo wait"
+        assert session.queue_length == 3
+        session.send_now()
+        await settle(pilot, session)
+        assert conv(sb, number)["status"] == "closed"
+        assert "Support / active" in status_line(app)
+
+
+async def test_the_status_line_says_sending_only_while_a_change_is_sent(tmp_path: Path) -> None:
+    gate = asyncio.Event()
+
+    async def held_sleep(_seconds: float) -> None:
+        await gate.wait()
+
+    sb = Sandbox(now=NOW)
+    sb.faults.add(status=503, times=1, method="PATCH")
+    app, sb, session = make_app(tmp_path, sandbox=sb, session_sleep=held_sleep)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        await pilot.press("e")  # the first send is answered 503: retried after a back-off
+        await until(pilot, lambda: "sending · 1 queued" in status_line(app))
+        gate.set()
+        await settle(pilot, session)
+        assert "queued" not in status_line(app)
