@@ -7,13 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Label, Static
+from textual.widgets import Checkbox, Label, Static
 from tui_helpers import NOW, conv, make_app, settle, until, writes
 
 from hsinbox.sandbox import Sandbox
 from hsinbox.sandbox.seed import add_synthetic_conversations
+from hsinbox.tui.compose import ComposerScreen
 from hsinbox.tui.dialogs import MessagesScreen
 from hsinbox.tui.inbox_screen import InboxScreen
+from hsinbox.tui.snooze_picker import SnoozeScreen
 from hsinbox.tui.subject_edit import SubjectScreen
 from hsinbox.tui.syncing import SyncBar
 from hsinbox.tui.widgets import Sidebar, StatusLine
@@ -213,3 +215,40 @@ async def test_the_status_line_says_sending_only_while_a_change_is_sent(tmp_path
         gate.set()
         await settle(pilot, session)
         assert "queued" not in status_line(app)
+
+
+# --- the two checkboxes read checked or not without colour -----------------------------------
+
+
+def mark(box: Checkbox) -> str:
+    """What the box draws, its colours aside (as a NO_COLOR terminal shows it)."""
+    return box.render().plain
+
+
+async def test_the_checkboxes_show_checked_and_unchecked_by_their_mark(tmp_path: Path) -> None:
+    app, _sb, session = make_app(tmp_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, session)
+        await pilot.press("z")
+        await until(pilot, lambda: isinstance(app.screen, SnoozeScreen))
+        wake = app.screen.query_one("#snooze-wake", Checkbox)
+        on = mark(wake)
+        assert wake.value and on.startswith("[x] ")
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: not wake.value)
+        assert mark(wake).startswith("[ ] ")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, ComposerScreen))
+        draft = app.screen.query_one("#composer-draft", Checkbox)
+        assert not draft.value and mark(draft).startswith("[ ] Save as Help Scout draft")
+        for _ in range(12):
+            if app.screen.focused is draft:
+                break
+            await pilot.press("tab")
+        assert app.screen.focused is draft
+        await pilot.press("space")
+        await until(pilot, lambda: draft.value)
+        assert mark(draft).startswith("[x] Save as Help Scout draft")
