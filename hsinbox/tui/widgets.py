@@ -187,14 +187,12 @@ class ThreadView(VerticalScroll):
     def action_bottom(self) -> None:
         self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
 
-    def _paint(self) -> None:
-        header = self.query_one("#thread-header", Static)
-        body = self.query_one("#thread-body", Static)
-        conv = self.conversation
-        if conv is None:
-            header.update(Text("No conversation open", "dim"))
-            body.update("")
-            return
+    def on_resize(self) -> None:
+        # The field line breaks between fields at the pane's width: only the header changes.
+        if self.conversation is not None:
+            self.query_one("#thread-header", Static).update(self._header_text(self.conversation))
+
+    def _header_text(self, conv: Conversation) -> Text:
         title = Text(f"#{conv.number or conv.id} ", "bold", end="")
         title.append(safe_text(conv.subject or "(no subject)", "bold"))
         meta = Text(f"{conv.status}", STATUS_STYLE.get(conv.status, ""), end="")
@@ -203,8 +201,19 @@ class ThreadView(VerticalScroll):
         if conv.tag_names:
             meta.append("  ·  ")
             meta.append(safe_text(", ".join(conv.tag_names), "italic"))
-        lines = [title, meta, *agent_day_header_lines(conv)]
-        header.update(Text("\n", end="").join(lines))
+        width = self.scrollable_content_region.width or None
+        lines = [title, meta, *agent_day_header_lines(conv, width)]
+        return Text("\n", end="").join(lines)
+
+    def _paint(self) -> None:
+        header = self.query_one("#thread-header", Static)
+        body = self.query_one("#thread-body", Static)
+        conv = self.conversation
+        if conv is None:
+            header.update(Text("No conversation open", "dim"))
+            body.update("")
+            return
+        header.update(self._header_text(conv))
         if not self.threads:
             body.update(Text("Loading threads…", "dim"))
             return
@@ -213,9 +222,9 @@ class ThreadView(VerticalScroll):
         body.update(Text("\n\n", end="").join(rendered))
 
 
-def agent_day_header_lines(conv: Conversation) -> list[Text]:
+def agent_day_header_lines(conv: Conversation, width: int | None = None) -> list[Text]:
     """The thread header's snooze and custom-field lines (none when there is nothing)."""
-    lines = [snooze_line(conv), field_value_text(conv)]
+    lines = [snooze_line(conv), field_value_text(conv, width=width)]
     return [line for line in lines if line is not None and line.plain]
 
 

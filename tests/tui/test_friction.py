@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.text import Text
+from textual.geometry import Region
 from textual.widgets import Checkbox, Label, Static
 from tui_helpers import NOW, conv, make_app, settle, until, writes
 
@@ -252,3 +255,79 @@ async def test_the_checkboxes_show_checked_and_unchecked_by_their_mark(tmp_path:
         await pilot.press("space")
         await until(pilot, lambda: draft.value)
         assert mark(draft).startswith("[x] Save as Help Scout draft")
+
+
+# --- the sidebar gives the subject the slack; b hides it ------------------------------------
+
+
+async def test_at_160_columns_the_sidebar_is_as_wide_as_its_folders(tmp_path: Path) -> None:
+    app, _sb, session = make_app(tmp_path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        sidebar = screen.query_one(Sidebar)
+        widest = max(Text(row).cell_len for row in sidebar_rows(app))
+        assert widest < sidebar.outer_size.width <= 22, sidebar.outer_size
+        table = screen.table
+        assert table.layout_for(table.scrollable_content_region.width).widths["subject"] >= 36
+
+
+async def test_b_hides_the_sidebar_and_it_stays_hidden_after_a_restart(tmp_path: Path) -> None:
+    app, _sb, session = make_app(tmp_path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(app)
+        sidebar = screen.query_one(Sidebar)
+        with_sidebar = screen.table.size.width
+        await pilot.press("b")
+        await pilot.pause()
+        assert not sidebar.display or sidebar.size.width == 0 or not sidebar.region
+        assert screen.table.size.width == 160 and with_sidebar < 160
+        await pilot.press("shift+tab")  # the sidebar pane is still reachable, shown while used
+        await pilot.pause()
+        assert screen.focused is sidebar and sidebar.region.width > 0
+        await pilot.press("tab")
+        await pilot.pause()
+        assert not sidebar.region
+    assert json.loads((tmp_path / "state.json").read_text())["sidebar_hidden"] is True
+
+    again, _sb, session = make_app(tmp_path)
+    async with again.run_test(size=(160, 40)) as pilot:
+        await settle(pilot, session)
+        screen = screen_of(again)
+        assert screen.table.size.width == 160
+        await pilot.press("b")
+        await pilot.pause()
+        assert screen.query_one(Sidebar).region.width > 0
+        assert screen.table.size.width < 160
+
+
+# --- the thread header's field line breaks between fields --------------------------------
+
+
+async def test_the_field_line_breaks_between_fields_not_inside_one(tmp_path: Path) -> None:
+    sb = Sandbox(now=NOW)
+    app, sb, session = make_app(tmp_path, sandbox=sb)
+    fields = [
+        ("Plan", "Enterprise"),
+        ("Renewal date", "2026-12-31"),
+        ("Account manager", "Dorothea Fitzgerald-Okonkwo"),
+        ("Seats", "250"),
+    ]
+    async with app.run_test(size=(80, 40)) as pilot:
+        await settle(pilot, session)
+        target = screen_of(app).table.current
+        assert target is not None
+        conv(sb, target.number)["customFields"] = [
+            {"id": 900 + i, "name": name, "value": value, "text": value}
+            for i, (name, value) in enumerate(fields)
+        ]
+        await pilot.press("R")
+        await settle(pilot, session)
+        await pilot.press("enter")
+        await settle(pilot, session)
+        header = screen_of(app).query_one("#thread-header", Static)
+        lines = header.render_lines(Region(0, 0, header.size.width, header.size.height))
+        shown = ["".join(segment.text for segment in line).rstrip() for line in lines]
+        for name, value in fields:
+            assert any(f"{name}: {value}" in line for line in shown), (name, shown)
