@@ -7,7 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from rich.cells import cell_len
 from rich.text import Text
 from textual.geometry import Region
 from textual.widgets import Checkbox, Label, Static
@@ -331,3 +333,73 @@ async def test_the_field_line_breaks_between_fields_not_inside_one(tmp_path: Pat
         shown = ["".join(segment.text for segment in line).rstrip() for line in lines]
         for name, value in fields:
             assert any(f"{name}: {value}" in line for line in shown), (name, shown)
+
+
+# --- regression guards: found on an older main, not reproduced on this one ---------------------
+
+
+async def add_customer_thread(sb: Sandbox, session: Any, conversation_id: int, text: str) -> None:
+    """The customer writes again, through the API as Help Scout's mail intake would."""
+    customer_id = sb.conversation(conversation_id)["primaryCustomer"]["id"]
+    token = session.client.token
+    assert token is not None
+    async with httpx.AsyncClient(transport=sb.transport()) as raw:
+        response = await raw.post(
+            f"https://api.helpscout.net/v2/conversations/{conversation_id}/customer",
+            json={"customer": {"id": customer_id}, "text": text},
+            headers={"Authorization": f"Bearer {token.access_token}"},
+        )
+    assert response.status_code == 201
+
+
+async def test_a_message_pulled_in_by_R_is_set_apart_like_every_other(tmp_path: Path) -> None:
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, session)
+        await pilot.press("enter")
+        await settle(pilot, session)
+        thread = screen_of(app).thread
+        assert thread.conversation is not None
+        before = len(thread.threads)
+        await add_customer_thread(sb, session, thread.conversation.id, "Also, the invoice is wrong")
+        await pilot.press("R")
+        await settle(pilot, session)
+        assert len(thread.threads) == before + 1
+        body = str(thread.query_one("#thread-body", Static).content)
+        entries = body.split("\n\n")
+        assert entries[-1].startswith(" Customer ") and entries[-1].endswith(
+            "Also, the invoice is wrong"
+        )
+        heads = [line for line in body.splitlines() if line.startswith(" ") and "  20" in line]
+        assert len(heads) == before + 1
+        for head in heads:  # every entry's head line follows a blank line (but the first)
+            index = body.index(head)
+            assert index == 0 or body[index - 2 : index] == "\n\n", head
+
+
+def by_cell(plain: str) -> list[str]:
+    """The line as terminal cells: a wide character fills two, a zero-width one joins."""
+    cells: list[str] = []
+    for char in plain:
+        width = cell_len(char)
+        if width == 0 and cells:
+            cells[-1] += char
+        cells.extend([char] + [""] * (width - 1) if width else [])
+    return cells
+
+
+@pytest.mark.parametrize("width", [80, 120, 160])
+async def test_every_column_is_set_apart_by_a_gap(tmp_path: Path, width: int) -> None:
+    app, _sb, session = make_app(tmp_path)
+    async with app.run_test(size=(width, 40)) as pilot:
+        await settle(pilot, session)
+        table = screen_of(app).table
+        inner = table.scrollable_content_region.width
+        layout = table.layout_for(inner)
+        for conv_row in table.visible():
+            line = by_cell(table.row_text(conv_row, inner).plain)
+            start = 1 + layout.widths["mark"]
+            for key in layout.keys[1:]:
+                assert line[start : start + layout.gap] == [" "] * layout.gap, (key, line)
+                start += layout.gap + layout.widths[key]
+        assert layout.gap >= 1
