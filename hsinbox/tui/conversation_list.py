@@ -601,12 +601,18 @@ class ConversationTable(ScrollView, can_focus=True):
     def _line(self, parts: list[Text], layout: Layout, width: int) -> Text:
         line = Text(end="", no_wrap=True)
         gap = " " * layout.gap
+        number_style: str | Style | None = None
         for key, part in zip(layout.keys, parts, strict=True):
             cell_width = layout.widths[key]
+            gap_style = number_style or ""
+            number_style = part.style if key == "number" else None
             if key == "number":  # right-aligned, as numbers read
                 part = Text(" " * max(0, cell_width - cell_len(part.plain)), end="") + part
             fitted = fit(part, cell_width)
-            line.append(gap if key != "mark" else " ")
+            # The gap after the right-aligned number takes the number's style: it ends the
+            # number's run instead of starting the name's, so an SVG viewer that drops a
+            # run's leading spaces does not draw "10063Chloé Khan".
+            line.append(gap if key != "mark" else " ", gap_style)
             line.append_text(fitted)
         pad = width - cell_len(line.plain)
         if pad > 0:

@@ -403,3 +403,25 @@ async def test_every_column_is_set_apart_by_a_gap(tmp_path: Path, width: int) ->
                 assert line[start : start + layout.gap] == [" "] * layout.gap, (key, line)
                 start += layout.gap + layout.widths[key]
         assert layout.gap >= 1
+
+
+async def test_the_gap_after_the_number_ends_the_numbers_run(tmp_path: Path) -> None:
+    """An SVG viewer drops a run's leading spaces: the gap must not start the name's run."""
+    app, _sb, session = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        table = screen_of(app).table
+        inner = table.scrollable_content_region.width
+        conversation = table.visible()[0]
+        row = table.row_text(conversation, inner)
+        number = str(conversation.number)
+        end = row.plain.index(number) + len(number)
+        assert row.plain[end] == " "
+        assert row.get_style_at_offset(app.console, end) == row.get_style_at_offset(
+            app.console, end - 1
+        )
+        svg = app.export_screenshot()
+        customer = conversation.primary_customer
+        assert customer is not None and customer.first
+        name = customer.first.replace(" ", "&#160;")
+        assert f">{name}" in svg and f">&#160;{name}" not in svg, "the name starts its own run"
