@@ -269,36 +269,40 @@ SQUEEZED = 24
 
 
 def fit_status(parts: list[StatusPart], width: int) -> Text:
-    """The parts in their order, fitted to ``width``: the least important are dropped until
-    the rest fit at their shortest, then the ones with a shorter form are shortened (least
-    important first) until the line fits; anything left over is cut with an ellipsis."""
+    """The parts in their order, fitted to ``width``: the least important part gives way
+    first, shortened when its shorter form is enough (not below ``SQUEEZED`` cells), else
+    dropped; parts ranked ``KEEP`` are only shortened; what is still over is cut."""
 
-    def least(part: StatusPart) -> int:
-        full = part.text.cell_len
-        return min(full, SQUEEZED) if part.squeeze is not None else full
+    def least(part: StatusPart, text: Text) -> int:
+        return min(text.cell_len, SQUEEZED) if part.squeeze is not None else text.cell_len
 
-    def cells(widths: list[int]) -> int:
-        return 1 + sum(widths) + len(SEPARATOR) * max(len(widths) - 1, 0)
-
+    texts = {id(p): p.text for p in parts}
     kept = list(parts)
-    while len(kept) > 1 and cells([least(p) for p in kept]) > width:
-        droppable = [p for p in kept if p.rank < KEEP]
-        if not droppable:
+
+    def over() -> int:
+        used = sum(texts[id(p)].cell_len for p in kept)
+        return 1 + used + len(SEPARATOR) * max(len(kept) - 1, 0) - width
+
+    while over() > 0:
+        part = min(reversed(kept), key=lambda p: p.rank)
+        text = texts[id(part)]
+        room = text.cell_len - over()
+        if part.squeeze is not None and room >= least(part, text):
+            texts[id(part)] = part.squeeze(room)
             break
-        kept.remove(min(reversed(droppable), key=lambda p: p.rank))
-    texts = [p.text for p in kept]
-    for i in sorted(range(len(kept)), key=lambda i: kept[i].rank):
-        over = cells([t.cell_len for t in texts]) - width
-        if over <= 0:
-            break
-        squeeze = kept[i].squeeze
-        if squeeze is not None:
-            texts[i] = squeeze(max(texts[i].cell_len - over, least(kept[i])))
+        if part.rank < KEEP and len(kept) > 1:
+            kept.remove(part)
+            continue
+        for keep in kept:  # only what must stay is left: shorten it as far as it goes
+            if keep.squeeze is not None and over() > 0:
+                shown = texts[id(keep)]
+                texts[id(keep)] = keep.squeeze(max(shown.cell_len - over(), least(keep, shown)))
+        break
     line = Text(" ", end="")
-    for i, text in enumerate(texts):
+    for i, part in enumerate(kept):
         if i:
             line.append(SEPARATOR, "dim")
-        line.append(text)
+        line.append(texts[id(part)])
     if width > 0:
         line.truncate(width, overflow="ellipsis")
     return line
