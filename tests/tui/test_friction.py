@@ -23,7 +23,7 @@ from hsinbox.tui.inbox_screen import InboxScreen
 from hsinbox.tui.snooze_picker import SnoozeScreen
 from hsinbox.tui.subject_edit import SubjectScreen
 from hsinbox.tui.syncing import SyncBar
-from hsinbox.tui.widgets import Sidebar, StatusLine
+from hsinbox.tui.widgets import KEEP, Sidebar, StatusLine, StatusPart, fit_status
 
 
 def screen_of(app: Any) -> InboxScreen:
@@ -425,3 +425,19 @@ async def test_the_gap_after_the_number_ends_the_numbers_run(tmp_path: Path) -> 
         assert customer is not None and customer.first
         name = customer.first.replace(" ", "&#160;")
         assert f">{name}" in svg and f">&#160;{name}" not in svg, "the name starts its own run"
+
+
+def test_fit_status_drops_the_least_important_first_and_never_the_view() -> None:
+    view = Text("Support / active (25 of 37)")
+    parts = [
+        StatusPart(Text("Maya Lindqvist"), 20),
+        StatusPart(Text("u to undo: Close 3 conversations (20s)"), 90, lambda w: Text("u…")),
+        StatusPart(view, KEEP, lambda w: view[:w]),
+        StatusPart(Text("API 380 left"), 10),
+    ]
+    wide = fit_status(parts, 200).plain
+    assert wide.count("│") == 3
+    at_80 = fit_status(parts, 80).plain
+    assert at_80 == " u to undo: Close 3 conversations (20s)  │  Support / active (25 of 37)"
+    tiny = fit_status(parts, 30).plain
+    assert "Support / active" in tiny and len(tiny) <= 30
