@@ -552,6 +552,12 @@ class InboxSession(AgentDaySession):
             self.store.views.clear()
             self.store.conversations.clear()
             self.store.threads.clear()
+        self._save_account()
+
+    def _save_account(self) -> None:
+        """The account as last seen (folder counts too): what an offline start paints."""
+        if self.cache is None or self.me is None or self.cache.account is None:
+            return
 
         def dump(models: Iterable[Any]) -> list[Any]:
             return [m.model_dump(mode="json", by_alias=True) for m in models]
@@ -1222,7 +1228,10 @@ class InboxSession(AgentDaySession):
         if background and not self.budget.take():
             return self.folders.get(mailbox_id, [])
         folders = await self._read(self.client.list_folders(mailbox_id))
+        changed = folders != self.folders.get(mailbox_id)
         self.folders[mailbox_id] = folders
+        if changed and self._started:
+            self._save_account()  # the next offline start shows these counts, not start's
         return folders
 
     def users_for_mailbox(self, mailbox_id: int) -> list[User]:

@@ -129,6 +129,12 @@ class Outbox:
         return len(self._entries)
 
     @property
+    def held(self) -> int:
+        """Queued changes still in their undo window: queued, but nothing is sending them."""
+        now = self._clock()
+        return sum(1 for e in self._entries if e is not self._in_flight and e.not_before > now)
+
+    @property
     def pending_actions(self) -> list[Action]:
         """What is queued, in sending order (a merge retargets these)."""
         return [entry.action for entry in self._entries]

@@ -14,13 +14,14 @@ from rich.text import Text
 from textual import events
 from textual.app import App
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.theme import Theme
 
 from hsinbox import paths
 from hsinbox.config import Settings
 from hsinbox.inbox.events import Event
 from hsinbox.inbox.session import InboxSession
-from hsinbox.inbox.text import safe_text
+from hsinbox.inbox.text import clean, safe_text
 from hsinbox.tui.clipboard import (
     clipboard_sequence,
     has_graphical_browser,
@@ -36,6 +37,7 @@ from hsinbox.tui.registry import (
     keymap_conflicts,
     known_binding_ids,
 )
+from hsinbox.tui.status_report import LoggedMessage
 
 if TYPE_CHECKING:
     from hsinbox.tui.compose import EditorLauncher
@@ -93,6 +95,9 @@ class HsInboxApp(App[int]):
         self.cursor_blink = cursor_blink
         #: How long "send now and quit" waits for the queue before quitting anyway.
         self.quit_send_timeout = 15.0
+        #: Notices raised before the inbox screen exists (settings, keymap, theme): its
+        #: messages log (``M``) starts with them.
+        self.early_notices: list[LoggedMessage] = []
 
     def on_mount(self) -> None:
         self._apply_theme()
@@ -128,7 +133,9 @@ class HsInboxApp(App[int]):
 
             self.push_screen(SignInScreen(self.sign_in_problem or "No Help Scout session."))
         else:
-            self.push_screen(InboxScreen())
+            screen = InboxScreen()
+            screen.messages_log.extend(self.early_notices)
+            self.push_screen(screen)
             interval = self.settings.refresh_interval
             if interval:
                 self.set_interval(interval, self._refresh_tick)
@@ -145,6 +152,25 @@ class HsInboxApp(App[int]):
 
         self.bell()
         self.panic(Traceback(show_locals=False, width=None, suppress=[rich]))
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A notice before the inbox screen exists is kept for its messages log too (the
+        screen logs its own notices itself, then calls this)."""
+        if self.inbox_screen is None:
+            text = clean(f"{title}: {message}" if title else message)
+            self.early_notices.append(LoggedMessage(self.now(), severity, text))
+        if timeout is None:
+            super().notify(message, title=title, severity=severity, markup=markup)
+        else:
+            super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """``cursor_blink=False`` keeps text cursors steady: a blink timer changes pictures."""

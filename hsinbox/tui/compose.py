@@ -30,6 +30,7 @@ from hsinbox.tui.composer_attachments import AttachmentList, ComposerAttachments
 from hsinbox.tui.key_footer import KeyFooter
 from hsinbox.tui.registry import bindings
 from hsinbox.tui.saved_reply_picker import SavedReplyPicking
+from hsinbox.tui.tick_box import TickBox
 
 if TYPE_CHECKING:
     from hsinbox.helpscout.models import Conversation
@@ -155,7 +156,7 @@ class ComposerScreen(SavedReplyPicking, ComposerAttachments, ModalScreen[Compose
                     id="composer-status",
                 )
                 if reply:
-                    yield Checkbox(
+                    yield TickBox(
                         "Save as Help Scout draft", self.initial_hs_draft, id="composer-draft"
                     )
             yield Static(

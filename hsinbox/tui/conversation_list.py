@@ -119,6 +119,17 @@ def fit(text: Text, width: int) -> Text:
     return text
 
 
+def gap_style_after(style: str | Style) -> str | Style:
+    """The gap after a cell takes the cell's style, so it ends the cell's run of text rather
+    than starting the next one: an SVG viewer that drops a run's leading spaces (librsvg)
+    would otherwise draw "10063Chloé Khan" and shift every column after a styled one. Not a
+    style a space would show (strike, underline, reverse, a background)."""
+    parsed = Style.parse(style) if isinstance(style, str) else style
+    if parsed.strike or parsed.underline or parsed.reverse or parsed.overline or parsed.bgcolor:
+        return ""
+    return style
+
+
 class ConversationTable(ScrollView, can_focus=True):
     """One line per conversation, keyed by conversation id, drawn on demand.
 
@@ -647,13 +658,16 @@ class ConversationTable(ScrollView, can_focus=True):
     def _line(self, parts: list[Text], layout: Layout, width: int) -> Text:
         line = Text(end="", no_wrap=True)
         gap = " " * layout.gap
+        gap_style: str | Style = ""
         for key, part in zip(layout.keys, parts, strict=True):
             cell_width = layout.widths[key]
+            style = part.style
             if key == "number":  # right-aligned, as numbers read
                 part = Text(" " * max(0, cell_width - cell_len(part.plain)), end="") + part
             fitted = fit(part, cell_width)
-            line.append(gap if key != "mark" else " ")
+            line.append(gap if key != "mark" else " ", gap_style)
             line.append_text(fitted)
+            gap_style = gap_style_after(style)
         pad = width - cell_len(line.plain)
         if pad > 0:
             line.append(" " * pad)

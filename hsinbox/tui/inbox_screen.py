@@ -110,6 +110,7 @@ class InboxScreen(
         self.query_one("#filter").display = False
         self.query_one("#customer").display = False
         self.restore_split()
+        self.restore_sidebar()
         self.restore_sort()
         self.query_one(ThreadView).show(None)
         self.query_one(ConversationTable).focus()

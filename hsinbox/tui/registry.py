@@ -196,6 +196,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("inbox", "sort_waiting", "W", "sort_waiting", "Longest waiting first", show=False),
     ActionSpec("inbox", "grow_list", "plus", "grow_list", "Bigger list", show=False),
     ActionSpec("inbox", "shrink_list", "underscore", "shrink_list", "Smaller list", show=False),
+    ActionSpec(
+        "inbox", "toggle_sidebar", "ctrl+b", "toggle_sidebar", "Hide/show sidebar", show=False
+    ),
     ActionSpec("inbox", "next_pane", "tab", "next_pane", "Next pane", show=False),
     ActionSpec("inbox", "previous_pane", "shift+tab", "previous_pane", "Previous pane", show=False),
     ActionSpec("inbox", "help", "question_mark", "help", "Help"),

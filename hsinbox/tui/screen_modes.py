@@ -1,4 +1,5 @@
-"""How the inbox screen shares its height between the list and the thread (``+`` / ``_``).
+"""How the inbox screen shares its height between the list and the thread (``+`` / ``_``),
+and whether the sidebar takes width from the list (``b``).
 
 Like lazygit's screen modes: the thread's preview can shrink to a peek or go away, so a
 triage pass sees more rows. The mode is a class on the screen (the stylesheet does the
@@ -47,3 +48,17 @@ class SplitModes(InboxScreenBase):
 
     def action_shrink_list(self) -> None:
         self._step_split(-1)
+
+    # --- the sidebar: shown or hidden (``b``), kept across restarts ---------------------
+    def restore_sidebar(self) -> None:
+        self.set_class(self.inbox_app.load_state().get("sidebar_hidden") is True, "-sidebar-hidden")
+
+    def action_toggle_sidebar(self) -> None:
+        """Hide the folders for a wider list (``tab`` still reaches them), or show them."""
+        hidden = not self.has_class("-sidebar-hidden")
+        self.set_class(hidden, "-sidebar-hidden")
+        self.inbox_app.save_state({"sidebar_hidden": hidden})
+        if hidden and self.has_class("sidebar-open"):
+            self._focus_pane(1)
+        shown = "hidden (b or tab shows it)" if hidden else "shown"
+        self.notify(markup=False, message=f"Sidebar {shown}.", timeout=2)

@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 from hsinbox.inbox.snooze import SnoozeChoice, SnoozeTimeRefused, choices, parse_typed
 from hsinbox.tui.key_footer import KeyFooter
 from hsinbox.tui.registry import bindings
+from hsinbox.tui.tick_box import TickBox
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class SnoozeScreen(ModalScreen[SnoozeRequest | None]):
             )
             yield Input(placeholder="or type YYYY-MM-DD HH:MM (local time)", id="snooze-typed")
             yield Static(id="snooze-shown", classes="dialog-help")
-            yield Checkbox(
+            yield TickBox(
                 "Wake up when the customer replies (ctrl+r)",
                 self.initial_wake,
                 id="snooze-wake",

@@ -16,13 +16,38 @@ from typing import Any
 from rich.text import Text
 from textual.notifications import SeverityLevel
 
+from hsinbox.inbox import actions as act
 from hsinbox.inbox.text import clean, safe_text
 from hsinbox.tui.screen_base import InboxScreenBase
-from hsinbox.tui.widgets import SORTS, StatusLine
+from hsinbox.tui.widgets import KEEP, SORTS, StatusLine, StatusPart
 
 FAILURE_SECONDS = 30.0
 TICK_SECONDS = 1.0
 LOG_LIMIT = 500
+
+# What gives way first when the status line is too long (lowest first); the view name
+# (or the note in its place) is ``KEEP``: never dropped.
+RANK_API = 10
+RANK_ME = 20
+RANK_SORT = 30
+RANK_RESULT = 40
+RANK_QUEUE = 50
+RANK_MARKS = 60
+RANK_RATE_WAIT = 65
+RANK_READ_ONLY = 70
+RANK_FAILURE = 75
+RANK_CONNECTION = 80
+RANK_UNDO = 90
+
+
+def _cut(text: Text, width: int) -> Text:
+    """``text`` in at most ``width`` cells, an ellipsis where it was cut."""
+    if text.cell_len <= width:
+        return text
+    short = text.copy()
+    short.truncate(max(width, 1), overflow="ellipsis")
+    return short
+
 
 # The clock the status line counts with (a test moves it instead of sleeping).
 monotonic = time.monotonic
@@ -49,22 +74,18 @@ class StatusReport(InboxScreenBase):
         # Every change of the list passes here: the keys that need a row follow the cursor.
         self.current_id = self.table.current_id
         session = self.session
-        parts: list[Text] = []
+        parts: list[StatusPart] = []
         me = session.me
         if me is not None:
-            parts.append(safe_text(me.name or "", "bold"))
+            parts.append(StatusPart(safe_text(me.name or "", "bold"), RANK_ME))
         if self.inbox_app.read_only:
-            parts.append(Text("READ-ONLY", "bold reverse"))
+            parts.append(StatusPart(Text("READ-ONLY", "bold reverse"), RANK_READ_ONLY))
         if self.pending_undo is not None:
-            # Early on the line, so a long line never cuts it off while it can be used.
-            hint = Text("u to undo: ", "bold", end="")
-            hint.append(safe_text(self.pending_undo.describe()))
-            left = self.undo_seconds_left()
-            if left is not None:
-                hint.append(f" ({left}s)", "bold")
-            parts.append(hint)
+            # Early on the line; when the line is short its description gives way, not it.
+            parts.append(self._undo_part(self.pending_undo, self.undo_seconds_left()))
         if note:
-            parts.append(Text(note))
+            said = Text(note)
+            parts.append(StatusPart(said, KEEP, lambda w, t=said: _cut(t, w)))
         elif self.view is not None:
             shown = self.table.row_count
             # The server's count when it said (a view paged on demand), else what is loaded.
@@ -75,28 +96,54 @@ class StatusReport(InboxScreenBase):
                 view.append(" loading…", "italic")
             if self.new_count:
                 view.append(f" · {self.new_count} new", "bold")
-            parts.append(view)
+            parts.append(StatusPart(view, KEEP, lambda w, t=view: _cut(t, w)))
         if self.table.sort_index:
-            parts.append(Text(f"sort: {SORTS[self.table.sort_index][1]}"))
+            parts.append(StatusPart(Text(f"sort: {SORTS[self.table.sort_index][1]}"), RANK_SORT))
         if self.table.marked:
-            parts.append(Text(f"{len(self.table.marked)} marked", "bold"))
+            parts.append(StatusPart(Text(f"{len(self.table.marked)} marked", "bold"), RANK_MARKS))
+        queued = self.queue_length
         if not self.online:
-            parts.append(Text(f"offline · {self.queue_length} queued", "bold reverse yellow"))
+            text = Text(f"offline · {queued} queued", "bold reverse yellow")
+            parts.append(StatusPart(text, RANK_CONNECTION))
         elif self.auth_needed:
-            parts.append(Text(f"sign-in needed · {self.queue_length} queued", "bold reverse red"))
-        elif self.queue_length:
-            parts.append(Text(f"sending · {self.queue_length} queued", "italic"))
+            text = Text(f"sign-in needed · {queued} queued", "bold reverse red")
+            parts.append(StatusPart(text, RANK_CONNECTION))
+        elif queued:
+            # A change in its undo window is queued but not being sent: the undo hint says so.
+            held = session.worker.held
+            if queued > held:
+                parts.append(StatusPart(Text(f"sending · {queued} queued", "italic"), RANK_QUEUE))
+            elif self.pending_undo is None:
+                parts.append(StatusPart(Text(f"{queued} queued", "italic"), RANK_QUEUE))
         if self.failure_shown:
-            parts.append(Text(f"✗ {self.failures[-1]}", "bold red"))
+            failure = Text(f"✗ {self.failures[-1]}", "bold red")
+            parts.append(StatusPart(failure, RANK_FAILURE, lambda w, t=failure: _cut(t, w)))
         elif self.last_result is not None:
-            parts.append(self.last_result)
+            result = self.last_result
+            parts.append(StatusPart(result, RANK_RESULT, lambda w, t=result: _cut(t, w)))
         remaining = session.client.rate_limit_remaining
         if remaining is not None:
-            parts.append(Text(f"API {remaining} left", "dim"))
+            parts.append(StatusPart(Text(f"API {remaining} left", "dim"), RANK_API))
         if self.rate_wait:
-            parts.append(Text(f"rate-limited, waiting {self.rate_wait:.0f}s", "bold yellow"))
+            text = Text(f"rate-limited, waiting {self.rate_wait:.0f}s", "bold yellow")
+            parts.append(StatusPart(text, RANK_RATE_WAIT))
         self.query_one(StatusLine).show(parts)
         self._keep_ticking()
+
+    def _undo_part(self, action: act.Action, left: int | None) -> StatusPart:
+        """ "u to undo: Close #10063 (5s)": when short, the description gives way, not the
+        key or the countdown."""
+        countdown = f" ({left}s)" if left is not None else ""
+        what = safe_text(action.describe())
+
+        def build(width: int) -> Text:
+            hint = Text("u to undo: ", "bold", end="")
+            room = max(width - hint.cell_len - len(countdown), 4)
+            hint.append(_cut(what, room))
+            hint.append(countdown, "bold")
+            return hint
+
+        return StatusPart(build(10_000), RANK_UNDO, build)
 
     # --- failures: shown until their condition clears, or for a while -------------------
     @property

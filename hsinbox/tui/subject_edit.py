@@ -27,11 +27,16 @@ class SubjectScreen(ModalScreen[str | None]):
         conv = self.conversation
         with Vertical(classes="dialog picker"):
             yield Label(f"Subject of #{conv.number or conv.id}", classes="dialog-title")
-            yield Input(safe_text(conv.subject or "").plain, id="subject-input")
+            # The cursor at the end, nothing selected: typing adds to the subject.
+            yield Input(
+                safe_text(conv.subject or "").plain, id="subject-input", select_on_focus=False
+            )
             yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.query_one(Input).focus()
+        field = self.query_one(Input)
+        field.focus()
+        field.cursor_position = len(field.value)
 
     @on(Input.Submitted, "#subject-input")
     def _submitted(self, event: Input.Submitted) -> None:

@@ -122,10 +122,15 @@ class Syncing(InboxScreenBase):
         name = self._mailbox_name(mailbox_id)
         bar = self.sync_bar
         bar.show(name, SyncProgress(0, 0))
+
+        def progress(report: SyncProgress) -> None:
+            # A page task still running when escape cancelled the sync may report once more:
+            # only the sync that is still wanted may show the bar again.
+            if self.syncing_mailbox == mailbox_id:
+                bar.show(name, report)
+
         try:
-            synced = await self.session.sync_mailbox(
-                mailbox_id, on_progress=lambda p: bar.show(name, p)
-            )
+            synced = await self.session.sync_mailbox(mailbox_id, on_progress=progress)
         except Exception as exc:
             if self.syncing_mailbox == mailbox_id:
                 self.syncing_mailbox = None

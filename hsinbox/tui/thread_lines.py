@@ -27,10 +27,17 @@ def attachment_line(att: Attachment) -> Text:
     return line
 
 
-def field_value_text(conv: Conversation, definitions: list[MailboxField] | None = None) -> Text:
-    """``Plan: Pro · Ticket date: 2026-11-20 · …`` (dropdowns by label), or empty."""
+def field_value_text(
+    conv: Conversation, definitions: list[MailboxField] | None = None, width: int | None = None
+) -> Text:
+    """``Plan: Pro · Ticket date: 2026-11-20 · …`` (dropdowns by label), or empty.
+
+    With ``width``, a field that would not fit on the line starts the next one: the line
+    breaks between fields, never inside "Name: value" (unless one field alone is wider).
+    """
     by_id = {d.id: d for d in definitions or []}
     out = Text(end="")
+    line_used = 0
     for f in conv.custom_fields:
         if f.value in (None, ""):
             continue
@@ -39,11 +46,21 @@ def field_value_text(conv: Conversation, definitions: list[MailboxField] | None 
         if definition is not None and definition.type == "dropdown":
             option = definition.option(f.value)
             shown = option.label if option else shown
+        field = safe_text(f"{f.name or (definition.name if definition else f.id)}: ", "dim")
+        field.append(safe_text(str(shown if shown not in (None, "") else f.value)))
         if out.plain:
-            out.append("  ·  ", "dim")
-        out.append(safe_text(f"{f.name or (definition.name if definition else f.id)}: ", "dim"))
-        out.append(safe_text(str(shown if shown not in (None, "") else f.value)))
+            if width is not None and line_used + len(FIELD_GAP) + field.cell_len > width:
+                out.append("\n")
+                line_used = 0
+            else:
+                out.append(FIELD_GAP, "dim")
+                line_used += len(FIELD_GAP)
+        out.append_text(field)
+        line_used += field.cell_len
     return out
+
+
+FIELD_GAP = "  ·  "
 
 
 def wake_time(until: datetime) -> str:

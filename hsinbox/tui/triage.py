@@ -67,10 +67,13 @@ class Triage(InboxScreenBase):
                 self.show_current()
 
     def _next_outside(self, anchor: int, leaving: set[int]) -> int | None:
-        """The row after ``anchor`` (else before it) that is not among ``leaving``."""
+        """``anchor`` itself when it stays (the cursor on an unmarked row during a bulk
+        close), else the row after it (else before it) that is not among ``leaving``."""
         ids = [c.id for c in self.table.visible()]
         if anchor not in ids:
             return None
+        if anchor not in leaving:
+            return anchor
         i = ids.index(anchor)
         later = [x for x in ids[i + 1 :] if x not in leaving]
         earlier = [x for x in reversed(ids[:i]) if x not in leaving]

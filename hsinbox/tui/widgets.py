@@ -29,6 +29,7 @@ __all__ = [
     "ConversationTable",
     "Sidebar",
     "StatusLine",
+    "StatusPart",
     "ThreadView",
     "ViewKey",
 ]
@@ -262,6 +263,27 @@ class ThreadView(VerticalScroll):
     def action_bottom(self) -> None:
         self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
 
+    def on_resize(self) -> None:
+        # The field line breaks between fields at the pane's width: only the header changes.
+        if self.conversation is not None:
+            self.query_one("#thread-header", Static).update(self._header_text(self.conversation))
+
+    def _header_text(self, conv: Conversation) -> Text:
+        title = Text(f"#{conv.number or conv.id} ", "bold", end="")
+        title.append(safe_text(conv.subject or "(no subject)", "bold", one_line=True))
+        meta = Text(f"{conv.status}", STATUS_STYLE.get(conv.status, ""), end="")
+        meta.append("  ·  ")
+        meta.append(
+            safe_text(conv.assignee.display if conv.assignee else "unassigned", one_line=True)
+        )
+        if conv.tag_names:
+            meta.append("  ·  ")
+            meta.append(safe_text(", ".join(conv.tag_names), "italic", one_line=True))
+        width = self.scrollable_content_region.width or None
+        lines = [title, meta, *agent_day_header_lines(conv, width)]
+        lines += colleague_draft_lines(self.threads, self.me_id, self._now())
+        return Text("\n", end="").join(lines)
+
     def _paint(self) -> None:
         conv = self.conversation
         # Conversations and threads are replaced, never changed in place: the same objects
@@ -279,19 +301,7 @@ class ThreadView(VerticalScroll):
             header.update(Text("No conversation open", "dim"))
             body.update("")
             return
-        title = Text(f"#{conv.number or conv.id} ", "bold", end="")
-        title.append(safe_text(conv.subject or "(no subject)", "bold", one_line=True))
-        meta = Text(f"{conv.status}", STATUS_STYLE.get(conv.status, ""), end="")
-        meta.append("  ·  ")
-        meta.append(
-            safe_text(conv.assignee.display if conv.assignee else "unassigned", one_line=True)
-        )
-        if conv.tag_names:
-            meta.append("  ·  ")
-            meta.append(safe_text(", ".join(conv.tag_names), "italic", one_line=True))
-        lines = [title, meta, *agent_day_header_lines(conv)]
-        lines += colleague_draft_lines(self.threads, self.me_id, self._now())
-        header.update(Text("\n", end="").join(lines))
+        header.update(self._header_text(conv))
         if self.load_state == "failed":
             line = Text("Could not load the messages: ", "red", end="")
             line.append(safe_text(self.load_error or "no answer"))
@@ -309,9 +319,9 @@ class ThreadView(VerticalScroll):
         body.update(Text("\n\n", end="").join(rendered))
 
 
-def agent_day_header_lines(conv: Conversation) -> list[Text]:
+def agent_day_header_lines(conv: Conversation, width: int | None = None) -> list[Text]:
     """The thread header's snooze and custom-field lines (none when there is nothing)."""
-    lines = [snooze_line(conv), field_value_text(conv)]
+    lines = [snooze_line(conv), field_value_text(conv, width=width)]
     return [line for line in lines if line is not None and line.plain]
 
 
@@ -336,17 +346,83 @@ def render_customer(customer: Customer | None) -> Text:
     return out
 
 
+#: A status part ranked ``KEEP`` is never dropped (the view name): the line gives way around it.
+KEEP = 1000
+SEPARATOR = "  │  "
+
+
+@dataclass(frozen=True)
+class StatusPart:
+    """One part of the status line: the higher its ``rank``, the longer it stays when the line
+    is too long; ``squeeze(width)`` gives a shorter form (None: all or nothing)."""
+
+    text: Text
+    rank: int
+    squeeze: Callable[[int], Text] | None = None
+
+
+#: The fewest cells a part with a shorter form is squeezed to before it is dropped instead.
+SQUEEZED = 24
+
+
+def fit_status(parts: list[StatusPart], width: int) -> Text:
+    """The parts in their order, fitted to ``width``: the least important part gives way
+    first, shortened when its shorter form is enough (not below ``SQUEEZED`` cells), else
+    dropped; parts ranked ``KEEP`` are only shortened; what is still over is cut."""
+
+    def least(part: StatusPart, text: Text) -> int:
+        return min(text.cell_len, SQUEEZED) if part.squeeze is not None else text.cell_len
+
+    texts = {id(p): p.text for p in parts}
+    kept = list(parts)
+
+    def over() -> int:
+        used = sum(texts[id(p)].cell_len for p in kept)
+        return 1 + used + len(SEPARATOR) * max(len(kept) - 1, 0) - width
+
+    while over() > 0:
+        part = min(reversed(kept), key=lambda p: p.rank)
+        text = texts[id(part)]
+        room = text.cell_len - over()
+        if part.squeeze is not None and room >= least(part, text):
+            texts[id(part)] = part.squeeze(room)
+            break
+        if part.rank < KEEP and len(kept) > 1:
+            kept.remove(part)
+            continue
+        for keep in kept:  # only what must stay is left: shorten it as far as it goes
+            if keep.squeeze is not None and over() > 0:
+                shown = texts[id(keep)]
+                texts[id(keep)] = keep.squeeze(max(shown.cell_len - over(), least(keep, shown)))
+        break
+    line = Text(" ", end="")
+    for i, part in enumerate(kept):
+        if i:
+            line.append(SEPARATOR, "dim")
+        line.append(texts[id(part)])
+    if width > 0:
+        line.truncate(width, overflow="ellipsis")
+    return line
+
+
 class StatusLine(Static):
-    """Signed-in user, view, work in flight, failures, rate budget, offline, undo hint."""
+    """Signed-in user, view, work in flight, failures, rate budget, offline, undo hint.
+
+    One line whatever the width: the least important parts give way, never the view name.
+    """
 
     _last: str = ""
+    _parts: list[StatusPart] = []
 
-    def show(self, parts: list[Text]) -> None:
-        line = Text(" ", end="")
-        for i, part in enumerate(parts):
-            if i:
-                line.append("  │  ", "dim")
-            line.append(part)
+    def show(self, parts: list[StatusPart]) -> None:
+        self._parts = parts
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        line = fit_status(self._parts, self.size.width or self.app.size.width)
         if line.plain == self._last:
             return
         self._last = line.plain
