@@ -14,6 +14,7 @@ from typing import Any
 
 from hsinbox.sandbox.refs import customer_ref, user_ref
 from hsinbox.sandbox.seed_agent_day import add_agent_day
+from hsinbox.sandbox.seed_reach import add_reach
 from hsinbox.sandbox.synthetic import ID_STEP, SyntheticBlock, block_params
 from hsinbox.sandbox.util import html_to_preview, iso, slugify
 
@@ -1078,6 +1079,7 @@ class _Builder:
             "tag": max(t["id"] for t in self.state["tags"]) + 1,
         }
         add_agent_day(self.state)
+        add_reach(self.state)
         return self.state
 
 
