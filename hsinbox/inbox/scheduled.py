@@ -102,10 +102,18 @@ class ScheduleReply(Reply):
         )
 
     def apply(self, store: Store) -> None:
-        super().apply(store)  # the pending thread is the conversation's newest
-        pending = store.pending_threads.get(self.conversation_id, [])
-        if pending:
-            pending[-1] = pending[-1].model_copy(update={"scheduled": self._scheduled()})
+        existing = None
+        if self.thread_id is not None:
+            existing = _find_thread(store, self.conversation_id, self.thread_id)
+        if existing is not None:
+            # A draft that exists already (resumed): it gets the schedule, no pending copy.
+            store.stash(f"draft:{self.id}", existing)
+            _set_thread(store, self.conversation_id, existing.id, scheduled=self._scheduled())
+        else:
+            super().apply(store)  # the pending thread is the conversation's newest
+            pending = store.pending_threads.get(self.conversation_id, [])
+            if pending:
+                pending[-1] = pending[-1].model_copy(update={"scheduled": self._scheduled()})
         current = store.get(self.conversation_id)
         if current is not None:
             store.stash(f"event:{self.id}", current.next_event)
@@ -118,6 +126,9 @@ class ScheduleReply(Reply):
 
     def revert(self, store: Store) -> None:
         super().revert(store)
+        before = store.unstash(f"draft:{self.id}")
+        if isinstance(before, Thread):
+            _set_thread(store, self.conversation_id, before.id, scheduled=before.scheduled)
         if store.get(self.conversation_id) is not None:
             store.update(self.conversation_id, next_event=store.unstash(f"event:{self.id}"))
 

@@ -28,6 +28,7 @@ from hsinbox.tui.reading import Reading
 from hsinbox.tui.registry import NEEDS_CONVERSATION, WRITE_ACTIONS, bindings
 from hsinbox.tui.saved_state import read_state, write_state
 from hsinbox.tui.screen_modes import SplitModes
+from hsinbox.tui.send_later import SendLaterKeys
 from hsinbox.tui.session_events import SessionEvents
 from hsinbox.tui.status_report import StatusReport
 from hsinbox.tui.submitting import Submitting
@@ -63,6 +64,7 @@ class InboxScreen(
     Syncing,
     SplitModes,
     AgentDay,
+    SendLaterKeys,
 ):
     """Sidebar · list · thread. Keys act on the marked conversations, else the cursor row."""
 

@@ -165,6 +165,20 @@ ACTIONS: tuple[ActionSpec, ...] = (
         show=False,
         **_C,
     ),
+    # --- send later: the open conversation's scheduled reply ---
+    ActionSpec(
+        "inbox",
+        "send_scheduled_now",
+        "S",
+        "send_scheduled_now",
+        "Send scheduled reply now",
+        show=False,
+        **_W,
+    ),
+    ActionSpec("inbox", "unschedule", "U", "unschedule", "Unschedule reply", show=False, **_W),
+    ActionSpec(
+        "inbox", "edit_scheduled", "L", "edit_scheduled", "Edit scheduled reply", show=False, **_W
+    ),
     ActionSpec("inbox", "filter", "slash", "filter", "Filter", show=False),
     ActionSpec(
         "inbox",
@@ -243,6 +257,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec("composer", "saved_reply", "ctrl+t", "saved_reply", "Saved reply", priority=True),
     ActionSpec("composer", "attach", "ctrl+o", "attach", "Attach file", priority=True),
+    ActionSpec(
+        "composer", "send_later", "ctrl+l", "send_later", "Send later", show=False, priority=True
+    ),
     *_form_keys("composer"),
     # --- the new-conversation form and the customer form ---
     ActionSpec("new_conversation", "new.create", "ctrl+s", "create", "Create", priority=True),

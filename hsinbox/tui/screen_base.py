@@ -140,6 +140,14 @@ class InboxScreenBase(Screen[None]):
         # session_events.SessionEvents
         def _show_result(self, line: Text) -> None: ...
 
+        # writing.Writing
+        def _open_composer(
+            self,
+            kind: str,
+            conversation: Conversation | None = None,
+            seen: frozenset[int] | None = None,
+        ) -> None: ...
+
         # triage.Triage
         def _title(self, verb: str, targets: list[Conversation]) -> str: ...
         def users_for(self, mailbox_id: int | None) -> list[User]: ...
