@@ -302,7 +302,8 @@ class AgentDay(InboxScreenBase):
             return card
         current = self.thread.conversation or self.table.current
         shown = self.history if self.history_customer == customer.id else None
-        return card + render_history(shown, current.id if current else None)
+        history = render_history(shown, current.id if current else None)
+        return card + self.reach_text(customer) + history
 
     @work(exclusive=True, group="customer-history", exit_on_error=False)
     async def load_customer_history(self, customer_id: int) -> None:

@@ -21,6 +21,7 @@ from textual.widgets import Input, OptionList, Static
 from hsinbox.inbox.session import longest_waiting_unassigned
 from hsinbox.inbox.view import View
 from hsinbox.tui.agent_day import AgentDay
+from hsinbox.tui.customer_reach import CustomerReach
 from hsinbox.tui.filtering import FilterAndSort
 from hsinbox.tui.key_footer import KeyFooter
 from hsinbox.tui.links import ConversationLinks
@@ -65,6 +66,7 @@ class InboxScreen(
     SplitModes,
     AgentDay,
     SendLaterKeys,
+    CustomerReach,
 ):
     """Sidebar · list · thread. Keys act on the marked conversations, else the cursor row."""
 

@@ -165,6 +165,25 @@ ACTIONS: tuple[ActionSpec, ...] = (
         show=False,
         **_C,
     ),
+    # --- the customer panel: the organization's conversations, the properties ---
+    ActionSpec(
+        "inbox",
+        "organization_conversations",
+        "C",
+        "organization_conversations",
+        "Organization's conversations",
+        show=False,
+        **_C,
+    ),
+    ActionSpec(
+        "inbox",
+        "edit_properties",
+        "P",
+        "edit_properties",
+        "Edit customer properties",
+        show=False,
+        **_W,
+    ),
     # --- send later: the open conversation's scheduled reply ---
     ActionSpec(
         "inbox",

@@ -140,6 +140,10 @@ class InboxScreenBase(Screen[None]):
         # session_events.SessionEvents
         def _show_result(self, line: Text) -> None: ...
 
+        # customer_reach.CustomerReach
+        def reach_text(self, customer: Customer) -> Text: ...
+        def load_reach(self, customer: Customer) -> Worker[None]: ...
+
         # writing.Writing
         def _open_composer(
             self,
