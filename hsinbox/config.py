@@ -18,6 +18,30 @@ from hsinbox import paths
 StatusAfterReply = Literal["active", "pending", "closed"]
 
 
+HookOutput = Literal["pager", "note", "reply"]
+
+
+class Hook(BaseModel):
+    """One ``[hooks.NAME]`` table: a key runs ``command`` (placeholders filled, each value
+    quoted for the shell by hsinbox). A hook named ``customer`` runs when the customer panel
+    opens and its output shows there."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command: str
+    key: str | None = None
+    output: HookOutput = "pager"
+    timeout: float = Field(default=30.0, gt=0, le=600)
+
+    @field_validator("command")
+    @classmethod
+    def _safe_template(cls, value: str) -> str:
+        from hsinbox.inbox.pipes import check_template
+
+        check_template(value)
+        return value
+
+
 class Settings(BaseModel):
     """Every setting hsinbox reads, with the default a new user gets."""
 
@@ -39,6 +63,7 @@ class Settings(BaseModel):
     read_only: bool = False
     download_dir: str | None = None
     keymap: dict[str, str] = Field(default_factory=dict)
+    hooks: dict[str, Hook] = Field(default_factory=dict)
 
     @field_validator("keymap")
     @classmethod
@@ -174,6 +199,9 @@ def _validate(raw: dict[str, Any], text: str, path: str) -> tuple[Settings, list
         if key == "keymap" and isinstance(value, dict):
             good[key] = _validate_keymap(value, text, path, problems)
             continue
+        if key == "hooks" and isinstance(value, dict):
+            good[key] = _validate_hooks(value, text, path, problems)
+            continue
         if key not in Settings.model_fields:
             problems.append(
                 ConfigProblem(
@@ -222,3 +250,28 @@ def _validate_keymap(
             continue
         keymap[str(action)] = keys
     return keymap
+
+
+def _validate_hooks(
+    raw: dict[str, Any], text: str, path: str, problems: list[ConfigProblem]
+) -> dict[str, Any]:
+    """Keep each good hook; a bad one is reported on its own line and left out."""
+    hooks: dict[str, Any] = {}
+    for name, spec in raw.items():
+        try:
+            Hook.model_validate(spec)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = ".".join(["hooks", str(name), *(str(p) for p in err["loc"])])
+            message = err["msg"].rstrip(".").removeprefix("Value error, ")
+            problems.append(
+                ConfigProblem(
+                    path=path,
+                    line=_line_of(text, loc) or _line_of(text, f"hooks.{name}"),
+                    key=loc,
+                    message=f"{message[0].lower()}{message[1:]}; this hook is off",
+                )
+            )
+            continue
+        hooks[str(name)] = spec
+    return hooks

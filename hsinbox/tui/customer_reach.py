@@ -98,13 +98,12 @@ class CustomerReach(InboxScreenBase):
 
     reach_definitions: list[CustomerProperty] | None = None
     reach_org: Organization | None = None
-    customer_hook_output: dict[int, str] | None = None  # a `customer` hook's, per customer
 
     def reach_text(self, customer: Customer) -> Text:
         org = None
         if customer.organization_id is not None:
             org = self.session.cached_organization(customer.organization_id)
-        hook = (self.customer_hook_output or {}).get(customer.id)
+        hook = self.customer_hook_output.get(customer.id)
         return render_reach(customer, self.reach_definitions, org, hook)
 
     @work(exclusive=True, group="customer-reach", exit_on_error=False)
@@ -120,6 +119,7 @@ class CustomerReach(InboxScreenBase):
             self.report_error(f"Could not load the customer's properties or company: {exc}")
             return
         self.reach_definitions = results[0]
+        self.run_customer_hook(customer)
         if self.customer is not None and self.customer.id == customer.id:
             self.query_one("#customer", Static).update(self.customer_panel_text(self.customer))
 

@@ -25,6 +25,7 @@ from hsinbox.tui.customer_reach import CustomerReach
 from hsinbox.tui.filtering import FilterAndSort
 from hsinbox.tui.key_footer import KeyFooter
 from hsinbox.tui.links import ConversationLinks
+from hsinbox.tui.pipe_screen import PipeAndHooks
 from hsinbox.tui.reading import Reading
 from hsinbox.tui.registry import NEEDS_CONVERSATION, WRITE_ACTIONS, bindings
 from hsinbox.tui.saved_state import read_state, write_state
@@ -67,6 +68,7 @@ class InboxScreen(
     AgentDay,
     SendLaterKeys,
     CustomerReach,
+    PipeAndHooks,
 ):
     """Sidebar · list · thread. Keys act on the marked conversations, else the cursor row."""
 

@@ -86,6 +86,8 @@ CONTEXTS: dict[str, str | None] = {
     "subject": None,
     "messages": None,
     "reauth": None,
+    "pipe": None,
+    "output": None,
 }
 
 # The contexts of the inbox screen: the palette offers them, the README's key table lists them.
@@ -184,6 +186,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
         show=False,
         **_W,
     ),
+    # --- pipe and hooks ---
+    ActionSpec("inbox", "pipe", "vertical_line", "pipe", "Pipe to a command", show=False, **_C),
     # --- send later: the open conversation's scheduled reply ---
     ActionSpec(
         "inbox",
@@ -354,6 +358,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("quit", "quit.send", "s", "answer('send')", "Send now and quit"),
     ActionSpec("quit", "quit.later", "l", "answer('later')", "Quit, send next time"),
     ActionSpec("quit", "quit.cancel", "c,escape", "answer(None)", "Cancel"),
+    ActionSpec("pipe", "pipe.cancel", "escape", "cancel", "Cancel"),
+    ActionSpec("pipe", None, "up", "history(-1)", "Older", show=False, priority=True),
+    ActionSpec("pipe", None, "down", "history(1)", "Newer", show=False, priority=True),
+    ActionSpec("output", "output.note", "n", "insert('note')", "Into a note"),
+    ActionSpec("output", "output.reply", "r", "insert('reply')", "Into a reply"),
+    ActionSpec("output", "output.close", "escape,q", "close", "Close / stop"),
     ActionSpec("reauth", "reauth.retry", "r", "retry", "Retry"),
     ActionSpec("reauth", "reauth.later", "escape", "later", "Later"),
 )

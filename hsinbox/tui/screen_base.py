@@ -68,6 +68,8 @@ class InboxScreenBase(Screen[None]):
         self.messages_log: list[LoggedMessage] = []
         self.search_results: View | None = None  # Help Scout's search shown in the list
         self._close_checks: set[int] = set()
+        self.customer_hook_output: dict[int, str] = {}
+        """A ``customer`` hook's output per customer id (pipe_screen.PipeAndHooks)."""
 
     @property
     def inbox_app(self) -> HsInboxApp:
@@ -143,6 +145,9 @@ class InboxScreenBase(Screen[None]):
         # customer_reach.CustomerReach
         def reach_text(self, customer: Customer) -> Text: ...
         def load_reach(self, customer: Customer) -> Worker[None]: ...
+
+        # pipe_screen.PipeAndHooks
+        def run_customer_hook(self, customer: Customer) -> Worker[None]: ...
 
         # writing.Writing
         def _open_composer(
