@@ -34,7 +34,8 @@ class TemplateRefused(ValueError):
 
 
 def check_template(template: str) -> None:
-    """Known placeholders only, and none inside quotes (hsinbox quotes every value)."""
+    """No placeholder inside quotes (hsinbox quotes every value). Only ``FIELDS`` are
+    placeholders: other braces (``jq '{id: .id}'``, ``awk '{print}'``) stay as written."""
     if not template.strip():
         raise TemplateRefused("the command is empty")
     quote: str | None = None
@@ -48,14 +49,10 @@ def check_template(template: str) -> None:
             quote = None if quote == ch else ch
         elif ch == "{":
             m = _PLACEHOLDER.match(template, i)
-            if m is not None:
-                if m.group(1) not in FIELDS:
-                    known = ", ".join("{" + f + "}" for f in FIELDS)
-                    raise TemplateRefused(f"{{{m.group(1)}}} is not a placeholder ({known})")
-                if quote is not None:
-                    raise TemplateRefused(
-                        f"write {{{m.group(1)}}} outside quotes: hsinbox quotes each value itself"
-                    )
+            if m is not None and m.group(1) in FIELDS and quote is not None:
+                raise TemplateRefused(
+                    f"write {{{m.group(1)}}} outside quotes: hsinbox quotes each value itself"
+                )
         i += 1
     if quote is not None:
         raise TemplateRefused("a quote in the command is not closed")
@@ -64,7 +61,12 @@ def check_template(template: str) -> None:
 def render_command(template: str, values: Mapping[str, str]) -> str:
     """The shell command: each placeholder replaced by its value, quoted by ``shlex.quote``."""
     check_template(template)
-    return _PLACEHOLDER.sub(lambda m: shlex.quote(values.get(m.group(1), "")), template)
+
+    def fill(m: re.Match[str]) -> str:
+        name = m.group(1)
+        return shlex.quote(values.get(name, "")) if name in FIELDS else m.group(0)
+
+    return _PLACEHOLDER.sub(fill, template)
 
 
 @dataclass(frozen=True)
