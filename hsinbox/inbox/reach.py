@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from hsinbox.inbox.store import Store
 
 T = TypeVar("T")
+PREVIEWS_KEPT = 8
 
 
 class PropertyRefused(ValueError):
@@ -144,6 +145,7 @@ class ReachSession:
     def _reach_init(self) -> None:
         self._property_definitions: list[CustomerProperty] | None = None
         self._organizations: dict[int, Organization] = {}
+        self._previews: dict[int, bytes] = {}
 
     async def property_definitions(self) -> list[CustomerProperty]:
         """``GET /v2/customer-properties``, once per session."""
@@ -170,6 +172,16 @@ class ReachSession:
         known = {c.id for c in result.items if c.id in self.store.conversations}
         self.store.put_many([c for c in result.items if c.id not in known])
         return [self.store.get(c.id) or c for c in result.items]
+
+    async def preview_bytes(self, conversation_id: int, attachment_id: int) -> bytes:
+        """An image's bytes for its preview (one request; the last few kept in memory)."""
+        data = self._previews.get(attachment_id)
+        if data is None:
+            data = await self._read(self.client.get_attachment_data(conversation_id, attachment_id))
+            self._previews[attachment_id] = data
+            while len(self._previews) > PREVIEWS_KEPT:
+                self._previews.pop(next(iter(self._previews)))
+        return data
 
     async def original_source(self, conversation_id: int, thread_id: int) -> str:
         """The raw email of a customer's thread (one request; never cached: it may be big)."""

@@ -255,7 +255,10 @@ class AgentDay(InboxScreenBase):
 
         self.app.push_screen(
             AttachmentsScreen(
-                self._title("Attachments of", [conv]), items, self.session.download_dir
+                self._title("Attachments of", [conv]),
+                items,
+                self.session.download_dir,
+                preview=lambda att: self.session.preview_bytes(conv.id, att.id or 0),
             ),
             done,
         )

@@ -8,10 +8,11 @@ them (one plain name, no separators, no ``..``, no control characters).
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -31,11 +32,19 @@ class AttachmentsScreen(ModalScreen[tuple[int, Attachment] | None]):
 
     BINDINGS = bindings("attachments")
 
-    def __init__(self, title: str, items: list[tuple[int, Attachment]], where: Path) -> None:
+    def __init__(
+        self,
+        title: str,
+        items: list[tuple[int, Attachment]],
+        where: Path,
+        *,
+        preview: Callable[[Attachment], Awaitable[bytes]] | None = None,
+    ) -> None:
         super().__init__(classes="dialog-screen")
         self.title_text = title
         self.items = items
         self.where = where
+        self._preview = preview  # an image's bytes (one request each): the preview pane
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog picker"):
@@ -48,12 +57,56 @@ class AttachmentsScreen(ModalScreen[tuple[int, Attachment] | None]):
             help_line.append(safe_text(str(self.where), "dim bold"))
             help_line.append(" (never over an existing file)", "dim")
             yield Static(help_line, classes="dialog-help")
+            if self._preview is not None:
+                yield Vertical(id="attachment-preview")
             yield KeyFooter()
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
         options.highlighted = 0
         options.focus()
+
+    @on(OptionList.OptionHighlighted, "#attachment-options")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if self._preview is not None:
+            self.show_preview(self.items[int(event.option.id or 0)][1])
+
+    @work(exclusive=True, group="preview", exit_on_error=False)
+    async def show_preview(self, att: Attachment) -> None:
+        """The highlighted image, sized to the pane (a line of text for anything else)."""
+        from hsinbox.tui.image_preview import (
+            FLAGGED,
+            INSTALL_HINT,
+            available,
+            image_widget,
+            is_flagged,
+            is_image,
+        )
+
+        pane = self.query_one("#attachment-preview", Vertical)
+        await pane.remove_children()
+        if not is_image(att):
+            return
+        if is_flagged(att):
+            await pane.mount(Static(Text(FLAGGED, "bold red"), id="preview-note"))
+            return
+        if not available():
+            await pane.mount(Static(Text(INSTALL_HINT, "dim"), id="preview-note"))
+            return
+        assert self._preview is not None
+        await pane.mount(Static(Text("Loading the preview…", "dim"), id="preview-note"))
+        try:
+            data = await self._preview(att)
+        except Exception as exc:
+            await pane.remove_children()
+            await pane.mount(Static(safe_text(f"No preview: {exc}", "yellow"), id="preview-note"))
+            return
+        widget = image_widget(data, id="preview-image")
+        await pane.remove_children()
+        if widget is None:
+            await pane.mount(Static(Text("No preview: not a readable image.", "dim")))
+        else:
+            await pane.mount(widget)
 
     def action_choose(self) -> None:
         options = self.query_one(OptionList)
