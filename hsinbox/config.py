@@ -124,6 +124,13 @@ DEFAULT_CONFIG_TOML = """\
 # [keymap]
 # reply = "r"
 # close_next = "e,ctrl+d"
+
+# Keys that run your own commands; hsinbox quotes each {placeholder}'s value for the shell:
+# {number} {id} {customer.email} {customer.name} {url} {subject} {mailbox}.
+# output: "pager" (default), "note" or "reply". A hook named "customer" fills the i panel.
+# [hooks.orders]
+# key = "ctrl+k"
+# command = "orders-lookup --email {customer.email}"
 """
 
 
