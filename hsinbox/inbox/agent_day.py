@@ -79,6 +79,7 @@ class AgentDaySession:
 
         async def _read(self, awaitable: Awaitable[T]) -> T: ...
         def _emit(self, event: Event) -> None: ...
+        def cached_preview(self, attachment_id: int) -> bytes | None: ...  # reach.ReachSession
         def submit(self, action: Action) -> None: ...
 
     def _agent_day_init(self) -> None:
@@ -264,7 +265,13 @@ class AgentDaySession:
         """Fetch one attachment and save it under a safe, new name (never overwriting)."""
         if attachment.id is None:
             raise ValueError("This attachment cannot be downloaded: it has no id.")
-        data = await self._read(self.client.get_attachment_data(conversation_id, attachment.id))
+        if attachment.state not in (None, "valid"):
+            raise ValueError(
+                "Help Scout flagged this file as possibly malicious: it is not saved or opened."
+            )
+        data = self.cached_preview(attachment.id)  # previewed already: no second request
+        if data is None:
+            data = await self._read(self.client.get_attachment_data(conversation_id, attachment.id))
         target = Path(directory) if directory is not None else self.download_dir
         return await asyncio.to_thread(save_bytes, target, attachment.filename, data)
 

@@ -173,6 +173,9 @@ class ReachSession:
         self.store.put_many([c for c in result.items if c.id not in known])
         return [self.store.get(c.id) or c for c in result.items]
 
+    def cached_preview(self, attachment_id: int) -> bytes | None:
+        return self._previews.get(attachment_id)
+
     async def preview_bytes(self, conversation_id: int, attachment_id: int) -> bytes:
         """An image's bytes for its preview (one request; the last few kept in memory)."""
         data = self._previews.get(attachment_id)

@@ -69,3 +69,18 @@ async def test_without_the_extra_one_line_says_how_to_get_it(
         await until(pilot, lambda: bool(screen.query("#preview-note")) and note(screen))
         assert note(screen) == INSTALL_HINT
         assert len(data_reads(sb)) == before  # nothing fetched for a preview it cannot show
+
+
+async def test_a_flagged_file_is_never_saved_or_opened(tmp_path: Path) -> None:
+    app, sb, session = make_app(tmp_path, download_dir=str(tmp_path / "downloads"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_attachments(pilot, sb, session)
+        await settle(pilot, session)
+        before = len(data_reads(sb))
+        highlight(screen, "invoice.png")
+        await pilot.press("enter")
+        await settle(pilot, session)
+        assert len(data_reads(sb)) == before
+        assert not (tmp_path / "downloads").exists() or not any((tmp_path / "downloads").iterdir())
+        messages = [n.message for n in app._notifications]
+        assert any("flagged this file as possibly malicious" in m for m in messages)

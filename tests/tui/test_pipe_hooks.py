@@ -3,6 +3,7 @@ against the sandbox, with real subprocesses."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +92,27 @@ async def test_a_failing_hook_is_one_line(tmp_path: Path) -> None:
         await until(pilot, lambda: not isinstance(app.screen, OutputScreen) and app._notifications)
         (notice,) = [n for n in app._notifications if "broken" in n.message]
         assert notice.message == "Hook broken failed (exit 2): no such order."
+
+
+async def test_escape_stops_a_running_hook(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    hooks = {"slow": {"command": f"echo $$ > {pid_file}; exec sleep 30", "key": "ctrl+k"}}
+    app, _sb, session = make_app(tmp_path, hooks=hooks)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        await open_number(pilot, NUMBER)
+        await pilot.press("ctrl+k")
+        await until(pilot, lambda: isinstance(app.screen, OutputScreen))
+        await until(pilot, lambda: pid_file.exists() and pid_file.read_text().strip())
+        pid = int(pid_file.read_text())
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, OutputScreen))
+        await until(pilot, lambda: not _alive(pid))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

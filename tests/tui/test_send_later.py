@@ -89,9 +89,21 @@ async def test_send_now_and_unschedule_are_one_request_each(tmp_path: Path) -> N
         await settle(pilot, session)
         raw = await open_number(pilot, NUMBER)
         await settle(pilot, session)
+        before = len(writes(sb))
         await schedule_tomorrow_nine(pilot, session)
         (draft,) = drafts_with_text(sb, raw["id"])
         path = f"/v2/conversations/{raw['id']}/threads/{draft['id']}/schedule"
+        wanted = {
+            "scheduledFor": utc(parse_when("tomorrow 9", NOW)),
+            "unscheduleOnCustomerReply": True,
+        }
+        assert [
+            (m, p.rsplit("/", 1)[-1], b.get("draft") if m == "POST" else b)
+            for m, p, b in writes(sb)[before:]
+        ] == [
+            ("POST", "reply", True),
+            ("PUT", "schedule", wanted),
+        ]  # two requests
         before = len(writes(sb))
         await pilot.press("U")
         await settle(pilot, session)
@@ -107,3 +119,24 @@ async def test_send_now_and_unschedule_are_one_request_each(tmp_path: Path) -> N
             ("PATCH", path, {"op": "replace", "path": "/state", "value": "published"})
         ]
         assert drafts_with_text(sb, raw["id"])[0]["state"] == "published"
+
+
+async def test_l_takes_the_schedule_off_and_the_composer_sends_the_draft(tmp_path: Path) -> None:
+    app, sb, session = make_app(tmp_path)
+    app._sb = sb  # type: ignore[attr-defined]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        raw = await open_number(pilot, NUMBER)
+        await settle(pilot, session)
+        await schedule_tomorrow_nine(pilot, session)
+        (draft,) = drafts_with_text(sb, raw["id"])
+        before = len(writes(sb))
+        await pilot.press("L")
+        await until(pilot, lambda: isinstance(app.screen, ComposerScreen))
+        assert TEXT in app.screen.body
+        await settle(pilot, session)
+        assert [m for m, _p, _b in writes(sb)[before:]] == ["DELETE"]
+        await pilot.press("ctrl+s")
+        await settle(pilot, session)
+        (sent,) = drafts_with_text(sb, raw["id"])
+        assert sent["id"] == draft["id"] and sent["state"] == "published"  # no second reply
