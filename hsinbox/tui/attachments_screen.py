@@ -76,11 +76,10 @@ class AttachmentsScreen(ModalScreen[tuple[int, Attachment] | None]):
         """The highlighted image, sized to the pane (a line of text for anything else)."""
         from hsinbox.tui.image_preview import (
             FLAGGED,
-            INSTALL_HINT,
-            available,
             image_widget,
             is_flagged,
             is_image,
+            unavailable_reason,
         )
 
         pane = self.query_one("#attachment-preview", Vertical)
@@ -90,8 +89,9 @@ class AttachmentsScreen(ModalScreen[tuple[int, Attachment] | None]):
         if is_flagged(att):
             await pane.mount(Static(Text(FLAGGED, "bold red"), id="preview-note"))
             return
-        if not available():
-            await pane.mount(Static(Text(INSTALL_HINT, "dim"), id="preview-note"))
+        reason = unavailable_reason()
+        if reason is not None:
+            await pane.mount(Static(Text(reason, "dim"), id="preview-note"))
             return
         assert self._preview is not None
         await pane.mount(Static(Text("Loading the preview…", "dim"), id="preview-note"))

@@ -38,14 +38,36 @@ def is_flagged(att: Attachment) -> bool:
     return att.state not in (None, "valid")
 
 
-def _modules() -> tuple[Any, Any] | None:
-    """textual-image's widget module and Pillow's Image, or None without the extra."""
+_broken: str | None = None  # why textual-image failed to start, once it has
+
+
+def _load() -> tuple[Any, Any] | str:
+    """textual-image's widget module and Pillow's Image, else why not. A failed start is
+    remembered (its import asks the terminal, and one that reports no size makes it raise);
+    a missing extra is not, so installing it needs no restart of this process's imports."""
+    global _broken
+    if _broken is not None:
+        return _broken
     try:
         widgets = importlib.import_module("textual_image.widget")
         pil = importlib.import_module("PIL.Image")
     except ImportError:
-        return None
+        return INSTALL_HINT
+    except Exception as exc:
+        _broken = f"Image previews are off: textual-image could not start ({type(exc).__name__})."
+        return _broken
     return widgets, pil
+
+
+def _modules() -> tuple[Any, Any] | None:
+    loaded = _load()
+    return None if isinstance(loaded, str) else loaded
+
+
+def unavailable_reason() -> str | None:
+    """One line for the pane when previews cannot be shown (None when they can)."""
+    loaded = _load()
+    return loaded if isinstance(loaded, str) else None
 
 
 def available() -> bool:

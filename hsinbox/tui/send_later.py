@@ -48,7 +48,6 @@ def send_later(
                 attachments=composed.attachments,
             )
         ]
-    customer = conv.primary_customer
     text = act.SendDraft(conv.id, hs_draft.id, html, publish=False, number=conv.number)
     schedule = ScheduleReply.schedule(
         conv,
@@ -58,7 +57,6 @@ def send_later(
         thread_id=hs_draft.id,
         draft_key=draft_key,
     )
-    assert customer is not None
     return [text, schedule]
 
 

@@ -84,3 +84,20 @@ async def test_a_flagged_file_is_never_saved_or_opened(tmp_path: Path) -> None:
         assert not (tmp_path / "downloads").exists() or not any((tmp_path / "downloads").iterdir())
         messages = [n.message for n in app._notifications]
         assert any("flagged this file as possibly malicious" in m for m in messages)
+
+
+def test_a_terminal_that_breaks_textual_image_turns_previews_off_in_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hsinbox.tui import image_preview
+
+    def broken(name: str) -> Any:
+        raise ZeroDivisionError("a terminal that reports no size")
+
+    monkeypatch.setattr(image_preview, "_broken", None)
+    monkeypatch.setattr(image_preview.importlib, "import_module", broken)
+    image_preview.preload()  # at start: never raises
+    assert image_preview.unavailable_reason() == (
+        "Image previews are off: textual-image could not start (ZeroDivisionError)."
+    )
+    assert image_preview.image_widget(b"\x89PNG") is None
