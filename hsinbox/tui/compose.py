@@ -230,7 +230,7 @@ class ComposerScreen(SavedReplyPicking, ComposerAttachments, ModalScreen[Compose
 
     def action_send_later(self) -> None:
         """The snooze picker's times; the reply is then created as a draft and scheduled."""
-        from hsinbox.tui.snooze_picker import SEND_LATER_WORDS, SnoozeRequest, SnoozeScreen
+        from hsinbox.tui.snooze_picker import SendLaterScreen, SnoozeRequest
 
         if self.kind != "reply":
             self.notify(markup=False, message="Only a reply can be sent later.", timeout=3)
@@ -259,10 +259,7 @@ class ComposerScreen(SavedReplyPicking, ComposerAttachments, ModalScreen[Compose
 
         number = self.conversation.number or self.conversation.id
         self.app.push_screen(
-            SnoozeScreen(
-                f"Send the reply to #{number} later", now=self.now, words=SEND_LATER_WORDS
-            ),
-            picked,
+            SendLaterScreen(f"Send the reply to #{number} later", now=self.now), picked
         )
 
     def action_leave(self) -> None:

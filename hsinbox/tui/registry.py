@@ -88,6 +88,7 @@ CONTEXTS: dict[str, str | None] = {
     "reauth": None,
     "pipe": None,
     "output": None,
+    "send_later": None,
 }
 
 # The contexts of the inbox screen: the palette offers them, the README's key table lists them.
@@ -358,6 +359,18 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("quit", "quit.send", "s", "answer('send')", "Send now and quit"),
     ActionSpec("quit", "quit.later", "l", "answer('later')", "Quit, send next time"),
     ActionSpec("quit", "quit.cancel", "c,escape", "answer(None)", "Cancel"),
+    ActionSpec("send_later", "send_later.cancel", "escape", "cancel", "Cancel"),
+    ActionSpec("send_later", "send_later.choose", "enter", "choose", "Schedule", priority=True),
+    ActionSpec(
+        "send_later",
+        "send_later.toggle",
+        "ctrl+r",
+        "toggle_wake",
+        "Cancel on reply",
+        priority=True,
+    ),
+    ActionSpec("send_later", None, "down", "move(1)", "Down", show=False, priority=True),
+    ActionSpec("send_later", None, "up", "move(-1)", "Up", show=False, priority=True),
     ActionSpec("pipe", "pipe.cancel", "escape", "cancel", "Cancel"),
     ActionSpec("pipe", None, "up", "history(-1)", "Older", show=False, priority=True),
     ActionSpec("pipe", None, "down", "history(1)", "Newer", show=False, priority=True),

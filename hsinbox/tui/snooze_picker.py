@@ -148,3 +148,12 @@ class SnoozeScreen(ModalScreen[SnoozeRequest | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class SendLaterScreen(SnoozeScreen):
+    """The same picker for a reply sent later: its own keys' words in the footer."""
+
+    BINDINGS = bindings("send_later")
+
+    def __init__(self, title: str, *, now: Callable[[], datetime] | None = None) -> None:
+        super().__init__(title, now=now, words=SEND_LATER_WORDS)

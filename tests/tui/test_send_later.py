@@ -13,7 +13,7 @@ from tui_helpers import NOW, conv, make_app, settle, until, writes
 
 from hsinbox.inbox.times import parse_when
 from hsinbox.tui.compose import ComposerScreen
-from hsinbox.tui.snooze_picker import SnoozeScreen
+from hsinbox.tui.snooze_picker import SendLaterScreen
 
 NUMBER = 10021  # an active email conversation of Support
 TEXT = "Good morning: the export is fixed."
@@ -41,7 +41,7 @@ async def schedule_tomorrow_nine(pilot: Any, session: Any) -> None:
     await until(pilot, lambda: isinstance(app.screen, ComposerScreen))
     await pilot.press(*TEXT)
     await pilot.press("ctrl+l")
-    await until(pilot, lambda: isinstance(app.screen, SnoozeScreen))
+    await until(pilot, lambda: isinstance(app.screen, SendLaterScreen))
     await pilot.press(*"tomorrow 9")
     shown = app.screen.query_one("#snooze-shown", Static)
     await until(pilot, lambda: "Sends" in str(shown.render()))
