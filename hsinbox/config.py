@@ -114,6 +114,30 @@ def _toml_string(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+HookOutput = Literal["pager", "note", "reply"]
+
+
+class Hook(BaseModel):
+    """One ``[hooks.NAME]`` table: a key runs ``command`` (placeholders filled, each value
+    quoted for the shell by hsinbox). A hook named ``customer`` runs when the customer panel
+    opens and its output shows there."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command: str
+    key: str | None = None
+    output: HookOutput = "pager"
+    timeout: float = Field(default=30.0, gt=0, le=600)
+
+    @field_validator("command")
+    @classmethod
+    def _safe_template(cls, value: str) -> str:
+        from hsinbox.inbox.pipes import check_template
+
+        check_template(value)
+        return value
+
+
 class Settings(BaseModel):
     """Every setting hsinbox reads, with the default a new user gets."""
 
@@ -137,6 +161,7 @@ class Settings(BaseModel):
     keymap: dict[str, str] = Field(default_factory=dict)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     views: list[SavedView] = Field(default_factory=list)
+    hooks: dict[str, Hook] = Field(default_factory=dict)
 
     @field_validator("signature")
     @classmethod
@@ -232,6 +257,13 @@ DEFAULT_CONFIG_TOML = """\
 # [keymap]
 # reply = "r"
 # close_next = "e,ctrl+d"
+
+# Keys that run your own commands; hsinbox quotes each {placeholder}'s value for the shell:
+# {number} {id} {customer.email} {customer.name} {url} {subject} {mailbox}.
+# output: "pager" (default), "note" or "reply". A hook named "customer" fills the i panel.
+# [hooks.orders]
+# key = "ctrl+k"
+# command = "orders-lookup --email {customer.email}"
 """
 
 
@@ -309,6 +341,9 @@ def _validate(raw: dict[str, Any], text: str, path: str) -> tuple[Settings, list
             continue
         if key == "views" and isinstance(value, list):
             good[key] = _validate_views(value, text, path, problems)
+            continue
+        if key == "hooks" and isinstance(value, dict):
+            good[key] = _validate_hooks(value, text, path, problems)
             continue
         if key not in Settings.model_fields:
             problems.append(
@@ -408,3 +443,28 @@ def _validate_keymap(
             continue
         keymap[str(action)] = keys
     return keymap
+
+
+def _validate_hooks(
+    raw: dict[str, Any], text: str, path: str, problems: list[ConfigProblem]
+) -> dict[str, Any]:
+    """Keep each good hook; a bad one is reported on its own line and left out."""
+    hooks: dict[str, Any] = {}
+    for name, spec in raw.items():
+        try:
+            Hook.model_validate(spec)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = ".".join(["hooks", str(name), *(str(p) for p in err["loc"])])
+            message = err["msg"].rstrip(".").removeprefix("Value error, ")
+            problems.append(
+                ConfigProblem(
+                    path=path,
+                    line=_line_of(text, loc) or _line_of(text, f"hooks.{name}"),
+                    key=loc,
+                    message=f"{message[0].lower()}{message[1:]}; this hook is off",
+                )
+            )
+            continue
+        hooks[str(name)] = spec
+    return hooks

@@ -67,6 +67,7 @@ from hsinbox.helpscout.models import (
     User,
     unique_items,
 )
+from hsinbox.helpscout.reach import ReachMixin
 from hsinbox.helpscout.tokens import TokenStore, default_token_store
 
 log = logging.getLogger(__name__)
@@ -311,7 +312,7 @@ def _prepared_tls() -> ssl.SSLContext | bool:
     return future.result() if future is not None else True
 
 
-class HelpScoutClient(AgentDayMixin):
+class HelpScoutClient(AgentDayMixin, ReachMixin):
     """Talks to one Help Scout account. Use ``async with`` or ``await aclose()``."""
 
     def __init__(

@@ -155,6 +155,24 @@ class Rating(HSModel):
         return (self.rating or "").lower().replace("-", "_") in ("not_good", "bad")
 
 
+class ScheduledSend(HSModel):
+    """A reply waiting to be sent (``thread.scheduled``): who scheduled it, for when."""
+
+    scheduled_by: int | None = None
+    created_at: datetime | None = None
+    scheduled_for: datetime | None = None
+    unschedule_on_customer_reply: bool | None = None
+
+
+class NextEvent(HSModel):
+    """The conversation's next timed event: a snooze ending or a scheduled reply."""
+
+    time: datetime | None = None
+    event_type: str | None = None
+    user_id: int | None = None
+    cancel_on_customer_reply: bool | None = None
+
+
 class Thread(HSModel):
     """One message, note or activity row of a conversation.
 
@@ -180,6 +198,7 @@ class Thread(HSModel):
     opened_at: datetime | None = None
     rating: Rating | None = None
     attachments: list[Attachment] = Field(default_factory=list)
+    scheduled: ScheduledSend | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -233,6 +252,7 @@ class Conversation(HSModel):
     primary_customer: PersonRef | None = None
     custom_fields: list[CustomField] = Field(default_factory=list)
     snooze: Snooze | None = None
+    next_event: NextEvent | None = None
     embedded_threads: list[Thread] = Field(default_factory=list, exclude=True)
 
     @model_validator(mode="before")
@@ -361,6 +381,21 @@ class CustomerEntryChange(BaseModel):
         return f"{'removed' if done else 'removing'} {noun} {self.value}"
 
 
+class CustomerPropertyValue(HSModel):
+    """One of a customer's properties (plan, MRR…): ``value`` as stored (a dropdown's option
+    id), ``text`` as shown. Lenient: the shape is seen in public clients only."""
+
+    slug: str = ""
+    name: str | None = None
+    type: str | None = None
+    value: Any = None
+    text: str | None = None
+
+    @property
+    def shown(self) -> str:
+        return str(self.text if self.text not in (None, "") else self.value or "")
+
+
 class Customer(HSModel):
     id: int
     first_name: str | None = None
@@ -378,6 +413,7 @@ class Customer(HSModel):
     phones: list[CustomerEntry] = Field(default_factory=list)
     chats: list[CustomerEntry] = Field(default_factory=list)
     websites: list[CustomerEntry] = Field(default_factory=list)
+    properties: list[CustomerPropertyValue] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
@@ -385,7 +421,7 @@ class Customer(HSModel):
         if not isinstance(data, dict):
             return data
         fixed = dict(data)
-        for key in ("emails", "phones", "chats", "websites"):
+        for key in ("emails", "phones", "chats", "websites", "properties"):
             if key not in fixed or fixed[key] is None:
                 fixed[key] = _embedded(data, key)
         return fixed

@@ -150,6 +150,12 @@ class Action:
         the same request for an action of one idempotent request."""
         return await self.send(client)
 
+    def progressed(self, result: Any) -> Action | None:
+        """An action of two requests: after its first landed (``result``, e.g. a new id), the
+        action that sends only the rest (same id: the journal replaces it, so a restart never
+        repeats the first). None when nothing is left, as for every one-request action."""
+        return None
+
     def retarget(self, old_id: int, new_id: int, number: int | None = None) -> Action:
         """The same action (same id: the journal replaces it) aimed at the conversation
         ``old_id`` was merged into; ``self`` when it is about another conversation."""

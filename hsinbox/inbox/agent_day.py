@@ -85,6 +85,7 @@ class AgentDaySession:
 
         async def _read(self, awaitable: Awaitable[T]) -> T: ...
         def _emit(self, event: Event) -> None: ...
+        def cached_preview(self, attachment_id: int) -> bytes | None: ...  # reach.ReachSession
         def submit(self, action: Action) -> None: ...
 
     def _agent_day_init(self) -> None:
@@ -305,7 +306,10 @@ class AgentDaySession:
     async def _attachment_data(self, conversation_id: int, attachment: Attachment) -> bytes:
         if attachment.id is None:
             raise ValueError("This attachment cannot be downloaded: it has no id.")
-        return await self._read(self.client.get_attachment_data(conversation_id, attachment.id))
+        data = self.cached_preview(attachment.id)  # previewed already: no second request
+        if data is None:
+            data = await self._read(self.client.get_attachment_data(conversation_id, attachment.id))
+        return data
 
     async def _save_attachment(
         self, conversation_id: int, attachment: Attachment, data: bytes, directory: Path | None

@@ -43,6 +43,7 @@ from hsinbox.inbox.events import (
 )
 from hsinbox.inbox.journal import Journal
 from hsinbox.inbox.loaded_view import LoadedView
+from hsinbox.inbox.reach import ReachSession
 from hsinbox.inbox.store import Store
 from hsinbox.inbox.view import DEFAULT_SORT, View
 from hsinbox.inbox.worker import Outbox
@@ -238,7 +239,7 @@ def _in_status_view(view: View, conversation: Conversation) -> bool:
     return conversation.status in _STATUSES.get(view.api_status, {view.api_status})
 
 
-class InboxSession(AgentDaySession):
+class InboxSession(AgentDaySession, ReachSession):
     """The agent's session: who they are, what they see, and the outbox."""
 
     def __init__(
@@ -302,6 +303,7 @@ class InboxSession(AgentDaySession):
         self._account_fetch: asyncio.Task[_Account] | None = None
         self._first_lists: dict[str, tuple[dict[str, Any], asyncio.Task[Page[Conversation]]]] = {}
         self._agent_day_init()
+        self._reach_init()
 
     # --- events ----------------------------------------------------------------------
 

@@ -386,6 +386,9 @@ class Outbox:
                     result = await action.resend(self.client)
                 else:
                     result = await action.send(self.client)
+            while (rest := action.progressed(result)) is not None:
+                action = self._checkpoint(entry, rest)
+                result = await action.send(self.client)
         except RateLimited as exc:
             self._emit(RateLimitWait(exc.retry_after))
             await self._sleep(exc.retry_after)
@@ -497,6 +500,17 @@ class Outbox:
             self._queue_changed()
             self._wake.set()
         return moved
+
+    def _checkpoint(self, entry: _Entry, rest: Action) -> Action:
+        """The first request of a two-request action landed: journal what is left (same
+        id, one appended line) before the second is sent, so a restart resumes there."""
+        self.journal.submit(
+            rest, entry.submitted_at, known_ids=entry.known_ids, bulk_id=entry.bulk_id
+        )
+        self.journal.attempt(rest.id)  # something was sent: no longer cancellable
+        entry.action = rest
+        entry.maybe_sent = True
+        return rest
 
     # --- outcomes --------------------------------------------------------------------
 

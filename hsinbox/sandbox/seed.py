@@ -15,6 +15,7 @@ from typing import Any
 from hsinbox.sandbox.refs import customer_ref, user_ref
 from hsinbox.sandbox.seed_agent_day import add_agent_day
 from hsinbox.sandbox.seed_awareness import add_awareness
+from hsinbox.sandbox.seed_reach import add_reach
 from hsinbox.sandbox.synthetic import ID_STEP, SyntheticBlock, block_params
 from hsinbox.sandbox.util import html_to_preview, iso, slugify
 
@@ -1080,6 +1081,7 @@ class _Builder:
         }
         add_agent_day(self.state)
         add_awareness(self.state, self.now)
+        add_reach(self.state)
         return self.state
 
 

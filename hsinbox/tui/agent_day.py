@@ -265,7 +265,10 @@ class AgentDay(InboxScreenBase):
 
         self.app.push_screen(
             AttachmentsScreen(
-                self._title("Attachments of", [conv]), items, self.session.download_dir
+                self._title("Attachments of", [conv]),
+                items,
+                self.session.download_dir,
+                preview=lambda att: self.session.preview_bytes(conv.id, att.id or 0),
             ),
             done,
         )
@@ -335,7 +338,8 @@ class AgentDay(InboxScreenBase):
             return card
         current = self.current_conversation()
         shown = self.history if self.history_customer == customer.id else None
-        return card + render_history(shown, current.id if current else None)
+        history = render_history(shown, current.id if current else None)
+        return card + self.reach_text(customer) + history
 
     @work(exclusive=True, group="customer-history", exit_on_error=False)
     async def load_customer_history(self, customer_id: int) -> None:

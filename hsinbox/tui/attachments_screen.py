@@ -8,12 +8,13 @@ them (one plain name, no separators, no ``..``, no control characters).
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
@@ -43,11 +44,19 @@ class AttachmentsScreen(ModalScreen[AttachmentChoice | None]):
 
     BINDINGS = bindings("attachments")
 
-    def __init__(self, title: str, items: list[tuple[int, Attachment]], where: Path) -> None:
+    def __init__(
+        self,
+        title: str,
+        items: list[tuple[int, Attachment]],
+        where: Path,
+        *,
+        preview: Callable[[Attachment], Awaitable[bytes]] | None = None,
+    ) -> None:
         super().__init__(classes="dialog-screen")
         self.title_text = title
         self.items = items
         self.where = where
+        self._preview = preview  # an image's bytes (one request each): the preview pane
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog picker"):
@@ -62,6 +71,8 @@ class AttachmentsScreen(ModalScreen[AttachmentChoice | None]):
                 " (never over an existing file) · o opens an image, PDF or text", "dim"
             )
             yield Static(help_line, classes="dialog-help")
+            if self._preview is not None:
+                yield Vertical(id="attachment-preview")
             yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -73,6 +84,48 @@ class AttachmentsScreen(ModalScreen[AttachmentChoice | None]):
         if index is not None and 0 <= index < len(self.items):
             thread_id, attachment = self.items[index]
             self.dismiss(AttachmentChoice(verb, thread_id, attachment))
+
+    @on(OptionList.OptionHighlighted, "#attachment-options")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if self._preview is not None:
+            self.show_preview(self.items[int(event.option.id or 0)][1])
+
+    @work(exclusive=True, group="preview", exit_on_error=False)
+    async def show_preview(self, att: Attachment) -> None:
+        """The highlighted image, sized to the pane (a line of text for anything else)."""
+        from hsinbox.tui.image_preview import (
+            FLAGGED,
+            image_widget,
+            is_flagged,
+            is_image,
+            unavailable_reason,
+        )
+
+        pane = self.query_one("#attachment-preview", Vertical)
+        await pane.remove_children()
+        if not is_image(att):
+            return
+        if is_flagged(att):
+            await pane.mount(Static(Text(FLAGGED, "bold red"), id="preview-note"))
+            return
+        reason = unavailable_reason()
+        if reason is not None:
+            await pane.mount(Static(Text(reason, "dim"), id="preview-note"))
+            return
+        assert self._preview is not None
+        await pane.mount(Static(Text("Loading the preview…", "dim"), id="preview-note"))
+        try:
+            data = await self._preview(att)
+        except Exception as exc:
+            await pane.remove_children()
+            await pane.mount(Static(safe_text(f"No preview: {exc}", "yellow"), id="preview-note"))
+            return
+        widget = image_widget(data, id="preview-image")
+        await pane.remove_children()
+        if widget is None:
+            await pane.mount(Static(Text("No preview: not a readable image.", "dim")))
+        else:
+            await pane.mount(widget)
 
     def action_choose(self) -> None:
         self._finish("save", self.query_one(OptionList).highlighted)

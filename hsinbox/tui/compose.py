@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +81,8 @@ class Composed:
     draft: bool = False
     attachments: tuple[NewAttachment, ...] = ()  # read when sent
     files: tuple[str, ...] = ()  # the paths attached: what a draft keeps
+    send_at: datetime | None = None  # send later: created as a draft, then scheduled
+    cancel_on_reply: bool = True
 
 
 STATUS_OPTIONS = [("Active", "active"), ("Pending", "pending"), ("Closed", "closed")]
@@ -105,8 +108,10 @@ class ComposerScreen(SavedReplyPicking, ComposerAttachments, ModalScreen[Compose
         bcc: tuple[str, ...] = (),
         hs_draft: bool = False,
         attachments: tuple[str, ...] = (),
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__(classes="dialog-screen")
+        self.now = now
         self.attachment_paths = list(attachments)
         self.kind = kind
         self.conversation = conversation
@@ -223,6 +228,40 @@ class ComposerScreen(SavedReplyPicking, ComposerAttachments, ModalScreen[Compose
         if files is None:
             return
         self.dismiss(replace(self.composed(), body=body, attachments=tuple(files)))
+
+    def action_send_later(self) -> None:
+        """The snooze picker's times; the reply is then created as a draft and scheduled."""
+        from hsinbox.tui.snooze_picker import SendLaterScreen, SnoozeRequest
+
+        if self.kind != "reply":
+            self.notify(markup=False, message="Only a reply can be sent later.", timeout=3)
+            return
+        body = self.body.strip()
+        if not body:
+            self.notify(
+                markup=False, message="Nothing to send: the message is empty.", severity="warning"
+            )
+            return
+
+        def picked(choice: SnoozeRequest | None) -> None:
+            if choice is None:
+                return
+            files = self.attachments_to_send()
+            if files is None:
+                return
+            composed = replace(self.composed(), body=body, attachments=tuple(files))
+            self.dismiss(
+                replace(
+                    composed,
+                    send_at=choice.until,
+                    cancel_on_reply=choice.unsnooze_on_customer_reply,
+                )
+            )
+
+        number = self.conversation.number or self.conversation.id
+        self.app.push_screen(
+            SendLaterScreen(f"Send the reply to #{number} later", now=self.now), picked
+        )
 
     def action_leave(self) -> None:
         self._save_now()

@@ -30,6 +30,7 @@ from textual.strip import Strip
 from hsinbox.helpscout.models import Conversation
 from hsinbox.inbox.text import safe_text, waiting
 from hsinbox.tui.registry import bindings
+from hsinbox.tui.scheduled_lines import scheduled_cell
 
 SORTS: list[tuple[str, str]] = [
     ("updated", "newest first"),
@@ -642,6 +643,7 @@ class ConversationTable(ScrollView, can_focus=True):
             elif minutes >= self._warn:
                 wait = Text("! " if not short else "!", "bold yellow") + wait
         wait = snooze_cell(conv, now) or wait  # a snoozed row shows when it wakes instead
+        wait = scheduled_cell(conv, now) or wait  # a reply waiting to go out: when it goes
         updated = Text(waiting(conv.modified_at, now), "dim")
         return {
             "mark": mark,

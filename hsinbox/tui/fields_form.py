@@ -35,10 +35,18 @@ class FieldsFormScreen(ModalScreen[dict[int, Any] | None]):
     BINDINGS = bindings("fields")
 
     def __init__(
-        self, conversation: Conversation, definitions: list[MailboxField], *, note: str = ""
+        self,
+        conversation: Conversation,
+        definitions: list[MailboxField],
+        *,
+        note: str = "",
+        title: str | None = None,
+        current: dict[int, str] | None = None,
     ) -> None:
         super().__init__(classes="dialog-screen")
         self.conversation = conversation
+        self.title_text = title  # another record's fields (a customer's properties)
+        self.current = current
         self.definitions = sorted(
             definitions, key=lambda d: (d.order if d.order is not None else 1 << 30, d.id)
         )
@@ -47,8 +55,11 @@ class FieldsFormScreen(ModalScreen[dict[int, Any] | None]):
     def compose(self) -> ComposeResult:
         conv = self.conversation
         with VerticalScroll(classes="dialog form fields-form"):
-            title = Text(f"Custom fields  ·  #{conv.number or conv.id} ", end="")
-            title.append(safe_text(conv.subject or ""))
+            if self.title_text is not None:
+                title = safe_text(self.title_text)
+            else:
+                title = Text(f"Custom fields  ·  #{conv.number or conv.id} ", end="")
+                title.append(safe_text(conv.subject or ""))
             yield Label(title, classes="dialog-title")
             if self.note:
                 yield Static(Text(self.note, "yellow"), classes="dialog-help")
@@ -59,7 +70,7 @@ class FieldsFormScreen(ModalScreen[dict[int, Any] | None]):
                 kind = d.type or "text"
                 label.append(f"  ({kind})", "dim")
                 yield Label(label)
-                value = _current(conv, d)
+                value = _current(conv, d) if self.current is None else self.current.get(d.id, "")
                 if d.type == "dropdown":
                     options = [(safe_text(o.label).plain, str(o.id)) for o in d.options]
                     known = {v for _, v in options}

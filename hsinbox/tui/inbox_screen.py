@@ -21,15 +21,18 @@ from textual.widgets import Input, OptionList, Static
 from hsinbox.inbox.session import longest_waiting_unassigned
 from hsinbox.inbox.view import View
 from hsinbox.tui.agent_day import AgentDay
+from hsinbox.tui.customer_reach import CustomerReach
 from hsinbox.tui.filtering import FilterAndSort
 from hsinbox.tui.key_footer import KeyFooter
 from hsinbox.tui.links import ConversationLinks
 from hsinbox.tui.noticing import Noticing
+from hsinbox.tui.pipe_screen import PipeAndHooks
 from hsinbox.tui.reach import Reach
 from hsinbox.tui.reading import Reading
 from hsinbox.tui.registry import NEEDS_CONVERSATION, WRITE_ACTIONS, bindings
 from hsinbox.tui.saved_state import read_state, write_state
 from hsinbox.tui.screen_modes import SplitModes
+from hsinbox.tui.send_later import SendLaterKeys
 from hsinbox.tui.session_events import SessionEvents
 from hsinbox.tui.status_report import StatusReport
 from hsinbox.tui.submitting import Submitting
@@ -74,6 +77,9 @@ class InboxScreen(
     AgentDay,
     Noticing,
     Reach,
+    SendLaterKeys,
+    CustomerReach,
+    PipeAndHooks,
 ):
     """Sidebar · list · thread. Keys act on the marked conversations, else the cursor row."""
 

@@ -50,6 +50,9 @@ async def main(wiring: Wiring, read_only: bool = False) -> int | None:
 
 def _app_class() -> type[HsInboxApp]:
     from hsinbox.tui.app import HsInboxApp
+    from hsinbox.tui.image_preview import preload
+
+    preload()  # the images extra asks the terminal what it draws: before Textual owns it
 
     return HsInboxApp
 

@@ -139,4 +139,5 @@ class Reading(InboxScreenBase):
         self.customer = customer
         self.query_one("#customer", Static).update(self.customer_panel_text(customer))
         self.load_customer_history(customer_id)
+        self.load_reach(customer)
         return customer

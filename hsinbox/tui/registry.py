@@ -87,6 +87,9 @@ CONTEXTS: dict[str, str | None] = {
     "subject": None,
     "messages": None,
     "reauth": None,
+    "pipe": None,
+    "output": None,
+    "send_later": None,
 }
 
 # The contexts of the inbox screen: the palette offers them, the README's key table lists them.
@@ -165,6 +168,41 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Customer's conversations",
         show=False,
         **_C,
+    ),
+    # --- the customer panel: the organization's conversations, the properties ---
+    ActionSpec(
+        "inbox",
+        "organization_conversations",
+        "C",
+        "organization_conversations",
+        "Organization's conversations",
+        show=False,
+        **_C,
+    ),
+    ActionSpec(
+        "inbox",
+        "edit_properties",
+        "P",
+        "edit_properties",
+        "Edit customer properties",
+        show=False,
+        **_W,
+    ),
+    # --- pipe and hooks ---
+    ActionSpec("inbox", "pipe", "vertical_line", "pipe", "Pipe to a command", show=False, **_C),
+    # --- send later: the open conversation's scheduled reply ---
+    ActionSpec(
+        "inbox",
+        "send_scheduled_now",
+        "S",
+        "send_scheduled_now",
+        "Send scheduled reply now",
+        show=False,
+        **_W,
+    ),
+    ActionSpec("inbox", "unschedule", "U", "unschedule", "Unschedule reply", show=False, **_W),
+    ActionSpec(
+        "inbox", "edit_scheduled", "L", "edit_scheduled", "Edit scheduled reply", show=False, **_W
     ),
     ActionSpec("inbox", "filter", "slash", "filter", "Filter", show=False),
     ActionSpec(
@@ -251,6 +289,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec("composer", "saved_reply", "ctrl+t", "saved_reply", "Saved reply", priority=True),
     ActionSpec("composer", "attach", "ctrl+o", "attach", "Attach file", priority=True),
+    ActionSpec(
+        "composer", "send_later", "ctrl+l", "send_later", "Send later", show=False, priority=True
+    ),
     *_form_keys("composer"),
     # --- the new-conversation form and the customer form ---
     ActionSpec("new_conversation", "new.create", "ctrl+s", "create", "Create", priority=True),
@@ -332,6 +373,24 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("quit", "quit.send", "s", "answer('send')", "Send now and quit"),
     ActionSpec("quit", "quit.later", "l", "answer('later')", "Quit, send next time"),
     ActionSpec("quit", "quit.cancel", "c,escape", "answer(None)", "Cancel"),
+    ActionSpec("send_later", "send_later.cancel", "escape", "cancel", "Cancel"),
+    ActionSpec("send_later", "send_later.choose", "enter", "choose", "Schedule", priority=True),
+    ActionSpec(
+        "send_later",
+        "send_later.toggle",
+        "ctrl+r",
+        "toggle_wake",
+        "Cancel on reply",
+        priority=True,
+    ),
+    ActionSpec("send_later", None, "down", "move(1)", "Down", show=False, priority=True),
+    ActionSpec("send_later", None, "up", "move(-1)", "Up", show=False, priority=True),
+    ActionSpec("pipe", "pipe.cancel", "escape", "cancel", "Cancel"),
+    ActionSpec("pipe", None, "up", "history(-1)", "Older", show=False, priority=True),
+    ActionSpec("pipe", None, "down", "history(1)", "Newer", show=False, priority=True),
+    ActionSpec("output", "output.note", "n", "insert('note')", "Into a note"),
+    ActionSpec("output", "output.reply", "r", "insert('reply')", "Into a reply"),
+    ActionSpec("output", "output.close", "escape,q", "close", "Close / stop"),
     ActionSpec("reauth", "reauth.retry", "r", "retry", "Retry"),
     ActionSpec("reauth", "reauth.later", "escape", "later", "Later"),
 )

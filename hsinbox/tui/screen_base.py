@@ -85,6 +85,9 @@ class InboxScreenBase(Screen[None]):
         self.unseen: set[int] = set()
         self.search_all_mailboxes = False  # reach.py: the next enter in / searches them all
 
+        self.customer_hook_output: dict[int, str] = {}
+        """A ``customer`` hook's output per customer id (pipe_screen.PipeAndHooks)."""
+
     @property
     def inbox_app(self) -> HsInboxApp:
         return cast("HsInboxApp", self.app)
@@ -178,6 +181,21 @@ class InboxScreenBase(Screen[None]):
         def awareness_event(self, event: ev.Event) -> None: ...
         def seen_conversation(self, conv: Conversation) -> None: ...
         def colleague_draft_notice(self, conv: Conversation) -> str | None: ...
+
+        # customer_reach.CustomerReach
+        def reach_text(self, customer: Customer) -> Text: ...
+        def load_reach(self, customer: Customer) -> Worker[None]: ...
+
+        # pipe_screen.PipeAndHooks
+        def run_customer_hook(self, customer: Customer) -> Worker[None]: ...
+
+        # writing.Writing
+        def _open_composer(
+            self,
+            kind: str,
+            conversation: Conversation | None = None,
+            seen: frozenset[int] | None = None,
+        ) -> None: ...
 
         # triage.Triage
         def _title(self, verb: str, targets: list[Conversation]) -> str: ...

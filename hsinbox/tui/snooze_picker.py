@@ -1,7 +1,8 @@
-"""The snooze picker (``z``) and how a snoozed conversation's wake-up time is shown.
+"""The time picker of snooze (``z``) and send later (the composer's ``ctrl+l``).
 
-Four ready-made times, or a typed one read back in the agent's local time zone before
-enter confirms it; "wake up when the customer replies" is on unless toggled off.
+Four ready-made times, or a typed one (``inbox/times.py``: ``tomorrow 9``, ``mon``, ``3h``…)
+read back in the agent's local time zone before enter confirms it; "wake up (or cancel) when
+the customer replies" is on unless toggled off.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from hsinbox.inbox.snooze import SnoozeChoice, SnoozeTimeRefused, choices, parse_typed
+from hsinbox.inbox.snooze import SnoozeChoice, choices
+from hsinbox.inbox.times import TimeRefused, parse_when, read_back
 from hsinbox.tui.key_footer import KeyFooter
 from hsinbox.tui.registry import bindings
 from hsinbox.tui.tick_box import TickBox
@@ -30,8 +32,20 @@ class SnoozeRequest:
     unsnooze_on_customer_reply: bool = True
 
 
+@dataclass(frozen=True)
+class PickerWords:
+    """What the picker says: snoozing wakes a conversation, send later sends a reply."""
+
+    verb: str = "Wakes"
+    confirm: str = "snooze"
+    toggle: str = "Wake up when the customer replies (ctrl+r)"
+
+
+SEND_LATER_WORDS = PickerWords("Sends", "schedule", "Cancel if the customer replies (ctrl+r)")
+
+
 class SnoozeScreen(ModalScreen[SnoozeRequest | None]):
-    """Pick a time or type one; ``ctrl+r`` toggles waking on a customer reply."""
+    """Pick a time or type one; ``ctrl+r`` toggles waking (cancelling) on a customer reply."""
 
     BINDINGS = bindings("snooze")
 
@@ -41,9 +55,11 @@ class SnoozeScreen(ModalScreen[SnoozeRequest | None]):
         *,
         now: Callable[[], datetime] | None = None,
         wake_on_reply: bool = True,
+        words: PickerWords | None = None,
     ) -> None:
         super().__init__(classes="dialog-screen")
         self.title_text = title
+        self.words = words or PickerWords()
         self._now = now or (lambda: datetime.now().astimezone())
         self.choices: list[SnoozeChoice] = choices(self._now())
         self.initial_wake = wake_on_reply
@@ -55,10 +71,13 @@ class SnoozeScreen(ModalScreen[SnoozeRequest | None]):
                 *[Option(Text(c.shown), id=str(i)) for i, c in enumerate(self.choices)],
                 id="snooze-options",
             )
-            yield Input(placeholder="or type YYYY-MM-DD HH:MM (local time)", id="snooze-typed")
+            yield Input(
+                placeholder="or type: tomorrow 9, mon 14:00, 3h, 2026-12-09 09:00 (local time)",
+                id="snooze-typed",
+            )
             yield Static(id="snooze-shown", classes="dialog-help")
             yield TickBox(
-                "Wake up when the customer replies (ctrl+r)",
+                self.words.toggle,
                 self.initial_wake,
                 id="snooze-wake",
             )
@@ -79,21 +98,21 @@ class SnoozeScreen(ModalScreen[SnoozeRequest | None]):
         if not raw:
             return None
         try:
-            return parse_typed(raw, self._now())
-        except SnoozeTimeRefused as exc:
+            return parse_when(raw, self._now())
+        except TimeRefused as exc:
             return str(exc)
 
     def _show_typed(self, _value: str) -> None:
         typed = self._typed()
         shown = self.query_one("#snooze-shown", Static)
         if typed is None:
-            shown.update(Text("enter snoozes until the highlighted time", "dim"))
+            shown.update(Text(f"enter: {self.words.confirm} at the highlighted time", "dim"))
         elif isinstance(typed, str):
             shown.update(Text(typed, "yellow"))
         else:
-            line = Text("Wakes ", end="")
-            line.append(typed.strftime("%a %d %b %Y %H:%M %Z").strip(), "bold")
-            line.append(" — enter to snooze", "dim")
+            line = Text(f"{self.words.verb} ", end="")
+            line.append(read_back(typed, self._now()), "bold")
+            line.append(f" — enter to {self.words.confirm}", "dim")
             shown.update(line)
 
     @on(Input.Changed, "#snooze-typed")
@@ -130,3 +149,12 @@ class SnoozeScreen(ModalScreen[SnoozeRequest | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class SendLaterScreen(SnoozeScreen):
+    """The same picker for a reply sent later: its own keys' words in the footer."""
+
+    BINDINGS = bindings("send_later")
+
+    def __init__(self, title: str, *, now: Callable[[], datetime] | None = None) -> None:
+        super().__init__(title, now=now, words=SEND_LATER_WORDS)

@@ -20,6 +20,7 @@ from hsinbox.inbox.awareness import colleague_drafts
 from hsinbox.inbox.text import blocks_to_text, html_to_blocks, safe_text, waiting
 from hsinbox.tui.conversation_list import COLUMNS, SORTS, STATUS_STYLE, ConversationTable
 from hsinbox.tui.registry import bindings
+from hsinbox.tui.scheduled_lines import scheduled_line, thread_badge
 from hsinbox.tui.thread_lines import attachment_line, field_value_text, snooze_line
 
 __all__ = [
@@ -143,6 +144,9 @@ def render_thread(thread: Thread, now: datetime, *, show_quoted: bool) -> Text:
         head.append(thread.created_at.strftime("%Y-%m-%d %H:%M"), "dim")
         ago = waiting(thread.created_at, now)
         head.append(" (just now)" if ago == "now" else f" ({ago} ago)", "dim")
+    badge = thread_badge(thread)
+    if badge is not None:
+        head.append(badge)
     if thread.status and thread.status != "nochange" and thread.type != "lineitem":
         head.append(f"  → {thread.status}", "italic dim")
     if thread.opened_at is not None and not thread.is_draft:
@@ -321,7 +325,7 @@ class ThreadView(VerticalScroll):
 
 def agent_day_header_lines(conv: Conversation, width: int | None = None) -> list[Text]:
     """The thread header's snooze and custom-field lines (none when there is nothing)."""
-    lines = [snooze_line(conv), field_value_text(conv, width=width)]
+    lines = [snooze_line(conv), scheduled_line(conv), field_value_text(conv, width=width)]
     return [line for line in lines if line is not None and line.plain]
 
 

@@ -19,6 +19,7 @@ from hsinbox.inbox.text import (
     safe_text,
 )
 from hsinbox.tui.screen_base import InboxScreenBase
+from hsinbox.tui.send_later import send_later
 
 if TYPE_CHECKING:
     from hsinbox.tui.compose import (
@@ -158,6 +159,9 @@ class Writing(InboxScreenBase):
             html = markdown_to_html(result.body)
             fresh = self.session.store.get(conv.id) or conv
             try:
+                if result.kind == "reply" and result.send_at is not None:
+                    self.submit_each(send_later(fresh, html, result, hs_draft, draft_key=draft_key))
+                    return
                 if result.kind == "reply" and hs_draft is not None and result.draft:
                     action: act.Action = act.SendDraft(
                         fresh.id,
@@ -205,6 +209,7 @@ class Writing(InboxScreenBase):
                 bcc=tuple(saved.bcc) if saved else (),
                 hs_draft=bool(saved and saved.fields.get("help_scout_draft")),
                 attachments=draft_attachments(saved),
+                now=self.inbox_app.now,
             ),
             done,
         )
@@ -331,6 +336,7 @@ class Writing(InboxScreenBase):
             t
             for t in self.session.store.threads.get(conversation_id, [])
             if t.is_draft
+            and t.scheduled is None  # a scheduled reply is edited by its own key
             and t.id > 0
             and t.type in ("message", "reply")
             and (me is None or t.created_by is None or t.created_by.id == me.id)

@@ -174,3 +174,28 @@ def test_thread_with_a_colleagues_draft_and_a_rating(snap_compare, tmp_path: Pat
         await settle(pilot, session)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+def test_attachment_image_preview_half_blocks(snap_compare, tmp_path: Path) -> None:
+    """F on the seeded screenshot: the images extra's half-block rendering (no terminal to
+    ask in a test, so the fallback every terminal can draw), sized to the pane."""
+    app, sb, session = _app(tmp_path)
+    target = sb.state["sandboxNotes"]["imageConversation"]
+
+    async def run_before(pilot) -> None:
+        from hsinbox.tui.attachments_screen import AttachmentsScreen
+
+        await settle(pilot, session)
+        screen = pilot.app.inbox_screen
+        screen.open_conversation(await session.load_conversation(target))
+        await settle(pilot, session)
+        await pilot.press("F")
+        await settle(pilot, session)
+        for _ in range(200):
+            shown = pilot.app.screen
+            if isinstance(shown, AttachmentsScreen) and shown.query("#preview-image"):
+                break
+            await pilot.pause()
+        await settle(pilot, session)
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)

@@ -101,6 +101,10 @@ def get_attachment_data(api: Api, req: Req) -> httpx.Response:
     for t in api.threads_of(conv["id"]):
         for att in t["_embedded"]["attachments"]:
             if att["id"] == aid:
+                if att.get("state", "valid") != "valid":
+                    # Help Scout: "In case of detecting malicious content, the uploaded
+                    # attachment won't be accessible" (the status is the sandbox's choice).
+                    raise ApiError(403, "Attachment is not accessible")
                 stored = api.sb.state.get("attachmentData", {}).get(str(aid))
                 if stored is None:
                     stored = base64.b64encode(_synthetic(att)).decode("ascii")

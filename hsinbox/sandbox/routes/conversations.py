@@ -27,6 +27,7 @@ from hsinbox.sandbox.routes.mailboxes import folder_id_of
 from hsinbox.sandbox.routes.merges import redirect
 from hsinbox.sandbox.routes.request import Req, Route
 from hsinbox.sandbox.routes.responses import created
+from hsinbox.sandbox.routes.scheduled import scheduled_event
 from hsinbox.sandbox.routes.tags import conversation_tags
 from hsinbox.sandbox.routes.threads import (
     MAX_THREADS,
@@ -99,6 +100,11 @@ def render_conversation(
             "userId": conv["snooze"]["snoozedBy"],
             "cancelOnCustomerReply": conv["snooze"]["unsnoozeOnCustomerReply"],
         }
+    send_later = scheduled_event(api, conv)  # the earlier of a snooze and a scheduled reply
+    if send_later is not None and (
+        "nextEvent" not in out or send_later["time"] < out["nextEvent"]["time"]
+    ):
+        out["nextEvent"] = send_later
     out["customFields"] = conv["customFields"]
     if embed_threads:
         out["_embedded"] = {

@@ -15,7 +15,9 @@ from hsinbox.sandbox.routes import (
     customers,
     mailboxes,
     oauth,
+    organizations,
     saved_replies,
+    scheduled,
     tags,
     threads,
     users,
@@ -42,6 +44,8 @@ RESOURCES = (
     custom_fields,
     workflows,
     attachments,
+    scheduled,
+    organizations,
 )
 
 

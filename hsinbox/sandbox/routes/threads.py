@@ -293,6 +293,9 @@ def customer_thread(api: Api, req: Req) -> httpx.Response:
         snooze = conv.get("snooze")
         if snooze and snooze.get("unsnoozeOnCustomerReply"):
             conv.pop("snooze", None)
+        from hsinbox.sandbox.routes.scheduled import cancel_on_customer_reply
+
+        cancel_on_customer_reply(api, conv)
     refresh_after_threads(api, conv)
     api.touch(conv)
     return _thread_created(req, conv, thread)
@@ -300,6 +303,9 @@ def customer_thread(api: Api, req: Req) -> httpx.Response:
 
 def list_threads(api: Api, req: Req) -> httpx.Response:
     conv = api.read_conversation(req)
+    from hsinbox.sandbox.routes.scheduled import settle_due
+
+    settle_due(api, conv)
     items = [render_thread(req, conv, t) for t in newest_first(api, conv)]
     return page_response(req, items, "threads")
 
