@@ -248,6 +248,7 @@ class ConversationTable(ScrollView, can_focus=True):
         self._frame: _Frame | None = None
         self._strips: OrderedDict[tuple[object, ...], tuple[Conversation, Strip]] = OrderedDict()
         self._built_for: tuple[str, set[int], int] | None = None
+        self._cursor_hidden = False
 
     # data ---------------------------------------------------------------------------------
     def set_conversations(self, conversations: Iterable[Conversation]) -> None:
@@ -369,6 +370,20 @@ class ConversationTable(ScrollView, can_focus=True):
         self.sort_index = next(i for i, (key, _label) in enumerate(SORTS) if key == name)
         self._rebuild()
         return SORTS[self.sort_index][1]
+
+    @property
+    def cursor_hidden(self) -> bool:
+        """The thread pane shows a conversation other than the cursor's (opened from outside
+        the list): the cursor row is not drawn as current, so the screen never shows one
+        conversation highlighted and another open."""
+        return self._cursor_hidden
+
+    @cursor_hidden.setter
+    def cursor_hidden(self, value: bool) -> None:
+        if value != self._cursor_hidden:
+            self._cursor_hidden = value
+            self._strips.clear()
+            self.refresh()
 
     def _rows_current(self) -> bool:
         """The shown rows were built with today's filter and sort (none typed, same sort)."""
@@ -726,7 +741,8 @@ class ConversationTable(ScrollView, can_focus=True):
         index = round(self.scroll_y) + y - 1
         if 0 <= index < len(self._rows):
             conv = self._rows[index]
-            style = frame.cursor if index == self._cursor else frame.base
+            shown = index == self._cursor and not self.cursor_hidden
+            style = frame.cursor if shown else frame.base
             # A scroll by one row redraws every line: the others come from this small cache,
             # keyed by everything a row's look depends on (the object changes when it does).
             key = (id(conv), conv.id in self.marked, self.flags(conv), style, width, frame.minute)

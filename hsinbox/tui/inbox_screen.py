@@ -27,11 +27,11 @@ from hsinbox.tui.key_footer import KeyFooter
 from hsinbox.tui.links import ConversationLinks
 from hsinbox.tui.noticing import Noticing
 from hsinbox.tui.pipe_screen import PipeAndHooks
-from hsinbox.tui.reach import Reach
 from hsinbox.tui.reading import Reading
 from hsinbox.tui.registry import NEEDS_CONVERSATION, WRITE_ACTIONS, bindings
 from hsinbox.tui.saved_state import read_state, write_state
 from hsinbox.tui.screen_modes import SplitModes
+from hsinbox.tui.search_anywhere import SearchAnywhere
 from hsinbox.tui.send_later import SendLaterKeys
 from hsinbox.tui.session_events import SessionEvents
 from hsinbox.tui.status_report import StatusReport
@@ -76,7 +76,7 @@ class InboxScreen(
     SplitModes,
     AgentDay,
     Noticing,
-    Reach,
+    SearchAnywhere,
     SendLaterKeys,
     CustomerReach,
     PipeAndHooks,
@@ -180,7 +180,7 @@ class InboxScreen(
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:
         self.table.focus()
-        if self.open_typed_number(event.value):  # reach.py: #10034 opens it, any mailbox
+        if self.open_typed_number(event.value):  # search_anywhere.py: #10034 opens it, any mailbox
             return
         if event.value.strip():
             self.search_server(event.value, everywhere=self.search_all_mailboxes)

@@ -21,6 +21,7 @@ class Reading(InboxScreenBase):
 
     def show_current(self) -> None:
         conv = self.table.current
+        self.table.cursor_hidden = False
         if conv is None:
             self.thread.show(None)
             return
@@ -105,6 +106,7 @@ class Reading(InboxScreenBase):
         if self.table.current is not None and self.table.current.id == conv.id:
             self.show_current()
         else:
+            self.table.cursor_hidden = True  # the list's row is not what is open
             self.thread.show(conv, self.session.store.thread_list(conv.id) or None)
             self.thread.scroll_home(animate=False)
             self.load_thread(conv.id)

@@ -83,7 +83,9 @@ class InboxScreenBase(Screen[None]):
         self.marks: LocalMarks | None = None
         self.own_changes = OwnChanges()
         self.unseen: set[int] = set()
-        self.search_all_mailboxes = False  # reach.py: the next enter in / searches them all
+        self.search_all_mailboxes = (
+            False  # search_anywhere.py: the next enter in / searches them all
+        )
 
         self.customer_hook_output: dict[int, str] = {}
         """A ``customer`` hook's output per customer id (pipe_screen.PipeAndHooks)."""
@@ -171,7 +173,7 @@ class InboxScreenBase(Screen[None]):
         # filtering.FilterAndSort
         def search_server(self, text: str, everywhere: bool = False) -> Worker[None]: ...
 
-        # reach.Reach
+        # search_anywhere.SearchAnywhere
         def open_typed_number(self, text: str) -> bool: ...
         def mailbox_name(self, mailbox_id: int | None) -> str: ...
 

@@ -241,8 +241,8 @@ class ViewLoading(InboxScreenBase):
         self.repaint_list(self.list_rows())
         self.mark_first_paint()
         self.update_status()
-        if not self.narrow:
-            self.show_current()
+        if not self.narrow and not self.thread.has_focus_within:
+            self.show_current()  # (a conversation the agent is reading stays open)
         # The cursor may have neared the end while page 1 was on its way.
         self.table.check_near_end()
         if self.list_short_of_screen():

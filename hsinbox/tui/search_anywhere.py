@@ -11,7 +11,7 @@ from hsinbox.inbox.session import typed_number
 from hsinbox.tui.screen_base import InboxScreenBase
 
 
-class Reach(InboxScreenBase):
+class SearchAnywhere(InboxScreenBase):
     """Mixed into ``InboxScreen``."""
 
     def open_typed_number(self, text: str) -> bool:
