@@ -29,7 +29,8 @@ class FilterAndSort(InboxScreenBase):
     @work(exclusive=True, group="search", exit_on_error=False)
     async def search_server(self, text: str, everywhere: bool = False) -> None:
         """Enter: page 1 of Help Scout's search, merged into the list; the next pages come
-        as the cursor nears the end, as in any view. ``everywhere``: no mailbox (search_anywhere.py)."""
+        as the cursor nears the end, as in any view. ``everywhere``: no mailbox
+        (search_anywhere.py)."""
         view = self.view
         if view is None:
             return
