@@ -212,16 +212,16 @@ def _properties(state: dict[str, Any], notes: dict[str, Any]) -> None:
 def _images(state: dict[str, Any], notes: dict[str, Any]) -> None:
     """A screenshot PNG, a photo JPEG and a flagged file on the first customer thread of
     another conversation of the agent-day seed's history customer (out of sight of the first
-    screen; the agent-day attachment conversation keeps its three files)."""
+    screen; the agent-day attachment conversation and the hostile one keep their files)."""
     customer = notes.get("historyCustomer")
-    taken = notes.get("attachmentConversation")
+    taken = {notes.get("attachmentConversation"), notes.get("hostileAttachmentConversation")}
     target = next(
         (
             c
             for c in state["conversations"]
             if c["primaryCustomer"]["id"] == customer
             and c["state"] == "published"
-            and c["id"] != taken
+            and c["id"] not in taken
         ),
         None,
     )
