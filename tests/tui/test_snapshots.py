@@ -199,3 +199,21 @@ def test_attachment_image_preview_half_blocks(snap_compare, tmp_path: Path) -> N
         await settle(pilot, session)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+def test_sidebar_with_saved_views(snap_compare, tmp_path: Path) -> None:
+    """Two saved views under "Views" with their counts (page 1's totalElements), the first
+    one open: its name in the status line, its conversations in the list."""
+    views = [
+        {"name": "VIP waiting", "query": "tag:vip", "mailbox": "Support", "status": "active"},
+        {"name": "Refunds anywhere", "query": "refund"},
+    ]
+    app, _sb, session = _app(tmp_path, views=views)
+
+    async def run_before(pilot) -> None:
+        await settle(pilot, session)
+        screen = pilot.app.inbox_screen
+        screen.open_saved_view(0)
+        await settle(pilot, session)
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
