@@ -31,7 +31,9 @@ from hsinbox.helpscout.models import (
 from hsinbox.inbox.actions import Action, Bulk
 from hsinbox.inbox.agent_actions import RunWorkflow, Snooze, Unsnooze
 from hsinbox.inbox.attachments import (
+    TRUSTED_STATES,
     Opening,
+    flagged_sentence,
     load_attachment,
     open_plan,
     pager_text,
@@ -278,7 +280,10 @@ class AgentDaySession:
         directory: Path | None = None,
     ) -> Path:
         """Fetch one attachment and save it under a safe, new name (never overwriting), with
-        the platform's downloaded-from mark."""
+        the platform's downloaded-from mark. A file Help Scout flagged is refused (nothing
+        is downloaded) with one sentence."""
+        if attachment.state is not None and attachment.state not in TRUSTED_STATES:
+            raise ValueError(flagged_sentence(attachment.filename, attachment.state))
         data = await self._attachment_data(conversation_id, attachment)
         return await self._save_attachment(conversation_id, attachment, data, directory)
 

@@ -278,10 +278,19 @@ class OpenPlan:
 def open_plan(name: str | None, state: str | None, data: bytes | None = None) -> OpenPlan:
     """Decide by Help Scout's state, the name and (when given) the bytes; the name and state
     alone already refuse most, before anything is downloaded."""
-    if state not in TRUSTED_STATES:
-        said = f"state {clean_state(state)!r}" if state else "no state"
-        return _refused(safe_filename(name), f"Help Scout has not marked it safe ({said})")
+    if state is not None and state not in TRUSTED_STATES:
+        return OpenPlan("refused", flagged_sentence(name, state))
+    if state is None:
+        return _refused(safe_filename(name), "Help Scout has not marked it safe (no state)")
     return file_plan(name, data)
+
+
+def flagged_sentence(name: str | None, state: str) -> str:
+    """What is said of a file Help Scout flagged: neither opened nor saved (``enter``)."""
+    return (
+        f"{safe_filename(name)} is not opened or saved: Help Scout flagged this file as "
+        f"possibly malicious (state {clean_state(state)!r})."
+    )
 
 
 def file_plan(name: str | None, data: bytes | None = None) -> OpenPlan:

@@ -277,6 +277,9 @@ class AgentDay(InboxScreenBase):
     async def download(self, conversation_id: int, attachment: Any) -> None:
         try:
             path = await self.session.download_attachment(conversation_id, attachment)
+        except ValueError as exc:  # refused before anything was read (Help Scout's flag)
+            self.report_error(str(exc))
+            return
         except Exception as exc:
             self.report_error(f"Could not save the attachment: {exc}")
             return

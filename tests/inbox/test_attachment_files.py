@@ -118,9 +118,12 @@ def test_only_inert_types_open(name: str, data: bytes, how: str) -> None:
 
 def test_anything_help_scout_has_not_marked_valid_is_refused() -> None:
     assert open_plan("a.png", "valid", PNG_BYTES).how == "viewer"
-    for state in (None, "", "infected", "pending", "VALID "):
+    plan = open_plan("a.png", None, PNG_BYTES)
+    assert plan.how == "refused" and "Help Scout has not marked it safe" in plan.reason
+    for state in ("", "infected", "pending", "VALID "):
         plan = open_plan("a.png", state, PNG_BYTES)
-        assert plan.how == "refused" and "Help Scout has not marked it safe" in plan.reason
+        assert plan.how == "refused" and "not opened or saved" in plan.reason
+        assert "flagged this file as possibly malicious" in plan.reason
 
 
 def test_open_file_checks_the_file_again(tmp_path: Path) -> None:

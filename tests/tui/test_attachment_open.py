@@ -70,7 +70,6 @@ async def test_open_refuses_what_runs_and_opens_a_png(tmp_path: Path, opener: Pa
             "fix-it.sh": ".sh files are programs, scripts or launchers",
             "holiday.png": "its content is a program (ELF), whatever its name says",
             "notes.txt": "its content is a script (it starts with #!), whatever its name says",
-            "statement.pdf": "Help Scout has not marked it safe (state 'infected')",
         }
         for name, why in refusals.items():
             before = len(sb.requests)
@@ -80,6 +79,15 @@ async def test_open_refuses_what_runs_and_opens_a_png(tmp_path: Path, opener: Pa
             data_reads = [r for r in sb.requests[before:] if r.path.endswith("/data")]
             # By name or state: nothing is downloaded; by content: read, never saved.
             assert len(data_reads) == (1 if name in ("holiday.png", "notes.txt") else 0)
+        # Flagged by Help Scout: neither opened nor saved, nothing downloaded.
+        for key in ("o", "enter"):
+            before = len(sb.requests)
+            await press_on("statement.pdf", key)
+            assert last_message() == (
+                "statement.pdf is not opened or saved: Help Scout flagged this file as "
+                "possibly malicious (state 'infected')."
+            )
+            assert [r for r in sb.requests[before:] if r.path.endswith("/data")] == []
         assert opened(opener) == []
         assert not downloads.exists() or list(downloads.iterdir()) == []
 
