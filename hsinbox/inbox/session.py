@@ -1115,14 +1115,15 @@ class InboxSession(AgentDaySession):
         kwargs.setdefault("status", self.settings.status_after_reply)
         return Reply.of(conversation, text_html, **kwargs)
 
-    def submit(self, action: Action) -> None:
-        """Journal, apply locally, and queue for sending. Never raises for API trouble."""
+    def submit(self, action: Action) -> bool:
+        """Journal, apply locally, and queue for sending. Never raises for API trouble;
+        False (with an ``ActionFailed``) when it was refused: read-only, or a full disk."""
         if self.settings.read_only:
             self._emit(
                 ActionFailed(action, "hsinbox is in read-only mode, so nothing was changed.")
             )
-            return
-        self.worker.submit(action)
+            return False
+        return self.worker.submit(action)
 
     def cancel(self, action_id: str) -> bool:
         """Undo an action that has not been sent yet (its delay is still running)."""

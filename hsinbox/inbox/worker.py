@@ -138,9 +138,9 @@ class Outbox:
 
     # --- submitting ------------------------------------------------------------------
 
-    def submit(self, action: Action) -> None:
+    def submit(self, action: Action) -> bool:
         """Journal, apply, queue; when the journal refuses the write (a full disk) the
-        action is refused with one ``ActionFailed`` and nothing is applied."""
+        action is refused with one ``ActionFailed``, nothing is applied, and False returned."""
         try:
             if isinstance(action, Bulk):
                 if action.actions:
@@ -163,10 +163,11 @@ class Outbox:
             log.warning("outbox refused an action: %s", exc.strerror)
             self._emit(ActionFailed(action, f"{exc}."))
             self._queue_changed()
-            return
+            return False
         self._queue_changed()
         self._ensure_running()
         self._wake.set()
+        return True
 
     def _enqueue(self, action: Action, *, delayed: bool, bulk_id: str | None) -> None:
         submitted_at = self._wall()

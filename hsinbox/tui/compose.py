@@ -119,6 +119,9 @@ class ComposerScreen(SavedReplyPicking, ComposerAttachments, ModalScreen[Compose
         self._debounce = debounce
         self._timer: Timer | None = None
         self._saved: Composed | None = None
+        # Why the last draft save failed (a full disk): said once, and escape asks twice.
+        self._draft_error: str | None = None
+        self._leave_unsaved = False
 
     def compose(self) -> ComposeResult:
         reply = self.kind == "reply"
@@ -183,15 +186,36 @@ class ComposerScreen(SavedReplyPicking, ComposerAttachments, ModalScreen[Compose
             self._timer.stop()
         self._timer = self.set_timer(self._debounce, self._save_now)
 
-    def _save_now(self) -> None:
-        """Save every field; mounting the widgets alone does not touch the draft."""
+    def _save_now(self) -> bool:
+        """Save every field; mounting the widgets alone does not touch the draft.
+
+        False when the disk refused it: the text stays here (and can be sent), one line
+        says so, and the next change tries again."""
         if self._timer is not None:
             self._timer.stop()
         self._timer = None
         current = self.composed()
         if self._save_draft is not None and current != self._saved:
-            self._save_draft(current)
+            try:
+                self._save_draft(current)
+            except OSError as exc:
+                reason = exc.strerror or type(exc).__name__
+                if reason != self._draft_error:
+                    self._composer_notice(
+                        f"The draft could not be saved ({reason}): your text stays here "
+                        "and ctrl+s still sends it.",
+                        "error",
+                    )
+                self._draft_error = reason
+                return False
             self._saved = current
+            if self._draft_error is not None:
+                self._draft_error = None
+                self._leave_unsaved = False
+                notice = self.query_one("#composer-notice", Static)
+                notice.update("")
+                notice.display = False
+        return self._draft_error is None
 
     @property
     def body(self) -> str:
@@ -224,8 +248,20 @@ class ComposerScreen(SavedReplyPicking, ComposerAttachments, ModalScreen[Compose
         self.dismiss(replace(self.composed(), body=body, attachments=tuple(files)))
 
     def action_leave(self) -> None:
-        self._save_now()
+        saved = self._save_now()
         kept = self.composed()
+        if not saved and kept.body.strip() and not self._leave_unsaved:
+            # Leaving would lose the text: say so once; a second escape means it.
+            self._leave_unsaved = True
+            self._composer_notice(
+                f"The draft could not be saved ({self._draft_error}): escape again discards "
+                "the text, ctrl+s sends it.",
+                "error",
+            )
+            return
+        if not saved:
+            self.dismiss(None)
+            return
         if kept.body.strip() or kept.cc or kept.bcc:
             what = "Reply" if self.kind == "reply" else "Note"
             parts = ["text"] + (["cc"] if kept.cc else []) + (["bcc"] if kept.bcc else [])
@@ -382,6 +418,7 @@ class NewConversationScreen(ModalScreen[NewConversationForm | None]):
         self._debounce = debounce
         self._timer: Timer | None = None
         self._saved = start
+        self._draft_error: str | None = None  # said once until a save works again
 
     def _people(self) -> list[tuple[str, int]]:
         people = [("me", self.me_id)] if self.me_id is not None else []
@@ -459,7 +496,20 @@ class NewConversationScreen(ModalScreen[NewConversationForm | None]):
         fields = self.fields
         if self._save_draft is None or fields == self._saved:
             return
-        self._save_draft(fields)
+        try:
+            self._save_draft(fields)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            if reason != self._draft_error:
+                self.notify(
+                    markup=False,
+                    message=f"The draft could not be saved ({reason}); what you typed stays "
+                    "here and ctrl+s still creates it.",
+                    severity="error",
+                )
+            self._draft_error = reason
+            return
+        self._draft_error = None
         self._saved = fields
 
     def action_create(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import pytest
@@ -67,3 +69,21 @@ def test_saved_message(tmp_path: Path) -> None:
     path = tmp_path / "a.png"
     assert saved_message(path, opened=False) == f"Saved to {path}."
     assert saved_message(path, opened=True).startswith("Saved and opened a.png")
+
+
+def test_a_full_disk_leaves_no_truncated_download(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_write = os.write
+    calls: list[int] = []
+
+    def half_then_full(fd: int, data: bytes) -> int:
+        calls.append(fd)
+        if len(calls) == 1:
+            return real_write(fd, bytes(data[:3]))  # a short write, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("hsinbox.inbox.attachments.os.write", half_then_full)
+    with pytest.raises(OSError, match="No space left"):
+        save_bytes(tmp_path, "report.pdf", b"0123456789")
+    assert list(tmp_path.iterdir()) == []
