@@ -115,8 +115,38 @@ class ViewState:
     page_size: int = 0
 
 
+# Waiting for another hsinbox's write lock: short, since the caller is the event loop.
+BUSY_TIMEOUT_MS = 50
+
+# SQLite's primary result codes that say "not now" or "not here", not "this file is broken":
+# busy or locked (another hsinbox writes), full, read-only, I/O, cannot open. The call is
+# skipped (the cache is a copy) and the cache stays on; anything else is corruption.
+_TRANSIENT_CODES = {
+    getattr(sqlite3, name)
+    for name in (
+        "SQLITE_BUSY",
+        "SQLITE_LOCKED",
+        "SQLITE_FULL",
+        "SQLITE_READONLY",
+        "SQLITE_IOERR",
+        "SQLITE_CANTOPEN",
+        "SQLITE_PROTOCOL",
+    )
+}
+
+
+def _transient(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return (code & 0xFF) in _TRANSIENT_CODES
+    text = str(exc).lower()  # SQLite before 3.11's error codes: its fixed messages
+    return any(word in text for word in ("locked", "busy", "disk is full", "readonly", "disk i/o"))
+
+
 def _guarded(default: Callable[[], D]) -> Callable[[Callable[P, R]], Callable[P, R | D]]:
-    """A cache failure is logged and the cache steps aside; the caller gets ``default()``."""
+    """A cache failure is logged and the caller gets ``default()``. Busy (a second hsinbox
+    on the same data), full or read-only skips this call only; corruption (any other
+    database error) switches the cache off for the session."""
 
     def wrap(method: Callable[P, R]) -> Callable[P, R | D]:
         @functools.wraps(method)
@@ -128,7 +158,14 @@ def _guarded(default: Callable[[], D]) -> Callable[[Callable[P, R]], Callable[P,
             try:
                 with self._lock:
                     return method(*args, **kwargs)
-            except (sqlite3.Error, ValueError, TypeError) as exc:
+            except sqlite3.Error as exc:
+                if _transient(exc):
+                    self._skipped(method.__name__, exc)
+                    return default()
+                log.warning("local cache disabled after an error: %s", type(exc).__name__)
+                self._disable()
+                return default()
+            except (ValueError, TypeError) as exc:
                 log.warning("local cache disabled after an error: %s", type(exc).__name__)
                 self._disable()
                 return default()
@@ -149,16 +186,29 @@ class Cache:
         self.account: str | None = None
         self._lock = threading.RLock()
         self._db: sqlite3.Connection | None = None
+        # Calls skipped because the file was busy, full or read-only (the cache stayed on);
+        # the first of each reason is logged, the rest counted.
+        self.skipped: dict[str, int] = {}
         try:
             self._db = self._open()
-        except (sqlite3.Error, OSError) as exc:
-            log.warning("local cache discarded (%s); rebuilding", type(exc).__name__)
-            self._discard()
-            try:
-                self._db = self._open()
-            except (sqlite3.Error, OSError) as again:
-                log.warning("local cache unavailable: %s", type(again).__name__)
-                self._db = None
+        except sqlite3.Error as exc:
+            if not _transient(exc):
+                self._rebuild(exc)
+            else:
+                # Another hsinbox holds it, or the disk refuses: never delete its file.
+                log.warning("local cache unavailable for now: %s", exc)
+        except OSError as exc:
+            log.warning("local cache unavailable: %s", exc.strerror)
+
+    def _rebuild(self, exc: Exception) -> None:
+        """A corrupt file or one from another version: start a new one."""
+        log.warning("local cache discarded (%s); rebuilding", type(exc).__name__)
+        self._discard()
+        try:
+            self._db = self._open()
+        except (sqlite3.Error, OSError) as again:
+            log.warning("local cache unavailable: %s", type(again).__name__)
+            self._db = None
 
     # --- opening -----------------------------------------------------------------------
 
@@ -178,7 +228,7 @@ class Cache:
         self._create_private()
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         try:
-            db.execute("PRAGMA busy_timeout = 2000")
+            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
@@ -204,6 +254,15 @@ class Cache:
                 pass
             except OSError as exc:
                 log.warning("could not delete the old cache: %s", exc.strerror)
+
+    def _skipped(self, name: str, exc: sqlite3.Error) -> None:
+        reason = str(exc) or type(exc).__name__
+        if reason not in self.skipped:
+            log.warning("local cache skipped %s: %s (it stays on)", name, reason)
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+        if self._db is not None and self._db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.rollback()
 
     def _disable(self) -> None:
         if self._db is not None:
