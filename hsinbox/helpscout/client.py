@@ -356,8 +356,9 @@ class HelpScoutClient(AgentDayMixin):
                 self.credentials, base_url=self.base_url, http=self._http, now=now
             )
         if self.token_store is not None:
-            # Refresh tokens rotate: the old one is dead once a new one is issued.
-            self.token_store.save(token, self.credentials)
+            # Refresh tokens rotate: the old one is dead once a new one is issued. A keyring
+            # call can take seconds (a D-Bus prompt): in a thread, never on the event loop.
+            await asyncio.to_thread(self.token_store.save, token, self.credentials)
         self._token = token
         return token
 
@@ -383,7 +384,7 @@ class HelpScoutClient(AgentDayMixin):
             if not self._token_loaded:
                 self._token_loaded = True
                 if self._token is None and self.token_store is not None:
-                    self._token = self.token_store.load()
+                    self._token = await asyncio.to_thread(self.token_store.load)
             token = self._token
             if stale is not None:
                 if token is not None and token.access_token != stale.access_token:

@@ -994,16 +994,37 @@ class InboxSession(AgentDaySession):
         if not text.strip():
             return []
         if self.cache is not None and self.cache.available:
-            ids = self.cache.search(text, mailbox_id=mailbox_id, limit=limit, phrase=phrase)
-            missing = [i for i in ids if i not in self.store.conversations]
-            found = self.cache.get_conversations(missing) if missing else {}
-            out = []
-            for ident in ids:
-                conversation = self.store.conversations.get(ident) or found.get(ident)
-                if conversation is not None:
-                    out.append(conversation)
-            return out
+            return self._cached_hits(
+                *self._query_cache(self.cache, text, mailbox_id, limit, phrase)
+            )
         return self._search_memory(text, mailbox_id, limit)
+
+    async def search_local_off_loop(
+        self, text: str, *, mailbox_id: int | None = None, limit: int = 500, phrase: bool = False
+    ) -> list[Conversation]:
+        """``search_local`` with its SQLite work (the FTS query, the rows not in memory) in a
+        thread: a filter keystroke never waits for the disk or another hsinbox's lock."""
+        cache = self.cache
+        if not text.strip() or cache is None or not cache.available:
+            return self.search_local(text, mailbox_id=mailbox_id, limit=limit, phrase=phrase)
+        hits = await asyncio.to_thread(self._query_cache, cache, text, mailbox_id, limit, phrase)
+        return self._cached_hits(*hits)
+
+    def _query_cache(
+        self, cache: Cache, text: str, mailbox_id: int | None, limit: int, phrase: bool
+    ) -> tuple[list[int], dict[int, Conversation]]:
+        """The cache's part of a local search; reads the store only by key (thread-safe)."""
+        ids = cache.search(text, mailbox_id=mailbox_id, limit=limit, phrase=phrase)
+        missing = [i for i in ids if i not in self.store.conversations]
+        return ids, cache.get_conversations(missing) if missing else {}
+
+    def _cached_hits(self, ids: list[int], found: dict[int, Conversation]) -> list[Conversation]:
+        out = []
+        for ident in ids:
+            conversation = self.store.conversations.get(ident) or found.get(ident)
+            if conversation is not None:
+                out.append(conversation)
+        return out
 
     def _search_memory(self, text: str, mailbox_id: int | None, limit: int) -> list[Conversation]:
         """Without a cache: the same prefix matching over what is loaded."""

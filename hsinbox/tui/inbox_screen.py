@@ -149,9 +149,10 @@ class InboxScreen(
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.table.filter_text = event.value
-        self.table.match_ids = self.local_matches(event.value)
+        # The index's matches follow from a thread; the last ones stand until then.
         self.table.set_conversations(list(self.table.conversations.values()))
         self.update_status()
+        self.match_cached_text(event.value)
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:
