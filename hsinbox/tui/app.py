@@ -324,8 +324,8 @@ class HsInboxApp(App[int]):
         self.push_screen(HelpScreen(self.help_rows()))
 
 
-def _external_editor(app: Any, text: str, editor: str | None) -> str | None:
+async def _external_editor(app: Any, text: str, editor: str | None) -> str | None:
     """The composer module (and its Markdown) is imported when a composer first opens."""
     from hsinbox.tui.compose import run_external_editor
 
-    return run_external_editor(app, text, editor)
+    return await run_external_editor(app, text, editor)

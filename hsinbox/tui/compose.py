@@ -6,17 +6,18 @@ draft store after a short pause, and leaving with escape keeps the draft for nex
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
@@ -34,7 +35,7 @@ from hsinbox.tui.saved_reply_picker import SavedReplyPicking
 if TYPE_CHECKING:
     from hsinbox.helpscout.models import Conversation
 
-EditorLauncher = Callable[[App, str], str | None]
+EditorLauncher = Callable[[App, str], Awaitable[str | None]]
 """Opens ``text`` in an editor and returns the edited text, or None if nothing came back."""
 
 
@@ -42,8 +43,12 @@ def split_list(raw: str) -> list[str]:
     return [part.strip() for part in raw.replace(";", ",").split(",") if part.strip()]
 
 
-def run_external_editor(app: App, text: str, command: str | None = None) -> str | None:
-    """Suspend the app, edit ``text`` in $EDITOR, return the result (None on any failure)."""
+async def run_external_editor(app: App, text: str, command: str | None = None) -> str | None:
+    """Suspend the app, edit ``text`` in $EDITOR, return the result (None on any failure).
+
+    The editor runs in a thread, so the event loop goes on meanwhile (the outbox sends,
+    refreshes land); ``batch_update`` holds every repaint until the terminal is ours again.
+    """
     editor = command or os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
     fd, name = tempfile.mkstemp(prefix="hsinbox-", suffix=".md")
     path = Path(name)
@@ -52,10 +57,12 @@ def run_external_editor(app: App, text: str, command: str | None = None) -> str 
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.chmod(path, 0o600)
-        with app.suspend():
+        with app.suspend(), app.batch_update():
             # Anything raised inside suspend() would leave the terminal un-resumed.
             try:
-                completed = subprocess.run([*shlex.split(editor), str(path)], check=False)
+                completed = await asyncio.to_thread(
+                    subprocess.run, [*shlex.split(editor), str(path)], check=False
+                )
                 if completed.returncode == 0:
                     result = path.read_text(encoding="utf-8")
             except Exception:
@@ -275,9 +282,13 @@ class ComposerScreen(SavedReplyPicking, ComposerAttachments, ModalScreen[Compose
         self.dismiss(None)
 
     def action_external_editor(self) -> None:
-        if self._editor is None:
-            return
-        text = self._editor(self.app, self.body)
+        if self._editor is not None:
+            self._edit_externally(self._editor)
+
+    @work(exclusive=True, group="editor", exit_on_error=False)
+    async def _edit_externally(self, editor: EditorLauncher) -> None:
+        """A worker: while $EDITOR is open the key handler has returned and the loop runs."""
+        text = await editor(self.app, self.body)
         if text is None:
             self.notify(
                 markup=False,
