@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -141,3 +142,29 @@ async def test_a_state_file_that_cannot_be_written_is_said_once(tmp_path: Path) 
         said = [n.message for n in app._notifications if "remember the view" in n.message]
         assert len(said) == 1 and said[0].startswith("Could not remember the view for next time")
         assert isinstance(app.screen, InboxScreen)
+
+
+async def test_a_slow_fsync_delays_neither_the_key_nor_the_screen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The journal's fsync runs in a thread: a disk that takes seconds to sync (a network
+    home folder, a busy laptop disk) holds the request back, never the key handler."""
+    release = threading.Event()
+    real_fsync = os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        release.wait(5)  # on the event loop this would freeze the test for 5 s and fail it
+        real_fsync(fd)
+
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        await go_to(pilot, NUMBER)
+        monkeypatch.setattr(os, "fsync", slow_fsync)
+        await pilot.press("s", "p")
+        screen = screen_of(app)
+        await until(pilot, lambda: session.store.get(screen.table.current_id).status == "pending")
+        assert conv(sb, NUMBER)["status"] == "active"  # not sent before the line is durable
+        release.set()
+        await until(pilot, lambda: conv(sb, NUMBER)["status"] == "pending")
+        monkeypatch.undo()
