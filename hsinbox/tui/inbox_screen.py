@@ -164,6 +164,11 @@ class InboxScreen(
     def action_toggle_quoted(self) -> None:
         self.thread.toggle_quoted()
 
+    def action_expand_message(self) -> None:
+        """A long message is folded after its first part; X shows all of it."""
+        if not self.thread.expand():
+            self.notify(markup=False, message="Nothing folded in this conversation.", timeout=3)
+
     def action_open(self) -> None:
         if self.table.current is None:
             return

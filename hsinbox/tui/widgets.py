@@ -10,13 +10,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from rich.console import Console
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from hsinbox.helpscout.models import Conversation, Customer, Folder, Mailbox, Thread
-from hsinbox.inbox.text import blocks_to_text, html_to_blocks, safe_text, waiting
+from hsinbox.inbox.text import (
+    FOLD_CHARS,
+    blocks_to_text,
+    head_blocks,
+    html_to_blocks,
+    human_size,
+    safe_text,
+    waiting,
+)
 from hsinbox.tui.conversation_list import COLUMNS, SORTS, STATUS_STYLE, ConversationTable
 from hsinbox.tui.registry import bindings
 from hsinbox.tui.thread_lines import attachment_line, field_value_text, snooze_line
@@ -112,7 +121,11 @@ def clean_label(raw: str) -> str:
     return safe_text(raw).plain[:30] or "unknown"
 
 
-def render_thread(thread: Thread, now: datetime, *, show_quoted: bool) -> Text:
+def render_thread(
+    thread: Thread, now: datetime, *, show_quoted: bool, expanded: bool = False
+) -> Text:
+    """One thread; a long body shows its first ``FOLD_CHARS`` and one line saying how much
+    more there is (``X`` shows it all): a 5 MB message opens at once."""
     kind, style = thread_kind(thread)
     head = Text(f" {kind} ", f"reverse {style}", end="")
     author = thread.created_by or thread.customer
@@ -137,10 +150,21 @@ def render_thread(thread: Thread, now: datetime, *, show_quoted: bool) -> Text:
         action = thread.action.text if thread.action and thread.action.text else thread.body
         parts.append(safe_text(action or "", "italic bright_black"))
     else:
-        body = blocks_to_text(html_to_blocks(thread.body), show_quoted=show_quoted)
+        if expanded:
+            blocks, folded = html_to_blocks(thread.body), 0
+        else:
+            blocks, folded = head_blocks(thread.body)
+        body = blocks_to_text(blocks, show_quoted=show_quoted)
         if not body.plain and thread.action and thread.action.text:
             body = safe_text(thread.action.text, "italic")
         parts.append(body)
+        if folded:
+            parts.append(
+                Text(
+                    f"… {human_size(folded)} more of this message folded; X shows all of it",
+                    "italic dim",
+                )
+            )
     parts.extend(attachment_line(att) for att in thread.attachments)
     return Text("\n", end="").join(parts)
 
@@ -156,6 +180,7 @@ class ThreadView(VerticalScroll):
         self.conversation: Conversation | None = None
         self.threads: list[Thread] = []
         self.show_quoted = False
+        self.expanded: set[int] = set()  # threads of this conversation shown unfolded
         self.can_focus = True
 
     def compose(self):
@@ -165,6 +190,7 @@ class ThreadView(VerticalScroll):
     def show(self, conv: Conversation | None, threads: list[Thread] | None = None) -> None:
         if conv is None or (self.conversation and conv.id != self.conversation.id):
             self.threads = []
+            self.expanded = set()
         self.conversation = conv
         if threads is not None:
             self.threads = threads
@@ -173,6 +199,15 @@ class ThreadView(VerticalScroll):
     def toggle_quoted(self) -> None:
         self.show_quoted = not self.show_quoted
         self._paint()
+
+    def expand(self) -> bool:
+        """Show folded messages whole; False when nothing was folded."""
+        folded = {t.id for t in self.threads if t.body and len(t.body) > FOLD_CHARS}
+        if folded <= self.expanded:
+            return False
+        self.expanded |= folded
+        self._paint()
+        return True
 
     # Key scrolling is immediate and unanimated: Textual's ``scroll_down`` defers its
     # target until the next refresh, so a burst of j (auto-repeat over SSH) all aimed at
@@ -196,6 +231,7 @@ class ThreadView(VerticalScroll):
             return
         title = Text(f"#{conv.number or conv.id} ", "bold", end="")
         title.append(safe_text(conv.subject or "(no subject)", "bold"))
+        title = _two_lines(title, max(header.content_size.width, 20), self.app.console)
         meta = Text(f"{conv.status}", STATUS_STYLE.get(conv.status, ""), end="")
         meta.append("  ·  ")
         meta.append(safe_text(conv.assignee.display if conv.assignee else "unassigned"))
@@ -208,8 +244,26 @@ class ThreadView(VerticalScroll):
             body.update(Text("Loading threads…", "dim"))
             return
         now = self._now()
-        rendered = [render_thread(t, now, show_quoted=self.show_quoted) for t in self.threads]
+        rendered = [
+            render_thread(t, now, show_quoted=self.show_quoted, expanded=t.id in self.expanded)
+            for t in self.threads
+        ]
         body.update(Text("\n\n", end="").join(rendered))
+
+
+def _two_lines(title: Text, width: int, console: Console) -> Text:
+    """At most two lines of the header, the second ending in an ellipsis: a 20,000-character
+    subject would fill the pane."""
+    if title.cell_len <= width:
+        return title
+    lines = title.wrap(console, width)
+    if len(lines) <= 2:
+        return title
+    second = lines[1]
+    second.rstrip()
+    second.truncate(width - 1)
+    second.append("…", "bold")
+    return Text("\n", end="").join([lines[0], second])
 
 
 def agent_day_header_lines(conv: Conversation) -> list[Text]:
