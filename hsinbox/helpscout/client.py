@@ -524,7 +524,8 @@ class HelpScoutClient(AgentDayMixin):
         before_request: Callable[[], Awaitable[Any]] | None = None,
     ) -> AsyncGenerator[Page[M], None]:
         """Pages in order from ``first_page``: that one, then the rest up to the last (or
-        ``max_pages`` in all) asked at once, at most ``concurrency`` in flight.
+        ``max_pages`` in all), at most ``concurrency`` in flight and ``2 * concurrency``
+        asked ahead of the reader.
 
         The one paging loop. ``ahead`` more pages go out with the first, before its total
         is known (one request wasted when the list is shorter, one round saved when it is
@@ -572,14 +573,26 @@ class HelpScoutClient(AgentDayMixin):
                 if number > last:
                     _discard(guesses.pop(number))
             yield first
+            # A window of tasks ahead of the reader, not one task per page up front: a
+            # 20,000-page sync holds a few pages and tasks, never all of them.
+            window = 2 * max(concurrency, 1)
+            upcoming = iter(range(first_page + 1, last + 1))
+
+            def top_up() -> None:
+                while len(tasks) < window:
+                    number = next(upcoming, None)
+                    if number is None:
+                        return
+                    if number not in guesses:
+                        tasks[number] = loop.create_task(fetch(number))
+
             for number in range(first_page + 1, last + 1):
-                if number not in guesses:
-                    tasks[number] = loop.create_task(fetch(number))
-            for number in range(first_page + 1, last + 1):
+                top_up()
                 if number in guesses:
                     page = await guesses.pop(number) or await fetch(number)
                 else:
                     page = await tasks.pop(number)
+                top_up()
                 yield page
         finally:
             for task in [first_task, *guesses.values(), *tasks.values()]:

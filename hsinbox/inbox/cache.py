@@ -35,6 +35,8 @@ CACHE_FILE = "cache.sqlite3"
 MAX_INDEXED_CHARS = 20_000
 
 _SPACE = re.compile(r"\s+")
+# A view key's query part when it is not empty (``View.key``: ``…/q<query>[/o…]``).
+_SEARCH_VIEW = re.compile(r"^m[^/]*/f[^/]*/s[^/]*/q(?P<q>.*?)(?:/o\w+:(?:asc|desc))?$")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 _SCHEMA = """
@@ -291,13 +293,34 @@ class Cache:
 
     @_guarded(lambda: None)
     def bind(self, base_url: str, user_id: int) -> None:
-        """Read and write this account's rows from now on."""
+        """Read and write this account's rows from now on.
+
+        Binding (at start) also drops the account's saved search views: search terms,
+        often customers' email addresses, are not kept from one run to the next.
+        """
         self.account = account_key(base_url, user_id)
         self.db.execute(
             "INSERT INTO accounts(base_url, user_id) VALUES (?, ?) "
             "ON CONFLICT(base_url) DO UPDATE SET user_id = excluded.user_id",
             (base_url.rstrip("/"), int(user_id)),
         )
+        self.prune_search_views()
+
+    @_guarded(lambda: 0)
+    def prune_search_views(self) -> int:
+        """Delete this account's views that carry a search query; how many went."""
+        keys = [
+            key
+            for (key,) in self.db.execute(
+                "SELECT key FROM views WHERE account = ?", (self.account,)
+            )
+            if (found := _SEARCH_VIEW.match(key)) is not None and found.group("q")
+        ]
+        if keys:
+            self.db.executemany(
+                "DELETE FROM views WHERE account = ? AND key = ?", [(self.account, k) for k in keys]
+            )
+        return len(keys)
 
     @_guarded(lambda: None)
     def get_meta(self, key: str) -> Any:

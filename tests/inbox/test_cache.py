@@ -219,3 +219,23 @@ def test_a_full_disk_skips_the_write_and_keeps_the_cache(tmp_path: Path) -> None
     assert cache.available and any("full" in reason for reason in cache.skipped)
     assert list(cache.get_conversations([1])) == [1]
     cache.close()
+
+
+def test_saved_search_views_do_not_outlive_the_session(tmp_path: Path) -> None:
+    """Search terms are often customers' emails: the next start drops their views."""
+    path = tmp_path / "c.sqlite3"
+    cache = Cache(path)
+    cache.bind("https://api.example", 7)
+    folder = View(1, 2)
+    searches = [View(1, status="all", query='"ann@client.example"'), View(1, query="/x")]
+    for view in [folder, folder.sorted_by("waitingSince", "asc"), *searches]:
+        cache.put_view(view.key, ViewState(ids=[1]))
+    assert all(cache.get_view(v.key) is not None for v in searches)
+    cache.close()
+
+    again = Cache(path)
+    again.bind("https://api.example", 7)  # the next start
+    assert [again.get_view(v.key) for v in searches] == [None, None]
+    assert again.get_view(folder.key) is not None
+    assert again.get_view(folder.sorted_by("waitingSince", "asc").key) is not None
+    again.close()
