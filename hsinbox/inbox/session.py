@@ -911,6 +911,14 @@ class InboxSession(AgentDaySession):
         if self.cache is not None:
             self.cache.put_threads(conversation_id, threads)
 
+    def trim_memory(self, keep_ids: Iterable[int] = ()) -> int:
+        """After a refresh: let the store drop what no loaded view needs (see
+        ``Store.evict_beyond``); unsent changes and conversations not yet saved to the
+        cache stay. Returns how many conversations left memory."""
+        keep = set(keep_ids) | self._unsaved
+        keep.update(a.conversation_id for a in self.worker.pending_actions if a.conversation_id)
+        return self.store.evict_beyond(keep)
+
     def cached_threads(self, conversation_id: int) -> list[Thread] | None:
         """Threads known without a request (memory, then disk); None when a fetch is due.
 

@@ -282,6 +282,11 @@ class ViewLoading(InboxScreenBase):
                 after.modified_at != old.modified_at or after.threads != old.threads
             ):
                 self.load_thread(conv.id)
+        # A day of refreshes every few seconds must stay flat: what no view shows leaves.
+        shown = set(self.table.conversations)
+        if conv is not None:
+            shown.add(conv.id)
+        self.session.trim_memory(shown)
         self.update_status()
 
     def refresh_from_store(self) -> None:
