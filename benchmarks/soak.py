@@ -23,10 +23,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench  # noqa: E402  (the served sandbox and the client builder)
+import bench  # the served sandbox and the client builder
 
 
 def rss_mb(field: str = "VmRSS") -> float:
