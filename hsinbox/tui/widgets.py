@@ -259,11 +259,16 @@ def _two_lines(title: Text, width: int, console: Console) -> Text:
     lines = title.wrap(console, width)
     if len(lines) <= 2:
         return title
-    second = lines[1]
-    second.rstrip()
-    second.truncate(width - 1)
-    second.append("…", "bold")
-    return Text("\n", end="").join([lines[0], second])
+    # Where the second line ends in the title itself: the cut keeps the text as it is (no
+    # line break of ours), so it wraps into the same two lines, the last cell an ellipsis.
+    plain = title.plain
+    first = lines[0].plain.rstrip()
+    second = lines[1].plain.strip()
+    end = plain.find(second, len(first)) + len(second) if second else len(first)
+    cut = title[: max(end - 1, 1)]
+    cut.rstrip()
+    cut.append("…", "bold")
+    return cut
 
 
 def agent_day_header_lines(conv: Conversation) -> list[Text]:

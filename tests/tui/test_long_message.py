@@ -64,10 +64,9 @@ async def test_a_long_message_is_folded_parsed_once_and_x_shows_it_all(
         body = pane_text(screen, "body")
         assert "THE VERY LAST LINE" not in body and len(body) < 30_000
         header = screen.thread.query_one("#thread-header", Static)
-        lines = pane_text(screen, "header").split("\n")
-        assert lines[0].startswith("#") and lines[1].endswith("…")  # two lines, cut
-        assert not lines[2].startswith("Subject")
-        assert header.size.height == len(lines)  # nothing wraps further
+        title, *other_lines = pane_text(screen, "header").split("\n")
+        assert title.startswith("#") and title.endswith("…") and len(title) < 400
+        assert header.size.height <= 2 + len(other_lines)  # the subject wraps to two lines
         shown = [n for n in parsed if n > 1000]
         # The pane parsed its first FOLD_CHARS, the search index its first part: never all.
         assert text_module.FOLD_CHARS - 100 < min(shown) <= text_module.FOLD_CHARS
