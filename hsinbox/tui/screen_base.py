@@ -68,6 +68,7 @@ class InboxScreenBase(Screen[None]):
         self.messages_log: list[LoggedMessage] = []
         self.search_results: View | None = None  # Help Scout's search shown in the list
         self._close_checks: set[int] = set()
+        self.cache_trouble_said: set[str] = set()  # why the cache skipped writes, said once
 
     @property
     def inbox_app(self) -> HsInboxApp:

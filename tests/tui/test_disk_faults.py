@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
@@ -168,3 +169,29 @@ async def test_a_slow_fsync_delays_neither_the_key_nor_the_screen(
         release.set()
         await until(pilot, lambda: conv(sb, NUMBER)["status"] == "pending")
         monkeypatch.undo()
+
+
+async def test_a_second_hsinbox_writing_the_cache_neither_blocks_nor_turns_it_off(
+    tmp_path: Path,
+) -> None:
+    app, sb, session = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        assert session.cache is not None and session.cache.available
+        other = sqlite3.connect(session.cache.path, isolation_level=None)  # the second window
+        other.execute("BEGIN IMMEDIATE")  # holds the write lock
+        try:
+            c = conv(sb, NUMBER)
+            await session.client.add_note(c["id"], "<p>a colleague wrote</p>")
+            for _ in range(2):
+                await pilot.press("R")
+                await settle(pilot, session)
+            said = [n.message for n in app._notifications if "local cache skipped" in n.message]
+            assert len(said) == 1 and "locked" in said[0]
+            assert session.cache.available  # still on: busy is not corruption
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        await pilot.press("R")
+        await settle(pilot, session)
+        assert session.cache.available
