@@ -50,10 +50,17 @@ def write_private(path: Path, data: str | bytes) -> None:
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
     fd = os.open(tmp, flags, 0o600)
     try:
-        os.fchmod(fd, 0o600)
-        payload = data.encode("utf-8") if isinstance(data, str) else data
-        os.write(fd, payload)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+        try:
+            os.fchmod(fd, 0o600)
+            payload = data.encode("utf-8") if isinstance(data, str) else data
+            view = memoryview(payload)
+            while view:  # a short write (a disk filling up) is finished or raises
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except OSError:
+        # A full disk keeps the old file whole and leaves no half-written temp file behind.
+        tmp.unlink(missing_ok=True)
+        raise

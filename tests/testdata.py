@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -78,6 +79,14 @@ async def until(condition: Callable[[], Any], what: str, rounds: int = 2000) -> 
         if value:
             return value
         await asyncio.sleep(0)
+    # Work in a thread (the outbox journal's fsync before each send) takes real time, not
+    # loop turns: a loaded machine gets a few seconds more before the test fails.
+    deadline = time.monotonic() + 10.0
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        await asyncio.sleep(0.002)
     raise AssertionError(f"never happened: {what}")
 
 

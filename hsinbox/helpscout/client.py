@@ -427,8 +427,9 @@ class HelpScoutClient(AgentDayMixin, ReachMixin):
                 self.credentials, base_url=self.base_url, http=self._http, now=now
             )
         if self.token_store is not None:
-            # Refresh tokens rotate: the old one is dead once a new one is issued.
-            self.token_store.save(token, self.credentials)
+            # Refresh tokens rotate: the old one is dead once a new one is issued. A keyring
+            # call can take seconds (a D-Bus prompt): in a thread, never on the event loop.
+            await asyncio.to_thread(self.token_store.save, token, self.credentials)
         self._token = token
         return token
 
@@ -454,7 +455,7 @@ class HelpScoutClient(AgentDayMixin, ReachMixin):
             if not self._token_loaded:
                 self._token_loaded = True
                 if self._token is None and self.token_store is not None:
-                    self._token = self.token_store.load()
+                    self._token = await asyncio.to_thread(self.token_store.load)
             token = self._token
             if stale is not None:
                 if token is not None and token.access_token != stale.access_token:
@@ -625,7 +626,8 @@ class HelpScoutClient(AgentDayMixin, ReachMixin):
         before_request: Callable[[], Awaitable[Any]] | None = None,
     ) -> AsyncGenerator[Page[M], None]:
         """Pages in order from ``first_page``: that one, then the rest up to the last (or
-        ``max_pages`` in all) asked at once, at most ``concurrency`` in flight.
+        ``max_pages`` in all), at most ``concurrency`` in flight and ``2 * concurrency``
+        asked ahead of the reader.
 
         The one paging loop. ``ahead`` more pages go out with the first, before its total
         is known (one request wasted when the list is shorter, one round saved when it is
@@ -673,14 +675,26 @@ class HelpScoutClient(AgentDayMixin, ReachMixin):
                 if number > last:
                     _discard(guesses.pop(number))
             yield first
+            # A window of tasks ahead of the reader, not one task per page up front: a
+            # 20,000-page sync holds a few pages and tasks, never all of them.
+            window = 2 * max(concurrency, 1)
+            upcoming = iter(range(first_page + 1, last + 1))
+
+            def top_up() -> None:
+                while len(tasks) < window:
+                    number = next(upcoming, None)
+                    if number is None:
+                        return
+                    if number not in guesses:
+                        tasks[number] = loop.create_task(fetch(number))
+
             for number in range(first_page + 1, last + 1):
-                if number not in guesses:
-                    tasks[number] = loop.create_task(fetch(number))
-            for number in range(first_page + 1, last + 1):
+                top_up()
                 if number in guesses:
                     page = await guesses.pop(number) or await fetch(number)
                 else:
                     page = await tasks.pop(number)
+                top_up()
                 yield page
         finally:
             for task in [first_task, *guesses.values(), *tasks.values()]:

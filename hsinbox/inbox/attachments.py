@@ -161,9 +161,15 @@ def save_bytes(directory: Path, name: str | None, data: bytes, origin: str | Non
         except FileExistsError:
             continue
         try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
+            try:
+                view = memoryview(data)
+                while view:  # a short write (the disk filling up) goes on or raises
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
+        except OSError:
+            path.unlink(missing_ok=True)  # a full disk leaves no truncated file behind
+            raise
         resolved = path.resolve()
         if resolved.parent != directory.resolve():  # cannot happen with a safe name
             resolved.unlink(missing_ok=True)

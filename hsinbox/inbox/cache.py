@@ -35,6 +35,8 @@ CACHE_FILE = "cache.sqlite3"
 MAX_INDEXED_CHARS = 20_000
 
 _SPACE = re.compile(r"\s+")
+# A view key's query part when it is not empty (``View.key``: ``…/q<query>[/o…]``).
+_SEARCH_VIEW = re.compile(r"^m[^/]*/f[^/]*/s[^/]*/q(?P<q>.*?)(?:/o\w+:(?:asc|desc))?$")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 _SCHEMA = """
@@ -112,8 +114,38 @@ class ViewState:
     probe: dict[int, str] = field(default_factory=dict)
 
 
+# Waiting for another hsinbox's write lock: short, since the caller is the event loop.
+BUSY_TIMEOUT_MS = 50
+
+# SQLite's primary result codes that say "not now" or "not here", not "this file is broken":
+# busy or locked (another hsinbox writes), full, read-only, I/O, cannot open. The call is
+# skipped (the cache is a copy) and the cache stays on; anything else is corruption.
+_TRANSIENT_CODES = {
+    getattr(sqlite3, name)
+    for name in (
+        "SQLITE_BUSY",
+        "SQLITE_LOCKED",
+        "SQLITE_FULL",
+        "SQLITE_READONLY",
+        "SQLITE_IOERR",
+        "SQLITE_CANTOPEN",
+        "SQLITE_PROTOCOL",
+    )
+}
+
+
+def _transient(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return (code & 0xFF) in _TRANSIENT_CODES
+    text = str(exc).lower()  # SQLite before 3.11's error codes: its fixed messages
+    return any(word in text for word in ("locked", "busy", "disk is full", "readonly", "disk i/o"))
+
+
 def _guarded(default: Callable[[], D]) -> Callable[[Callable[P, R]], Callable[P, R | D]]:
-    """A cache failure is logged and the cache steps aside; the caller gets ``default()``."""
+    """A cache failure is logged and the caller gets ``default()``. Busy (a second hsinbox
+    on the same data), full or read-only skips this call only; corruption (any other
+    database error) switches the cache off for the session."""
 
     def wrap(method: Callable[P, R]) -> Callable[P, R | D]:
         @functools.wraps(method)
@@ -125,7 +157,14 @@ def _guarded(default: Callable[[], D]) -> Callable[[Callable[P, R]], Callable[P,
             try:
                 with self._lock:
                     return method(*args, **kwargs)
-            except (sqlite3.Error, ValueError, TypeError) as exc:
+            except sqlite3.Error as exc:
+                if _transient(exc):
+                    self._skipped(method.__name__, exc)
+                    return default()
+                log.warning("local cache disabled after an error: %s", type(exc).__name__)
+                self._disable()
+                return default()
+            except (ValueError, TypeError) as exc:
                 log.warning("local cache disabled after an error: %s", type(exc).__name__)
                 self._disable()
                 return default()
@@ -146,16 +185,29 @@ class Cache:
         self.account: str | None = None
         self._lock = threading.RLock()
         self._db: sqlite3.Connection | None = None
+        # Calls skipped because the file was busy, full or read-only (the cache stayed on);
+        # the first of each reason is logged, the rest counted.
+        self.skipped: dict[str, int] = {}
         try:
             self._db = self._open()
-        except (sqlite3.Error, OSError) as exc:
-            log.warning("local cache discarded (%s); rebuilding", type(exc).__name__)
-            self._discard()
-            try:
-                self._db = self._open()
-            except (sqlite3.Error, OSError) as again:
-                log.warning("local cache unavailable: %s", type(again).__name__)
-                self._db = None
+        except sqlite3.Error as exc:
+            if not _transient(exc):
+                self._rebuild(exc)
+            else:
+                # Another hsinbox holds it, or the disk refuses: never delete its file.
+                log.warning("local cache unavailable for now: %s", exc)
+        except OSError as exc:
+            log.warning("local cache unavailable: %s", exc.strerror)
+
+    def _rebuild(self, exc: Exception) -> None:
+        """A corrupt file or one from another version: start a new one."""
+        log.warning("local cache discarded (%s); rebuilding", type(exc).__name__)
+        self._discard()
+        try:
+            self._db = self._open()
+        except (sqlite3.Error, OSError) as again:
+            log.warning("local cache unavailable: %s", type(again).__name__)
+            self._db = None
 
     # --- opening -----------------------------------------------------------------------
 
@@ -175,7 +227,7 @@ class Cache:
         self._create_private()
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         try:
-            db.execute("PRAGMA busy_timeout = 2000")
+            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
@@ -201,6 +253,15 @@ class Cache:
                 pass
             except OSError as exc:
                 log.warning("could not delete the old cache: %s", exc.strerror)
+
+    def _skipped(self, name: str, exc: sqlite3.Error) -> None:
+        reason = str(exc) or type(exc).__name__
+        if reason not in self.skipped:
+            log.warning("local cache skipped %s: %s (it stays on)", name, reason)
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+        if self._db is not None and self._db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.rollback()
 
     def _disable(self) -> None:
         if self._db is not None:
@@ -229,13 +290,34 @@ class Cache:
 
     @_guarded(lambda: None)
     def bind(self, base_url: str, user_id: int) -> None:
-        """Read and write this account's rows from now on."""
+        """Read and write this account's rows from now on.
+
+        Binding (at start) also drops the account's saved search views: search terms,
+        often customers' email addresses, are not kept from one run to the next.
+        """
         self.account = account_key(base_url, user_id)
         self.db.execute(
             "INSERT INTO accounts(base_url, user_id) VALUES (?, ?) "
             "ON CONFLICT(base_url) DO UPDATE SET user_id = excluded.user_id",
             (base_url.rstrip("/"), int(user_id)),
         )
+        self.prune_search_views()
+
+    @_guarded(lambda: 0)
+    def prune_search_views(self) -> int:
+        """Delete this account's views that carry a search query; how many went."""
+        keys = [
+            key
+            for (key,) in self.db.execute(
+                "SELECT key FROM views WHERE account = ?", (self.account,)
+            )
+            if (found := _SEARCH_VIEW.match(key)) is not None and found.group("q")
+        ]
+        if keys:
+            self.db.executemany(
+                "DELETE FROM views WHERE account = ? AND key = ?", [(self.account, k) for k in keys]
+            )
+        return len(keys)
 
     @_guarded(lambda: None)
     def get_meta(self, key: str) -> Any:
@@ -379,7 +461,11 @@ class Cache:
     def put_threads(self, conversation_id: int, threads: Sequence[Thread]) -> None:
         """Store the threads and re-index the conversation with their text."""
         published = [t for t in threads if t.id > 0]
-        text = " ".join(strip_html(t.body) for t in published if t.body)[:MAX_INDEXED_CHARS]
+        # Each body's first part only: the index keeps MAX_INDEXED_CHARS, and parsing a
+        # whole 5 MB message to keep its first 20,000 characters took seconds per visit.
+        head = MAX_INDEXED_CHARS * 4
+        text = " ".join(strip_html(t.body[:head]) for t in published if t.body)
+        text = text[:MAX_INDEXED_CHARS]
         payload = json.dumps([t.model_dump(mode="json", by_alias=True) for t in published])
         with self.db:
             self.db.execute("BEGIN")

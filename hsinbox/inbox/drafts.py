@@ -65,6 +65,8 @@ class DraftStore:
         return self.directory / f"{'new' if owner is None else owner}-{kind}.json"
 
     def save(self, draft: Draft) -> Draft:
+        """Raises ``OSError`` when the disk refuses (full, unwritable): the composer keeps
+        the text and says so in one line."""
         draft.updated_at = self._clock()
         write_private(
             self._path(draft.conversation_id, draft.kind), json.dumps(asdict(draft), indent=1)
@@ -103,6 +105,9 @@ class DraftStore:
             self._path(conversation_id, kind).unlink()
         except FileNotFoundError:
             return False
+        except OSError as exc:
+            log.warning("could not delete a draft: %s", exc.strerror)
+            return False
         return True
 
     def delete_key(self, key: str) -> bool:
@@ -136,6 +141,9 @@ class DraftStore:
             )
             draft_key(draft.conversation_id, draft.kind)
         except FileNotFoundError:
+            return None
+        except OSError as exc:
+            log.warning("could not read a draft: %s", exc.strerror)
             return None
         except (ValueError, KeyError, TypeError, AttributeError):
             log.warning("ignoring unreadable draft %s", path.name)

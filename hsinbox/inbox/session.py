@@ -1039,6 +1039,14 @@ class InboxSession(AgentDaySession, ReachSession):
         if self.cache is not None:
             self.cache.put_threads(conversation_id, threads)
 
+    def trim_memory(self, keep_ids: Iterable[int] = ()) -> int:
+        """After a refresh: let the store drop what no loaded view needs (see
+        ``Store.evict_beyond``); unsent changes and conversations not yet saved to the
+        cache stay. Returns how many conversations left memory."""
+        keep = set(keep_ids) | self._unsaved
+        keep.update(a.conversation_id for a in self.worker.pending_actions if a.conversation_id)
+        return self.store.evict_beyond(keep)
+
     def cached_threads(self, conversation_id: int) -> list[Thread] | None:
         """Threads known without a request (memory, then disk); None when a fetch is due.
 
@@ -1122,16 +1130,37 @@ class InboxSession(AgentDaySession, ReachSession):
         if not text.strip():
             return []
         if self.cache is not None and self.cache.available:
-            ids = self.cache.search(text, mailbox_id=mailbox_id, limit=limit, phrase=phrase)
-            missing = [i for i in ids if i not in self.store.conversations]
-            found = self.cache.get_conversations(missing) if missing else {}
-            out = []
-            for ident in ids:
-                conversation = self.store.conversations.get(ident) or found.get(ident)
-                if conversation is not None:
-                    out.append(conversation)
-            return out
+            return self._cached_hits(
+                *self._query_cache(self.cache, text, mailbox_id, limit, phrase)
+            )
         return self._search_memory(text, mailbox_id, limit)
+
+    async def search_local_off_loop(
+        self, text: str, *, mailbox_id: int | None = None, limit: int = 500, phrase: bool = False
+    ) -> list[Conversation]:
+        """``search_local`` with its SQLite work (the FTS query, the rows not in memory) in a
+        thread: a filter keystroke never waits for the disk or another hsinbox's lock."""
+        cache = self.cache
+        if not text.strip() or cache is None or not cache.available:
+            return self.search_local(text, mailbox_id=mailbox_id, limit=limit, phrase=phrase)
+        hits = await asyncio.to_thread(self._query_cache, cache, text, mailbox_id, limit, phrase)
+        return self._cached_hits(*hits)
+
+    def _query_cache(
+        self, cache: Cache, text: str, mailbox_id: int | None, limit: int, phrase: bool
+    ) -> tuple[list[int], dict[int, Conversation]]:
+        """The cache's part of a local search; reads the store only by key (thread-safe)."""
+        ids = cache.search(text, mailbox_id=mailbox_id, limit=limit, phrase=phrase)
+        missing = [i for i in ids if i not in self.store.conversations]
+        return ids, cache.get_conversations(missing) if missing else {}
+
+    def _cached_hits(self, ids: list[int], found: dict[int, Conversation]) -> list[Conversation]:
+        out = []
+        for ident in ids:
+            conversation = self.store.conversations.get(ident) or found.get(ident)
+            if conversation is not None:
+                out.append(conversation)
+        return out
 
     def _search_memory(self, text: str, mailbox_id: int | None, limit: int) -> list[Conversation]:
         """Without a cache: the same prefix matching over what is loaded."""
@@ -1260,14 +1289,16 @@ class InboxSession(AgentDaySession, ReachSession):
         kwargs.setdefault("status", self.settings.status_after_reply)
         return Reply.of(conversation, text_html, **kwargs)
 
-    def submit(self, action: Action) -> None:
-        """Journal, apply locally, and queue for sending. Never raises for API trouble."""
+    def submit(self, action: Action) -> bool:
+        """Journal, apply locally, and queue for sending. Never raises for API trouble;
+        False (with an ``ActionFailed``) when it was refused: read-only, or a full disk."""
         if self.settings.read_only:
             self._emit(
                 ActionFailed(action, "hsinbox is in read-only mode, so nothing was changed.")
             )
-            return
-        self.worker.submit(action)
+            return False
+        if not self.worker.submit(action):
+            return False
         for sent in action.actions if isinstance(action, Bulk) else (action,):
             if sent.draft_key:
                 # The text now travels in the action: the composer starts afresh, and the
@@ -1276,6 +1307,7 @@ class InboxSession(AgentDaySession, ReachSession):
                     self.drafts.mark_queued(sent.draft_key, sent.id)
                 except (OSError, ValueError):
                     log.warning("could not mark a sent draft")
+        return True
 
     def cancel(self, action_id: str) -> bool:
         """Undo an action that has not been sent yet (its delay is still running)."""

@@ -7,6 +7,7 @@ widget holding the old object never sees it change under it.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -178,6 +179,42 @@ class Store:
         for loaded in self.views.values():
             loaded.remove(conversation_id)
 
+    # --- memory: what no view needs any more --------------------------------------------
+
+    def evict_beyond(
+        self,
+        keep_ids: Iterable[int] = (),
+        *,
+        max_threads: int = 100,
+        max_customers: int = 200,
+    ) -> int:
+        """Drop what no loaded view shows so a long session stays flat: conversations no
+        view lists (a finished sync's pages, old search results) unless in ``keep_ids``
+        (the open one, rows on screen, unsent changes); thread lists beyond the
+        ``max_threads`` read most recently; customers beyond ``max_customers``. The disk
+        cache still has them: reopening one is a cache read, not a request. Returns how
+        many conversations left."""
+        keep = set(keep_ids)
+        listed: set[int] = set(keep)
+        for loaded in self.views.values():
+            listed.update(loaded.ids)
+        listed.update(self.pending_threads)
+        gone = [i for i in self.conversations if i not in listed]
+        for ident in gone:
+            del self.conversations[ident]
+            self.threads.pop(ident, None)
+        # Oldest read first; the kept ones never count against the limit.
+        extra = len(self.threads) - max_threads
+        for ident in list(self.threads):
+            if extra <= 0:
+                break
+            if ident not in keep:
+                del self.threads[ident]
+                extra -= 1
+        while len(self.customers) > max_customers:
+            del self.customers[next(iter(self.customers))]
+        return len(gone)
+
     # --- stash: what an optimistic change replaced, keyed by action id ----------------
 
     def stash(self, token: str, value: Any) -> None:
@@ -196,6 +233,7 @@ class Store:
     # --- threads ---------------------------------------------------------------------
 
     def set_threads(self, conversation_id: int, threads: list[Thread]) -> None:
+        self.threads.pop(conversation_id, None)  # re-inserted: the dict's order is recency
         self.threads[conversation_id] = list(threads)
 
     def thread_list(self, conversation_id: int) -> list[Thread]:
@@ -275,6 +313,7 @@ class Store:
     # --- customers -------------------------------------------------------------------
 
     def set_customer(self, customer: Customer) -> None:
+        self.customers.pop(customer.id, None)  # re-inserted: the dict's order is recency
         self.customers[customer.id] = customer
 
     def update_customer(self, customer_id: int, **changes: Any) -> Customer | None:

@@ -1,6 +1,7 @@
 """The one write path: a single asyncio task that sends queued actions to Help Scout.
 
-submit → journal (disk, fsync) → optimistic apply → [undo delay] → one request → confirm or
+submit → journal (written to disk; a refused write refuses the action, nothing applied) →
+optimistic apply → [undo delay] → one request → confirm or
 roll back. A dropped network, an unknown outcome, a 429 or an expired sign-in delays an
 action; it never drops or doubles it. Actions on the same conversation go out in submission
 order; a delayed action does not hold back work on other conversations.
@@ -40,7 +41,7 @@ from hsinbox.inbox.events import (
     QueueChanged,
     RateLimitWait,
 )
-from hsinbox.inbox.journal import Journal
+from hsinbox.inbox.journal import Journal, JournalWriteFailed
 
 if TYPE_CHECKING:
     from hsinbox.helpscout.client import HelpScoutClient
@@ -146,20 +147,43 @@ class Outbox:
 
     # --- submitting ------------------------------------------------------------------
 
-    def submit(self, action: Action) -> None:
-        if isinstance(action, Bulk):
-            if action.actions:
-                self._bulks[action.id] = _BulkState(action, {a.id for a in action.actions})
-            queued = [
-                self._enqueue(child, delayed=True, bulk_id=action.id) for child in action.actions
-            ]
-            if any(queued):
+    def submit(self, action: Action) -> bool:
+        """Journal, apply, queue; when the journal refuses the write (a full disk) the
+        action is refused with one ``ActionFailed``, nothing is applied, and False returned.
+        False too when nothing of it could be shown (its ``apply`` raised: dropped)."""
+        try:
+            if isinstance(action, Bulk):
+                if action.actions:
+                    self._bulks[action.id] = _BulkState(action, {a.id for a in action.actions})
+                queued: list[bool] = []
+                try:
+                    for child in action.actions:
+                        queued.append(self._enqueue(child, delayed=True, bulk_id=action.id))
+                except JournalWriteFailed:
+                    self._bulks.pop(action.id, None)
+                    for entry in reversed([e for e in self._entries if e.bulk_id == action.id]):
+                        self._entries.remove(entry)
+                        self.journal.finish(entry.action.id, "cancel")
+                        self._revert(entry)
+                    raise
+                if not any(queued):
+                    self._queue_changed()
+                    return False
                 self._emit(ActionApplied(action))
-        elif self._enqueue(action, delayed=action.delay_eligible, bulk_id=None):
-            self._emit(ActionApplied(action))
+            elif self._enqueue(action, delayed=action.delay_eligible, bulk_id=None):
+                self._emit(ActionApplied(action))
+            else:
+                self._queue_changed()
+                return False
+        except JournalWriteFailed as exc:
+            log.warning("outbox refused an action: %s", exc.strerror)
+            self._emit(ActionFailed(action, f"{exc}."))
+            self._queue_changed()
+            return False
         self._queue_changed()
         self._ensure_running()
         self._wake.set()
+        return True
 
     def _enqueue(self, action: Action, *, delayed: bool, bulk_id: str | None) -> bool:
         """Journal, show and queue one action; False when it could not be shown (dropped)."""
@@ -380,7 +404,15 @@ class Outbox:
             if not landed:
                 # A token in hand first: a sign-in that fails is not an attempt of the write.
                 await self.client.ensure_signed_in()
-                self.journal.attempt(action.id)
+                try:
+                    self.journal.attempt(action.id)
+                except JournalWriteFailed as exc:
+                    # Unrecorded, a crash could send it twice: it waits until the disk
+                    # takes the line (it stays journalled and queued).
+                    log.warning("outbox waits: %s", exc.strerror)
+                    await self._backoff()
+                    return
+                await self.journal.sync()  # the attempt is durable before Help Scout sees it
                 entry.attempted = True
                 if was_attempted:
                     result = await action.resend(self.client)
@@ -486,14 +518,17 @@ class Outbox:
             action = entry.action.retarget(old_id, new_id, number)
             if action is entry.action:
                 continue
-            self.journal.submit(
-                action,
-                entry.submitted_at,
-                known_ids=entry.known_ids,
-                bulk_id=entry.bulk_id,
-            )
-            if entry.maybe_sent:
-                self.journal.attempt(action.id)  # a restart must check, not blindly resend
+            try:
+                self.journal.submit(
+                    action,
+                    entry.submitted_at,
+                    known_ids=entry.known_ids,
+                    bulk_id=entry.bulk_id,
+                )
+                if entry.maybe_sent:
+                    self.journal.attempt(action.id)  # a restart must check, not blindly resend
+            except JournalWriteFailed as exc:
+                log.warning("outbox could not record a merge: %s", exc.strerror)
             entry.action = action
             moved += 1
         if moved:

@@ -87,6 +87,7 @@ class HsInboxApp(App[int]):
             lambda app, text: _external_editor(app, text, self.settings.editor)
         )
         self.state_path = state_path
+        self._state_unsaved = False  # state.json refused a write (said once)
         self.read_only = read_only or self.settings.read_only
         self.sign_in_problem = sign_in_problem
         self.draft_debounce = draft_debounce
@@ -348,7 +349,14 @@ class HsInboxApp(App[int]):
 
     def save_state(self, data: dict[str, Any]) -> None:
         """Merge ``data`` into the state file (view and theme live side by side)."""
-        write_state(self._state_file(), {**self.load_state(), **data})
+        problem = write_state(self._state_file(), {**self.load_state(), **data})
+        if problem is not None and not self._state_unsaved:
+            self._state_unsaved = True  # one line per session, not one per keystroke
+            self.notify(
+                markup=False,
+                message=f"Could not remember the view for next time ({problem}).",
+                severity="warning",
+            )
 
     # --- keys ----------------------------------------------------------------------------
     def current_keymap(self) -> Mapping[str, str]:
@@ -373,8 +381,8 @@ class HsInboxApp(App[int]):
         self.push_screen(HelpScreen(self.help_rows()))
 
 
-def _external_editor(app: Any, text: str, editor: str | None) -> str | None:
+async def _external_editor(app: Any, text: str, editor: str | None) -> str | None:
     """The composer module (and its Markdown) is imported when a composer first opens."""
     from hsinbox.tui.compose import run_external_editor
 
-    return run_external_editor(app, text, editor)
+    return await run_external_editor(app, text, editor)

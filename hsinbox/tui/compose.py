@@ -6,18 +6,19 @@ draft store after a short pause, and leaving with escape keeps the draft for nex
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
@@ -36,7 +37,7 @@ from hsinbox.tui.tick_box import TickBox
 if TYPE_CHECKING:
     from hsinbox.helpscout.models import Conversation
 
-EditorLauncher = Callable[[App, str], str | None]
+EditorLauncher = Callable[[App, str], Awaitable[str | None]]
 """Opens ``text`` in an editor and returns the edited text, or None if nothing came back."""
 
 
@@ -44,8 +45,12 @@ def split_list(raw: str) -> list[str]:
     return [part.strip() for part in raw.replace(";", ",").split(",") if part.strip()]
 
 
-def run_external_editor(app: App, text: str, command: str | None = None) -> str | None:
-    """Suspend the app, edit ``text`` in $EDITOR, return the result (None on any failure)."""
+async def run_external_editor(app: App, text: str, command: str | None = None) -> str | None:
+    """Suspend the app, edit ``text`` in $EDITOR, return the result (None on any failure).
+
+    The editor runs in a thread, so the event loop goes on meanwhile (the outbox sends,
+    refreshes land); ``batch_update`` holds every repaint until the terminal is ours again.
+    """
     editor = command or os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
     fd, name = tempfile.mkstemp(prefix="hsinbox-", suffix=".md")
     path = Path(name)
@@ -54,10 +59,12 @@ def run_external_editor(app: App, text: str, command: str | None = None) -> str 
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.chmod(path, 0o600)
-        with app.suspend():
+        with app.suspend(), app.batch_update():
             # Anything raised inside suspend() would leave the terminal un-resumed.
             try:
-                completed = subprocess.run([*shlex.split(editor), str(path)], check=False)
+                completed = await asyncio.to_thread(
+                    subprocess.run, [*shlex.split(editor), str(path)], check=False
+                )
                 if completed.returncode == 0:
                     result = path.read_text(encoding="utf-8")
             except Exception:
@@ -67,6 +74,47 @@ def run_external_editor(app: App, text: str, command: str | None = None) -> str 
     finally:
         path.unlink(missing_ok=True)
     return result
+
+
+class ComposerArea(TextArea):
+    """The composer's text box: a burst of typed characters becomes one insert.
+
+    A terminal without bracketed paste delivers a paste as one key per character; one edit
+    each (a re-wrap of the line, an undo step, a ``Changed``) made 20 KB take minutes and
+    795 KB grow past 3 GB. Printable keys and enter are gathered and inserted together
+    once the keys already queued are handled; any other key, and every reader of the text
+    (``typed_text``), inserts what was gathered first. Bracketed paste stays one insert.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._burst: list[str] = []
+
+    def on_key(self, event: events.Key) -> None:
+        if self.read_only:
+            return
+        if event.key == "enter" or (event.is_printable and event.character is not None):
+            event.stop()
+            event.prevent_default()  # TextArea's own one-edit-per-key insert does not run
+            if not self._burst:
+                self.call_later(self.flush_burst)  # after the keys queued behind this one
+            self._burst.append("\n" if event.key == "enter" else event.character or "")
+            return
+        self.flush_burst()  # a cursor key or backspace acts after the text before it
+
+    def flush_burst(self) -> None:
+        """Insert what was gathered, at the cursor, as one edit."""
+        if not self._burst:
+            return
+        text, self._burst = "".join(self._burst), []
+        start, end = self.selection
+        self.replace(text, start, end, maintain_selection_offset=False)
+
+    @property
+    def typed_text(self) -> str:
+        """The text with every typed key in it."""
+        self.flush_burst()
+        return self.text
 
 
 @dataclass(frozen=True)
@@ -125,6 +173,9 @@ class ComposerScreen(SavedReplyPicking, ComposerAttachments, ModalScreen[Compose
         self._debounce = debounce
         self._timer: Timer | None = None
         self._saved: Composed | None = None
+        # Why the last draft save failed (a full disk): said once, and escape asks twice.
+        self._draft_error: str | None = None
+        self._leave_unsaved = False
 
     def compose(self) -> ComposeResult:
         reply = self.kind == "reply"
@@ -147,7 +198,7 @@ class ComposerScreen(SavedReplyPicking, ComposerAttachments, ModalScreen[Compose
                         id="composer-cc",
                     )
                     yield Input(", ".join(self.initial_bcc), placeholder="bcc", id="composer-bcc")
-            yield TextArea(
+            yield ComposerArea(
                 self.initial, id="composer-body", soft_wrap=True, show_line_numbers=False
             )
             yield AttachmentList(id="composer-attachments")
@@ -189,19 +240,40 @@ class ComposerScreen(SavedReplyPicking, ComposerAttachments, ModalScreen[Compose
             self._timer.stop()
         self._timer = self.set_timer(self._debounce, self._save_now)
 
-    def _save_now(self) -> None:
-        """Save every field; mounting the widgets alone does not touch the draft."""
+    def _save_now(self) -> bool:
+        """Save every field; mounting the widgets alone does not touch the draft.
+
+        False when the disk refused it: the text stays here (and can be sent), one line
+        says so, and the next change tries again."""
         if self._timer is not None:
             self._timer.stop()
         self._timer = None
         current = self.composed()
         if self._save_draft is not None and current != self._saved:
-            self._save_draft(current)
+            try:
+                self._save_draft(current)
+            except OSError as exc:
+                reason = exc.strerror or type(exc).__name__
+                if reason != self._draft_error:
+                    self._composer_notice(
+                        f"The draft could not be saved ({reason}): your text stays here "
+                        "and ctrl+s still sends it.",
+                        "error",
+                    )
+                self._draft_error = reason
+                return False
             self._saved = current
+            if self._draft_error is not None:
+                self._draft_error = None
+                self._leave_unsaved = False
+                notice = self.query_one("#composer-notice", Static)
+                notice.update("")
+                notice.display = False
+        return self._draft_error is None
 
     @property
     def body(self) -> str:
-        return self.query_one(TextArea).text
+        return self.query_one("#composer-body", ComposerArea).typed_text
 
     def composed(self) -> Composed:
         """Every field as it stands (the body as typed, not stripped)."""
@@ -264,8 +336,20 @@ class ComposerScreen(SavedReplyPicking, ComposerAttachments, ModalScreen[Compose
         )
 
     def action_leave(self) -> None:
-        self._save_now()
+        saved = self._save_now()
         kept = self.composed()
+        if not saved and kept.body.strip() and not self._leave_unsaved:
+            # Leaving would lose the text: say so once; a second escape means it.
+            self._leave_unsaved = True
+            self._composer_notice(
+                f"The draft could not be saved ({self._draft_error}): escape again discards "
+                "the text, ctrl+s sends it.",
+                "error",
+            )
+            return
+        if not saved:
+            self.dismiss(None)
+            return
         if kept.body.strip() or kept.cc or kept.bcc:
             what = "Reply" if self.kind == "reply" else "Note"
             parts = ["text"] + (["cc"] if kept.cc else []) + (["bcc"] if kept.bcc else [])
@@ -279,9 +363,13 @@ class ComposerScreen(SavedReplyPicking, ComposerAttachments, ModalScreen[Compose
         self.dismiss(None)
 
     def action_external_editor(self) -> None:
-        if self._editor is None:
-            return
-        text = self._editor(self.app, self.body)
+        if self._editor is not None:
+            self._edit_externally(self._editor)
+
+    @work(exclusive=True, group="editor", exit_on_error=False)
+    async def _edit_externally(self, editor: EditorLauncher) -> None:
+        """A worker: while $EDITOR is open the key handler has returned and the loop runs."""
+        text = await editor(self.app, self.body)
         if text is None:
             self.notify(
                 markup=False,
@@ -422,6 +510,7 @@ class NewConversationScreen(ModalScreen[NewConversationForm | None]):
         self._debounce = debounce
         self._timer: Timer | None = None
         self._saved = start
+        self._draft_error: str | None = None  # said once until a save works again
 
     def _people(self) -> list[tuple[str, int]]:
         people = [("me", self.me_id)] if self.me_id is not None else []
@@ -449,7 +538,7 @@ class NewConversationScreen(ModalScreen[NewConversationForm | None]):
             yield Label("Whose message (for type Email)")
             yield Select(DIRECTIONS, value=start.direction, allow_blank=False, id="new-direction")
             yield Label("Message (Markdown)")
-            yield TextArea(start.body, id="new-body", soft_wrap=True)
+            yield ComposerArea(start.body, id="new-body", soft_wrap=True)
             yield Label("Tags (comma separated)")
             yield Input(start.tags, id="new-tags")
             yield Label("Assignee")
@@ -476,7 +565,7 @@ class NewConversationScreen(ModalScreen[NewConversationForm | None]):
             customer_email=self.query_one("#new-email", Input).value,
             subject=self.query_one("#new-subject", Input).value,
             type=str(self.query_one("#new-type", Select).value),
-            body=self.query_one("#new-body", TextArea).text,
+            body=self.query_one("#new-body", ComposerArea).typed_text,
             tags=self.query_one("#new-tags", Input).value,
             assignee_id=assignee if isinstance(assignee, int) else None,
             status=str(self.query_one("#new-status", Select).value),
@@ -499,7 +588,20 @@ class NewConversationScreen(ModalScreen[NewConversationForm | None]):
         fields = self.fields
         if self._save_draft is None or fields == self._saved:
             return
-        self._save_draft(fields)
+        try:
+            self._save_draft(fields)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            if reason != self._draft_error:
+                self.notify(
+                    markup=False,
+                    message=f"The draft could not be saved ({reason}); what you typed stays "
+                    "here and ctrl+s still creates it.",
+                    severity="error",
+                )
+            self._draft_error = reason
+            return
+        self._draft_error = None
         self._saved = fields
 
     def action_create(self) -> None:

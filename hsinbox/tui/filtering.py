@@ -19,12 +19,26 @@ class FilterAndSort(InboxScreenBase):
         box.display = True
         box.focus()
 
-    def local_matches(self, text: str) -> set[int]:
-        """Conversations of this mailbox whose cached text (threads too) holds the phrase."""
+    async def local_matches(self, text: str) -> set[int]:
+        """Conversations of this mailbox whose cached text (threads too) holds the phrase;
+        the SQLite query runs in a thread."""
         if self.view is None or not text.strip():
             return set()
-        found = self.session.search_local(text, mailbox_id=self.view.mailbox_id, phrase=True)
+        found = await self.session.search_local_off_loop(
+            text, mailbox_id=self.view.mailbox_id, phrase=True
+        )
         return {c.id for c in found}
+
+    @work(exclusive=True, group="filter", exit_on_error=False)
+    async def match_cached_text(self, text: str) -> None:
+        """After a filter keystroke: add what the cache's index finds (thread text too).
+        The list already shows what its cells match; a newer keystroke cancels this one."""
+        matches = await self.local_matches(text)
+        if self.table.filter_text != text or matches == self.table.match_ids:
+            return
+        self.table.match_ids = matches
+        self.table.set_conversations(list(self.table.conversations.values()))
+        self.update_status()
 
     @work(exclusive=True, group="search", exit_on_error=False)
     async def search_server(self, text: str, everywhere: bool = False) -> None:

@@ -173,9 +173,10 @@ class InboxScreen(
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.table.filter_text = event.value
-        self.table.match_ids = self.local_matches(event.value)
+        # The index's matches follow from a thread; the last ones stand until then.
         self.table.set_conversations(list(self.table.conversations.values()))
         self.update_status()
+        self.match_cached_text(event.value)
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:
@@ -188,6 +189,11 @@ class InboxScreen(
     # --- navigation ----------------------------------------------------------------------
     def action_toggle_quoted(self) -> None:
         self.thread.toggle_quoted()
+
+    def action_expand_message(self) -> None:
+        """A long message is folded after its first part; X shows all of it."""
+        if not self.thread.expand():
+            self.notify(markup=False, message="Nothing folded in this conversation.", timeout=3)
 
     def action_open(self) -> None:
         if self.table.current is None:

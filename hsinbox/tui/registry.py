@@ -276,6 +276,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("thread", "thread.top", "g,home", "top", "Top", show=False, palette=False),
     ActionSpec("thread", "thread.bottom", "G,end", "bottom", "Bottom", show=False, palette=False),
     ActionSpec("thread", "toggle_quoted", "T", "screen.toggle_quoted", "Quoted text"),
+    ActionSpec("thread", "expand_message", "X", "screen.expand_message", "Show all", show=False),
     # --- the sidebar (the palette does not offer it: it moves within the sidebar) ---
     ActionSpec("sidebar", "sidebar.down", "j", "cursor_down", "Down", show=False, palette=False),
     ActionSpec("sidebar", "sidebar.up", "k", "cursor_up", "Up", show=False, palette=False),

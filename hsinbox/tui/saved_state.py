@@ -16,8 +16,10 @@ def read_state(path: Any) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def write_state(path: Any, data: dict[str, Any]) -> None:
+def write_state(path: Any, data: dict[str, Any]) -> str | None:
+    """None when written; else why not (a full disk): the app says it once, never crashes."""
     try:
         paths.write_private(path, json.dumps(data))
-    except OSError:
-        return
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    return None

@@ -89,6 +89,7 @@ class InboxScreenBase(Screen[None]):
 
         self.customer_hook_output: dict[int, str] = {}
         """A ``customer`` hook's output per customer id (pipe_screen.PipeAndHooks)."""
+        self.cache_trouble_said: set[str] = set()  # why the cache skipped writes, said once
 
     @property
     def inbox_app(self) -> HsInboxApp:

@@ -24,6 +24,7 @@ from hsinbox.tui.widgets import KEEP, SORTS, StatusLine, StatusPart
 FAILURE_SECONDS = 30.0
 TICK_SECONDS = 1.0
 LOG_LIMIT = 500
+FAILURES_KEPT = 20  # the status line shows the last; the messages log keeps the rest
 
 # What gives way first when the status line is too long (lowest first); the view name
 # (or the note in its place) is ``KEEP``: never dropped.
@@ -158,6 +159,11 @@ class StatusReport(InboxScreenBase):
         expires (its toast and the log keep the detail).
         """
         self.failures.append(message)
+        # Only the last one is shown: a day of refresh failures must not pile up here.
+        extra = len(self.failures) - FAILURES_KEPT
+        if extra > 0:
+            del self.failures[:extra]
+            self._failures_shown = max(self._failures_shown - extra, 0)
         self._failure_at = monotonic()
         self._failure_kind = kind
         self._keep_ticking()

@@ -47,12 +47,12 @@ class Submitting(InboxScreenBase):
             self.explain_read_only(action.describe())
             return False
         try:
-            self.session.submit(action)
+            queued = self.session.submit(action)
         except Exception as exc:
             self.report_error(f"{action.describe()} could not start: {exc}", kind="write")
             return False
         self.refresh_from_store()  # the change shows with the key, not a frame later
-        return True
+        return queued  # refused (a full disk): its ActionFailed already said why
 
     def submit_each(self, items: Sequence[act.Action]) -> None:
         """One action, or a bulk of several; the marks they were chosen by are used up."""

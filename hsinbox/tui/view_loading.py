@@ -412,6 +412,12 @@ class ViewLoading(InboxScreenBase):
                 after.modified_at != old.modified_at or after.threads != old.threads
             ):
                 self.load_thread(conv.id)
+        # A day of refreshes every few seconds must stay flat: what no view shows leaves.
+        shown = set(self.table.conversations)
+        if conv is not None:
+            shown.add(conv.id)
+        self.session.trim_memory(shown)
+        self._say_cache_trouble()
         self.update_status()
 
     def schedule_repaint(self) -> None:
@@ -423,6 +429,23 @@ class ViewLoading(InboxScreenBase):
     def _repaint_now(self) -> None:
         self._repaint_due = False
         self.refresh_from_store()
+
+    def _say_cache_trouble(self) -> None:
+        """A cache write skipped (a full disk, another hsinbox writing): one line per reason
+        and session, in the messages log; the cache stays on and the list is unaffected."""
+        cache = self.session.cache
+        if cache is None:
+            return
+        for reason in cache.skipped:
+            if reason not in self.cache_trouble_said:
+                self.cache_trouble_said.add(reason)
+                self.notify(
+                    markup=False,
+                    message=f"The local cache skipped a write ({reason}); it stays on and "
+                    "writes again on the next refresh.",
+                    severity="warning",
+                    timeout=4,
+                )
 
     def refresh_from_store(self) -> None:
         """Re-read the store: optimistic changes and roll-backs land here."""

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from rich.console import Console
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import OptionList, Static
@@ -17,7 +18,15 @@ from textual.widgets.option_list import Option
 
 from hsinbox.helpscout.models import Conversation, Customer, Folder, Mailbox, Rating, Thread
 from hsinbox.inbox.awareness import colleague_drafts
-from hsinbox.inbox.text import blocks_to_text, html_to_blocks, safe_text, waiting
+from hsinbox.inbox.text import (
+    FOLD_CHARS,
+    blocks_to_text,
+    head_blocks,
+    html_to_blocks,
+    human_size,
+    safe_text,
+    waiting,
+)
 from hsinbox.tui.conversation_list import COLUMNS, SORTS, STATUS_STYLE, ConversationTable
 from hsinbox.tui.registry import bindings
 from hsinbox.tui.scheduled_lines import scheduled_line, thread_badge
@@ -132,7 +141,11 @@ def clean_label(raw: str) -> str:
     return safe_text(raw).plain[:30] or "unknown"
 
 
-def render_thread(thread: Thread, now: datetime, *, show_quoted: bool) -> Text:
+def render_thread(
+    thread: Thread, now: datetime, *, show_quoted: bool, expanded: bool = False
+) -> Text:
+    """One thread; a long body shows its first ``FOLD_CHARS`` and one line saying how much
+    more there is (``X`` shows it all): a 5 MB message opens at once."""
     kind, style = thread_kind(thread)
     head = Text(f" {kind} ", f"reverse {style}", end="")
     author = thread.created_by or thread.customer
@@ -164,10 +177,21 @@ def render_thread(thread: Thread, now: datetime, *, show_quoted: bool) -> Text:
         action = thread.action.text if thread.action and thread.action.text else thread.body
         parts.append(safe_text(action or "", "italic bright_black"))
     else:
-        body = blocks_to_text(html_to_blocks(thread.body), show_quoted=show_quoted)
+        if expanded:
+            blocks, folded = html_to_blocks(thread.body), 0
+        else:
+            blocks, folded = head_blocks(thread.body)
+        body = blocks_to_text(blocks, show_quoted=show_quoted)
         if not body.plain and thread.action and thread.action.text:
             body = safe_text(thread.action.text, "italic")
         parts.append(body)
+        if folded:
+            parts.append(
+                Text(
+                    f"… {human_size(folded)} more of this message folded; X shows all of it",
+                    "italic dim",
+                )
+            )
     parts.extend(attachment_line(att) for att in thread.attachments)
     return Text("\n", end="").join(parts)
 
@@ -222,6 +246,7 @@ class ThreadView(VerticalScroll):
         self.load_error = ""
         self._painted: tuple[object, ...] | None = None
         self.show_quoted = False
+        self.expanded: set[int] = set()  # threads of this conversation shown unfolded
         self.can_focus = True
         self.me_id: int | None = None  # whose drafts are not "a colleague's"
 
@@ -234,6 +259,7 @@ class ThreadView(VerticalScroll):
         if conv is None or (self.conversation and conv.id != self.conversation.id):
             self.threads = []
             self.load_state = "loading"
+            self.expanded = set()
         self.conversation = conv
         if threads is not None:
             self.threads = threads
@@ -255,6 +281,15 @@ class ThreadView(VerticalScroll):
         self.show_quoted = not self.show_quoted
         self._paint()
 
+    def expand(self) -> bool:
+        """Show folded messages whole; False when nothing was folded."""
+        folded = {t.id for t in self.threads if t.body and len(t.body) > FOLD_CHARS}
+        if folded <= self.expanded:
+            return False
+        self.expanded |= folded
+        self._paint()
+        return True
+
     # Key scrolling is immediate and unanimated: Textual's ``scroll_down`` defers its
     # target until the next refresh, so a burst of j (auto-repeat over SSH) all aimed at
     # the same line. Each key moves from where the previous one left the view.
@@ -275,6 +310,8 @@ class ThreadView(VerticalScroll):
     def _header_text(self, conv: Conversation) -> Text:
         title = Text(f"#{conv.number or conv.id} ", "bold", end="")
         title.append(safe_text(conv.subject or "(no subject)", "bold", one_line=True))
+        header = self.query_one("#thread-header", Static)
+        title = _two_lines(title, max(header.content_size.width, 20), self.app.console)
         meta = Text(f"{conv.status}", STATUS_STYLE.get(conv.status, ""), end="")
         meta.append("  ·  ")
         meta.append(
@@ -293,7 +330,7 @@ class ThreadView(VerticalScroll):
         # Conversations and threads are replaced, never changed in place: the same objects
         # in the same state draw the same, so an event that changed neither costs nothing.
         key = (conv, *self.threads, len(self.threads), self.load_state, self.load_error)
-        key += (self.show_quoted,)
+        key += (self.show_quoted, tuple(sorted(self.expanded)))
         before = self._painted
         same = before is not None and len(before) == len(key)
         if same and all(a is b or a == b for a, b in zip(before or (), key, strict=True)):
@@ -319,8 +356,31 @@ class ThreadView(VerticalScroll):
             body.update(Text("No messages in this conversation.", "dim"))
             return
         now = self._now()
-        rendered = [render_thread(t, now, show_quoted=self.show_quoted) for t in self.threads]
+        rendered = [
+            render_thread(t, now, show_quoted=self.show_quoted, expanded=t.id in self.expanded)
+            for t in self.threads
+        ]
         body.update(Text("\n\n", end="").join(rendered))
+
+
+def _two_lines(title: Text, width: int, console: Console) -> Text:
+    """At most two lines of the header, the second ending in an ellipsis: a 20,000-character
+    subject would fill the pane."""
+    if title.cell_len <= width:
+        return title
+    lines = title.wrap(console, width)
+    if len(lines) <= 2:
+        return title
+    # Where the second line ends in the title itself: the cut keeps the text as it is (no
+    # line break of ours), so it wraps into the same two lines, the last cell an ellipsis.
+    plain = title.plain
+    first = lines[0].plain.rstrip()
+    second = lines[1].plain.strip()
+    end = plain.find(second, len(first)) + len(second) if second else len(first)
+    cut = title[: max(end - 1, 1)]
+    cut.rstrip()
+    cut.append("…", "bold")
+    return cut
 
 
 def agent_day_header_lines(conv: Conversation, width: int | None = None) -> list[Text]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -72,7 +73,10 @@ class Writing(InboxScreenBase):
         kind: str,
         conversation: Conversation | None = None,
         seen: frozenset[int] | None = None,
+        *,
+        text: str | None = None,
     ) -> None:
+        """``text``: what the composer shows instead of the draft (a send that was refused)."""
         from hsinbox.tui.compose import ComposerScreen
 
         conv = conversation or self.current_conversation()
@@ -116,6 +120,8 @@ class Writing(InboxScreenBase):
             )
         if not saved and kind == "reply" and self.inbox_app.settings.signature:
             initial = "\n\n" + self.inbox_app.settings.signature
+        if text is not None:
+            initial = text
         settings = self.inbox_app.settings
         default_status = settings.status_after_reply if kind == "reply" else conv.status
         if saved is not None and saved.status:
@@ -153,7 +159,9 @@ class Writing(InboxScreenBase):
         def done(result: Composed | None) -> None:
             if result is None:
                 return
-            save(result)
+            # A refused save: the composer said so; the text goes out all the same.
+            with contextlib.suppress(OSError):
+                save(result)
             key = drafts.load(conv.id, kind)
             draft_key = key.key if key else None
             html = markdown_to_html(result.body)
@@ -194,7 +202,7 @@ class Writing(InboxScreenBase):
             except ValueError as exc:
                 self.report_error(str(exc))
                 return
-            self.check_and_send(action, kind, conv.id, seen, opened_at)
+            self.check_and_send(action, kind, conv.id, seen, opened_at, text=result.body)
 
         self.app.push_screen(
             ComposerScreen(
@@ -222,6 +230,8 @@ class Writing(InboxScreenBase):
         conversation_id: int,
         seen: frozenset[int] | None,
         opened_at: datetime,
+        *,
+        text: str | None = None,
     ) -> None:
         """Hold a reply or note back when someone else wrote in the conversation meanwhile.
 
@@ -238,19 +248,19 @@ class Writing(InboxScreenBase):
                 message=clean(f"Could not check for new messages ({exc}); sending anyway."),
                 severity="warning",
             )
-            self.submit(action)
+            self._send_or_reopen(action, kind, conversation_id, seen, text)
             return
         me = self.session.me
         unseen = unseen_threads(
             threads, seen, me_id=me.id if me is not None else None, opened_at=opened_at
         )
         if not unseen:
-            self.submit(action)
+            self._send_or_reopen(action, kind, conversation_id, seen, text)
             return
         self.refresh_from_store()
         choice = await self.app.push_screen_wait(CollisionScreen(kind, unseen))
         if choice == SEND:
-            self.submit(action)
+            self._send_or_reopen(action, kind, conversation_id, seen, text)
         elif choice == EDIT:
             conv = self.session.store.get(conversation_id)
             if conv is not None:
@@ -258,6 +268,22 @@ class Writing(InboxScreenBase):
                 self._open_composer(kind, conv, known)
         else:
             self.notify(markup=False, message="Not sent; your text is kept as a draft.", timeout=4)
+
+    def _send_or_reopen(
+        self,
+        action: act.Action,
+        kind: str,
+        conversation_id: int,
+        seen: frozenset[int] | None,
+        text: str | None,
+    ) -> None:
+        """Submit; a refused submit (a full disk refused the outbox line) opens the composer
+        again with the text, since its draft may not have been saved either."""
+        if self.submit(action) or text is None:
+            return
+        conv = self.session.store.get(conversation_id)
+        if conv is not None:
+            self._open_composer(kind, conv, seen, text=text)
 
     def action_new_conversation(self) -> None:
         """The form, restored from the "new" draft when one was left (escape, a crash)."""

@@ -970,3 +970,20 @@ async def test_unused_sleep_default_is_asyncio_sleep() -> None:
 
 def test_now_is_utc() -> None:
     assert NOW.tzinfo is UTC
+
+
+async def test_conversation_pages_ask_a_window_ahead_of_the_reader_not_every_page() -> None:
+    api = MockApi().on("GET", "/v2/conversations", numbered_pages(40))
+    async with (
+        make_client(api) as client,
+        aclosing(client.conversation_pages(concurrency=2)) as pages,
+    ):
+        seen = []
+        async for page in pages:
+            seen.append(page.items[0].id)
+            for _ in range(20):  # a slow reader: the fetches ahead get every chance to run
+                await asyncio.sleep(0)
+            asked = len(api.requests)
+            assert asked <= page.items[0].id + 4 + 1, f"{asked} pages asked by page {seen[-1]}"
+    assert seen == list(range(1, 41))
+    assert sorted(int(r.query["page"][0]) for r in api.requests) == list(range(1, 41))

@@ -307,3 +307,28 @@ async def test_code_flow_with_callback_and_refresh(sb, sandbox_client) -> None:
             "authorization_code",
             "refresh_token",
         ]
+
+
+async def test_token_store_calls_of_a_refresh_run_off_the_event_loop(sb, sandbox_client) -> None:
+    """A keyring can take seconds (a D-Bus prompt): its calls run in a thread."""
+
+    class RecordingStore(MemoryTokenStore):
+        def __init__(self) -> None:
+            super().__init__()
+            self.threads: list[str] = []
+
+        def _read(self) -> str | None:
+            self.threads.append(threading.current_thread().name)
+            return super()._read()
+
+        def _write(self, text: str) -> None:
+            self.threads.append(threading.current_thread().name)
+            super()._write(text)
+
+    store = RecordingStore()
+    async with sandbox_client(sb, token_store=store) as client:
+        await client.get_me()  # loads (nothing saved), mints and saves a token
+        sb.faults.expire_tokens()
+        await client.get_me()  # refused: mints and saves another
+    assert store.saves == 2 and len(store.threads) >= 3
+    assert threading.main_thread().name not in store.threads

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 from pathlib import Path
@@ -160,3 +161,21 @@ def test_the_pager_shows_a_long_file_in_part_and_says_so() -> None:
     long = attachments.pager_text(b"x" * (attachments.PAGER_CHARS + 10))
     assert long.startswith("x" * attachments.PAGER_CHARS)
     assert long.endswith("(the first 100,000 characters; enter saves the file)")
+
+
+def test_a_full_disk_leaves_no_truncated_download(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_write = os.write
+    calls: list[int] = []
+
+    def half_then_full(fd: int, data: bytes) -> int:
+        calls.append(fd)
+        if len(calls) == 1:
+            return real_write(fd, bytes(data[:3]))  # a short write, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("hsinbox.inbox.attachments.os.write", half_then_full)
+    with pytest.raises(OSError, match="No space left"):
+        save_bytes(tmp_path, "report.pdf", b"0123456789")
+    assert list(tmp_path.iterdir()) == []

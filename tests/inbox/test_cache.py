@@ -181,3 +181,61 @@ async def test_changes_made_in_the_session_are_saved_at_close(make_session: Any,
     assert painted is not None
     by_id = {c.id: c for c in painted}
     assert by_id[target.id].status == "pending"
+
+
+def test_a_second_hsinbox_holding_the_write_lock_skips_a_write_and_keeps_the_cache(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "c.sqlite3"
+    mine = Cache(path)
+    mine.bind("https://api.example", 7)
+    mine.put_conversations([conv(1, "before the other window")])
+    theirs = Cache(path)  # a second hsinbox on the same data folder
+    theirs.bind("https://api.example", 7)
+    theirs.db.execute("BEGIN IMMEDIATE")  # it is in the middle of a write
+    # Waiting for its lock is short (the caller is the event loop), never two seconds.
+    assert mine.db.execute("PRAGMA busy_timeout").fetchone()[0] <= 100
+    mine.put_conversations([conv(2, "while it writes")])  # busy: this write is skipped
+    assert mine.available
+    assert list(mine.skipped.values()) == [1]
+    assert list(mine.get_conversations([1, 2])) == [1]  # reads go on (WAL)
+    assert mine.search("before") == [1]
+    theirs.db.execute("COMMIT")
+    mine.put_conversations([conv(2, "after it finished")])
+    assert sorted(mine.get_conversations([1, 2])) == [1, 2]
+    assert theirs.available
+    mine.close()
+    theirs.close()
+
+
+def test_a_full_disk_skips_the_write_and_keeps_the_cache(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "c.sqlite3")
+    cache.bind("https://api.example", 7)
+    cache.put_conversations([conv(1, "kept")])
+    # SQLite answers SQLITE_FULL when a page cannot be added: cap the file where it is.
+    pages = cache.db.execute("PRAGMA page_count").fetchone()[0]
+    cache.db.execute(f"PRAGMA max_page_count = {pages}")
+    cache.put_conversations([conv(n, "x" * 5000) for n in range(2, 200)])
+    assert cache.available and any("full" in reason for reason in cache.skipped)
+    assert list(cache.get_conversations([1])) == [1]
+    cache.close()
+
+
+def test_saved_search_views_do_not_outlive_the_session(tmp_path: Path) -> None:
+    """Search terms are often customers' emails: the next start drops their views."""
+    path = tmp_path / "c.sqlite3"
+    cache = Cache(path)
+    cache.bind("https://api.example", 7)
+    folder = View(1, 2)
+    searches = [View(1, status="all", query='"ann@client.example"'), View(1, query="/x")]
+    for view in [folder, folder.sorted_by("waitingSince", "asc"), *searches]:
+        cache.put_view(view.key, ViewState(ids=[1]))
+    assert all(cache.get_view(v.key) is not None for v in searches)
+    cache.close()
+
+    again = Cache(path)
+    again.bind("https://api.example", 7)  # the next start
+    assert [again.get_view(v.key) for v in searches] == [None, None]
+    assert again.get_view(folder.key) is not None
+    assert again.get_view(folder.sorted_by("waitingSince", "asc").key) is not None
+    again.close()

@@ -482,3 +482,29 @@ async def test_action_queued_offline_is_sent_by_the_next_session(
     ]
     assert raw(sb, conv.id)["status"] == "pending"
     assert len(events.of(ActionConfirmed)) == 1
+
+
+async def test_a_full_disk_refuses_the_action_in_one_sentence_with_nothing_applied(
+    session_and_events: Any, sb: Any, monkeypatch: Any
+) -> None:
+    import errno
+
+    session, events = session_and_events
+    (conv,) = await active(session)
+
+    def enospc(*_args: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("hsinbox.inbox.journal.os.write", enospc)
+    before = len(sb.requests)
+    session.submit(SetStatus.of(conv, "pending"))
+    session.submit(Bulk((SetStatus.of(conv, "closed"),)))
+    assert session.store.get(conv.id).status == "active"  # nothing shown optimistically
+    assert session.queue_length == 0
+    failed = events.of(ActionFailed)
+    assert len(failed) == 2 and not events.of(ActionApplied)
+    assert failed[0].reason == (
+        "the outbox could not be written to disk (No space left on device), so nothing was changed."
+    )
+    await session.drain()
+    assert writes(sb, before) == []

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input, OptionList, TextArea
-from tui_helpers import BILLING, NOW, SUPPORT, conv, make_app, settle, writes
+from tui_helpers import BILLING, NOW, SUPPORT, conv, make_app, settle, until, writes
 
-from hsinbox.tui.compose import ComposerScreen
+from hsinbox.inbox import actions as act
+from hsinbox.tui.compose import ComposerScreen, run_external_editor
 from hsinbox.tui.dialogs import ConfirmScreen, HelpScreen, PickerScreen, SignInScreen
 from hsinbox.tui.inbox_screen import InboxScreen
 
@@ -293,7 +297,7 @@ async def test_composer_escape_keeps_draft_and_reopens_it(tmp_path: Path) -> Non
 async def test_composer_external_editor_is_injected(tmp_path: Path) -> None:
     seen: list[str] = []
 
-    def editor(_app, text: str) -> str:
+    async def editor(_app, text: str) -> str:
         seen.append(text)
         return text + "from the editor\n"
 
@@ -303,8 +307,48 @@ async def test_composer_external_editor_is_injected(tmp_path: Path) -> None:
         await pilot.press("n")
         app.screen.query_one(TextArea).insert("typed ")
         await pilot.press("ctrl+e")
+        await settle(pilot, session)
         assert seen == ["typed "]
         assert app.screen.query_one(TextArea).text == "typed from the editor"
+
+
+async def test_the_outbox_sends_while_the_external_editor_is_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """$EDITOR runs in a thread behind App.suspend: the loop (the outbox) goes on."""
+    flag = tmp_path / "close-the-editor"
+    script = tmp_path / "editor.sh"
+    # Waits (5 s at most, so a blocked loop fails instead of hanging) until told to close.
+    script.write_text(
+        "i=0\n"
+        f'while [ ! -e "{flag}" ] && [ $i -lt 250 ]; do sleep 0.02; i=$((i+1)); done\n'
+        'printf "written in the editor" > "$1"\n'
+    )
+    app, sb, session = make_app(tmp_path)
+    app.editor = lambda app_, text: run_external_editor(app_, text, f"sh {script}")
+    suspended: list[str] = []
+
+    @contextlib.contextmanager
+    def suspend() -> Iterator[None]:
+        # The headless test driver cannot hand the terminal over; record that it was asked.
+        suspended.append("in")
+        yield
+        suspended.append("out")
+
+    monkeypatch.setattr(app, "suspend", suspend)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, session)
+        await go_to(pilot, 10021)
+        target = session.store.get(screen_of(app).table.current_id)
+        await pilot.press("n")
+        await pilot.press("ctrl+e")
+        await until(pilot, lambda: suspended == ["in"])
+        session.submit(act.SetStatus.of(target, "pending"))
+        await until(pilot, lambda: conv(sb, 10021)["status"] == "pending")
+        assert suspended == ["in"]  # the editor is still open
+        flag.write_text("")
+        await until(pilot, lambda: suspended == ["in", "out"])
+        await until(pilot, lambda: app.screen.query_one(TextArea).text == "written in the editor")
 
 
 async def test_new_conversation_form(tmp_path: Path) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
-from tui_helpers import conv, make_app, settle
+import pytest
+from tui_helpers import conv, make_app, settle, until
 
+from hsinbox.inbox.cache import Cache
 from hsinbox.sandbox import Sandbox
 from hsinbox.tui.inbox_screen import InboxScreen
 
@@ -87,8 +90,19 @@ async def test_neighbours_are_prefetched_and_open_without_a_request(tmp_path: Pa
         }
 
 
-async def test_filter_finds_thread_text_and_enter_asks_help_scout(tmp_path: Path) -> None:
+async def test_filter_finds_thread_text_and_enter_asks_help_scout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app, sb, session = make_app(tmp_path)
+    # The FTS query of a filter keystroke runs in a thread, never in the key handler.
+    queried_in: list[str] = []
+    real_search = Cache.search
+
+    def recording_search(self: Cache, *args: Any, **kwargs: Any) -> list[int]:
+        queried_in.append(threading.current_thread().name)
+        return real_search(self, *args, **kwargs)
+
+    monkeypatch.setattr(Cache, "search", recording_search)
     for thread in sb.state["threads"]:  # the sandbox's full-text search reads every body
         if len(thread.get("body") or "") > 5000:
             thread["body"] = "<p>A long log, shortened for this test.</p>"
@@ -102,8 +116,8 @@ async def test_filter_finds_thread_text_and_enter_asks_help_scout(tmp_path: Path
         await pilot.press("slash")
         box = screen.query_one("#filter")
         box.value = "quokka-55"  # one change event instead of one per key: the same path
-        await pilot.pause()
-        assert [c.id for c in table.visible()] == [target.id]
+        await until(pilot, lambda: [c.id for c in table.visible()] == [target.id])
+        assert queried_in and threading.main_thread().name not in queried_in
 
         await pilot.press("escape")
         closed = conv(sb, 10021)  # any subject: find one only the server knows

@@ -37,7 +37,7 @@ def make_app(
     tmp: Path,
     *,
     sandbox: Sandbox | None = None,
-    editor: Callable[[Any, str], str | None] | None = None,
+    editor: Callable[[Any, str], Awaitable[str | None]] | None = None,
     read_only: bool = False,
     session_sleep: Sleep = no_sleep,
     client_sleep: Sleep = no_sleep,
