@@ -43,9 +43,9 @@ RANK_UNDO = 90
 
 def _cut(text: Text, width: int) -> Text:
     """``text`` in at most ``width`` cells, an ellipsis where it was cut."""
-    if text.cell_len <= width:
+    if len(text) <= width and text.cell_len <= width:
         return text
-    short = text.copy()
+    short = text[: 2 * max(width, 1) + 1]  # a slice first: measuring a long text costs
     short.truncate(max(width, 1), overflow="ellipsis")
     return short
 

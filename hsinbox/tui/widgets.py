@@ -437,19 +437,30 @@ def fit_status(parts: list[StatusPart], width: int) -> Text:
     def least(part: StatusPart, text: Text) -> int:
         return min(text.cell_len, SQUEEZED) if part.squeeze is not None else text.cell_len
 
-    texts = {id(p): p.text for p in parts}
+    texts: dict[int, Text] = {}
+    cells: dict[int, int] = {}  # each text's width, measured once (a failure can be long)
+
+    def put(part: StatusPart, text: Text) -> None:
+        if width > 0 and len(text) > width:  # never more than the line: cut it once, here
+            text = text[: 2 * width + 1]  # a cheap cut first (a failure can be long) …
+            text.truncate(width, overflow="ellipsis")  # … then by cells
+        texts[id(part)] = text
+        cells[id(part)] = text.cell_len
+
+    for part in parts:
+        put(part, part.text)
     kept = list(parts)
 
     def over() -> int:
-        used = sum(texts[id(p)].cell_len for p in kept)
+        used = sum(cells[id(p)] for p in kept)
         return 1 + used + len(SEPARATOR) * max(len(kept) - 1, 0) - width
 
     while over() > 0:
         part = min(reversed(kept), key=lambda p: p.rank)
         text = texts[id(part)]
-        room = text.cell_len - over()
+        room = cells[id(part)] - over()
         if part.squeeze is not None and room >= least(part, text):
-            texts[id(part)] = part.squeeze(room)
+            put(part, part.squeeze(room))
             break
         if part.rank < KEEP and len(kept) > 1:
             kept.remove(part)
@@ -457,7 +468,7 @@ def fit_status(parts: list[StatusPart], width: int) -> Text:
         for keep in kept:  # only what must stay is left: shorten it as far as it goes
             if keep.squeeze is not None and over() > 0:
                 shown = texts[id(keep)]
-                texts[id(keep)] = keep.squeeze(max(shown.cell_len - over(), least(keep, shown)))
+                put(keep, keep.squeeze(max(cells[id(keep)] - over(), least(keep, shown))))
         break
     line = Text(" ", end="")
     for i, part in enumerate(kept):
