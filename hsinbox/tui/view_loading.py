@@ -162,10 +162,14 @@ class ViewLoading(InboxScreenBase):
             total = self.session.view_total(self.view)
             if total is not None:
                 counts[self.view.key] = total
-        sidebar.saved = [
-            (saved.name, counts.get(view.key) if view is not None else None)
-            for saved, view in self.saved_views()
-        ]
+
+        def count(view: View | None) -> int | None:
+            if view is None:
+                return None
+            known = counts.get(view.key)
+            return known if known is not None else self.session.view_total(view)
+
+        sidebar.saved = [(saved.name, count(view)) for saved, view in self.saved_views()]
         sidebar.set_mailboxes(list(self.session.mailboxes), dict(self.session.folders))
 
     def initial_view(self) -> View | None:
