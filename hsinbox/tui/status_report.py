@@ -89,8 +89,13 @@ class StatusReport(InboxScreenBase):
             parts.append(StatusPart(said, KEEP, lambda w, t=said: _cut(t, w)))
         elif self.view is not None:
             shown = self.table.row_count
-            # The server's count when it said (a view paged on demand), else what is loaded.
-            total = max(self.table.total or 0, len(self.table.conversations))
+            # The server's count when it said (a view paged on demand), else what is loaded;
+            # while Help Scout's search is shown, the rows found of the search's count.
+            if self.search_results is not None:
+                found = self.session.view_total(self.search_results) or 0
+                total = max(found, shown)
+            else:
+                total = max(self.table.total or 0, len(self.table.conversations))
             count = f"{shown:,}" if shown == total else f"{shown:,} of {total:,}"
             view = Text(self.view_label + f" ({count})", end="")
             if self.loading_view:
