@@ -7,44 +7,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from test_paging import active_support, big_sandbox, screen_of
 from test_reliability import NUMBER, build, compose, open_thread, ready, replies
 from testdata import new_sandbox_client
 from textual.widgets import TextArea
-from tui_helpers import NOW, SUPPORT, make_app, settle, until
+from tui_helpers import make_app, settle, until
 
 from hsinbox.sandbox import Sandbox
-from hsinbox.sandbox.seed import add_synthetic_conversations
 from hsinbox.tui.compose import ComposerScreen
 from hsinbox.tui.dialogs import PickerScreen
 from hsinbox.tui.fields_form import CloseAskScreen
 from hsinbox.tui.inbox_screen import InboxScreen
 
-EXTRA = 120
-
-
-def big_sandbox() -> Sandbox:
-    sb = Sandbox(now=NOW)
-    add_synthetic_conversations(sb.state, EXTRA, mailbox_id=SUPPORT)
-    sb.api.reindex()
-    return sb
-
-
-def screen_of(app: Any) -> InboxScreen:
-    screen = app.inbox_screen
-    assert screen is not None
-    return screen
-
 
 def active_support_ids(sb: Sandbox) -> set[int]:
-    return {
-        c["id"]
-        for c in sb.state["conversations"]
-        if c["mailboxId"] == SUPPORT and c["status"] == "active" and c["state"] == "published"
-    }
-
-
-def list_requests(sb: Sandbox, since: int = 0) -> list[Any]:
-    return [r for r in sb.requests[since:] if r.method == "GET" and r.path == "/v2/conversations"]
+    return {c["id"] for c in active_support(sb)}
 
 
 async def scroll_to_the_end(pilot: Any, app: Any, session: Any) -> None:
