@@ -13,9 +13,10 @@ import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from hsinbox.helpscout.client_base import ClientBase
 from hsinbox.helpscout.errors import (
     ConversationMerged,
     InvalidResponse,
@@ -33,9 +34,6 @@ from hsinbox.helpscout.models import (
 
 if TYPE_CHECKING:
     import httpx
-    from pydantic import BaseModel
-
-    M = TypeVar("M", bound=BaseModel)
 
 MAX_WORKFLOW_RUN = 50
 """Help Scout runs a workflow on at most 50 conversations per request."""
@@ -60,42 +58,11 @@ def _id_from_location(location: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-class AgentDayMixin:
+class AgentDayMixin(ClientBase):
     """Methods mixed into ``HelpScoutClient``."""
 
     merged: dict[int, int]
     on_merged: Callable[[int, int], Any] | None
-
-    if TYPE_CHECKING:
-        # Provided by ``HelpScoutClient``; declared for the type checker only (as the inbox
-        # screen's mixins do), so a rename there is a pyright error here.
-        async def _request(
-            self,
-            method: str,
-            path: str,
-            *,
-            params: dict[str, Any] | None = None,
-            json_body: Any = None,
-            content_type: str = "application/json",
-            follow_redirects: bool | None = None,
-        ) -> httpx.Response: ...
-        async def _get_json(self, path: str, params: dict[str, Any] | None = None) -> Any: ...
-        async def _get_model(
-            self, model: type[M], path: str, params: dict[str, Any] | None = None
-        ) -> M: ...
-        async def _all_pages(
-            self,
-            model: type[M],
-            key: str,
-            path: str,
-            params: dict[str, Any] | None = None,
-            *,
-            max_pages: int | None = None,
-            concurrency: int = 4,
-        ) -> list[M]: ...
-        async def list_conversations(
-            self, *, page: int = 1, **filters: Any
-        ) -> Page[Conversation]: ...
 
     def _learn_merge(self, old_id: int, new_id: int) -> None:
         """Remember a merge (and tell whoever listens) the first time it is seen."""

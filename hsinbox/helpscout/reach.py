@@ -9,18 +9,13 @@ their models are lenient (unknown keys kept, every field optional but the id).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 from pydantic import Field
 
+from hsinbox.helpscout.client_base import ClientBase
 from hsinbox.helpscout.errors import InvalidResponse
 from hsinbox.helpscout.models import Conversation, HSModel, Page
-
-if TYPE_CHECKING:
-    import httpx
-    from pydantic import BaseModel
-
-    M = TypeVar("M", bound=BaseModel)
 
 LATEST_SCHEDULE = datetime(2100, 1, 1, tzinfo=UTC)
 """Help Scout refuses a ``scheduledFor`` from 2100 on."""
@@ -58,46 +53,8 @@ class Organization(HSModel):
     last_interaction_at: datetime | None = None
 
 
-class ReachMixin:
+class ReachMixin(ClientBase):
     """Methods mixed into ``HelpScoutClient``."""
-
-    if TYPE_CHECKING:
-
-        async def _request(
-            self,
-            method: str,
-            path: str,
-            *,
-            params: dict[str, Any] | None = None,
-            json_body: Any = None,
-            content_type: str = "application/json",
-            follow_redirects: bool | None = None,
-        ) -> httpx.Response: ...
-        async def _conversation_write(
-            self,
-            method: str,
-            path: str,
-            body: Any = None,
-            *,
-            content_type: str = "application/json",
-        ) -> httpx.Response: ...
-        async def _get_json(self, path: str, params: dict[str, Any] | None = None) -> Any: ...
-        async def _get_model(
-            self, model: type[M], path: str, params: dict[str, Any] | None = None
-        ) -> M: ...
-        async def _get_page(
-            self, model: type[M], key: str, path: str, params: dict[str, Any] | None, page: int
-        ) -> Page[M]: ...
-        async def _all_pages(
-            self,
-            model: type[M],
-            key: str,
-            path: str,
-            params: dict[str, Any] | None = None,
-            *,
-            max_pages: int | None = None,
-            concurrency: int = 4,
-        ) -> list[M]: ...
 
     # --- scheduled replies ------------------------------------------------------
 
