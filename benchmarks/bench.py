@@ -355,6 +355,23 @@ async def until(condition: Callable[[], bool], limit: float = 5.0) -> None:
         await asyncio.sleep(0)
 
 
+def in_process_app(sb: Any, home: Path, settings: Any, **app_options: Any) -> tuple[Any, Any, Any]:
+    """The app over a real session and client on the in-process sandbox (the UI figures)."""
+    from hsinbox.helpscout.auth import AppCredentials
+    from hsinbox.helpscout.client import HelpScoutClient
+    from hsinbox.inbox.session import InboxSession
+    from hsinbox.tui.app import HsInboxApp
+
+    client = HelpScoutClient(
+        "https://api.helpscout.net",
+        credentials=AppCredentials(sb.app_id, sb.app_secret),
+        transport=sb.transport(),
+    )
+    session = InboxSession(client, settings=settings, data_dir=home / "data")
+    app = HsInboxApp(session, settings, state_path=home / "state.json", **app_options)
+    return app, session, client
+
+
 async def ui_figures(runs: int) -> tuple[list[float], list[float], list[float], float]:
     """Key-to-highlight at 10,000 rows, open prefetched, open not prefetched (ms).
 
@@ -365,24 +382,13 @@ async def ui_figures(runs: int) -> tuple[list[float], list[float], list[float], 
     from textual import events
 
     from hsinbox.config import Settings
-    from hsinbox.helpscout.auth import AppCredentials
-    from hsinbox.helpscout.client import HelpScoutClient
-    from hsinbox.inbox.session import InboxSession
     from hsinbox.sandbox import Sandbox
-    from hsinbox.tui.app import HsInboxApp
 
     home = Path(tempfile.mkdtemp())
     os.environ["XDG_CACHE_HOME"] = str(home / "cache")
     sb = Sandbox()
     sb.faults.latency = 0.05
-    client = HelpScoutClient(
-        "https://api.helpscout.net",
-        credentials=AppCredentials(sb.app_id, sb.app_secret),
-        transport=sb.transport(),
-    )
-    settings = Settings(undo_delay=0, refresh_interval=0)
-    session = InboxSession(client, settings=settings, data_dir=home / "data")
-    app = HsInboxApp(session, settings, state_path=home / "state.json")
+    app, session, client = in_process_app(sb, home, Settings(undo_delay=0, refresh_interval=0))
     keys: list[float] = []
     prefetched: list[float] = []
     fetched: list[float] = []
@@ -501,25 +507,16 @@ async def event_figures(runs: int) -> tuple[list[float], list[float]]:
     from textual import events
 
     from hsinbox.config import Settings
-    from hsinbox.helpscout.auth import AppCredentials
-    from hsinbox.helpscout.client import HelpScoutClient
     from hsinbox.inbox import actions as act
     from hsinbox.inbox import events as ev
-    from hsinbox.inbox.session import InboxSession
     from hsinbox.inbox.view import View
     from hsinbox.sandbox import Sandbox
-    from hsinbox.tui.app import HsInboxApp
+    from hsinbox.tui.app import SessionEvents
 
     home = Path(tempfile.mkdtemp())
     sb = Sandbox()
-    client = HelpScoutClient(
-        "https://api.helpscout.net",
-        credentials=AppCredentials(sb.app_id, sb.app_secret),
-        transport=sb.transport(),
-    )
     settings = Settings(undo_delay=5, refresh_interval=0, cache=False)
-    session = InboxSession(client, settings=settings, data_dir=home / "data")
-    app = HsInboxApp(session, settings, state_path=home / "state.json", preview_delay=0.0)
+    app, session, client = in_process_app(sb, home, settings, preview_delay=0.0)
     bulk_waits: list[float] = []
     one_event: list[float] = []
     async with app.run_test(size=SIZE) as pilot:
@@ -558,7 +555,10 @@ async def event_figures(runs: int) -> tuple[list[float], list[float]]:
             action = act.SetStatus.of(conv, "pending")
             started = time.perf_counter()
             action.apply(session.store)
-            screen.handle_event(ev.ActionApplied(action))
+            # The path a session event takes: the app gathers it, dispatches the burst to
+            # the screen, which schedules its one repaint (run here, not a frame later).
+            app.session_callback(ev.ActionApplied(action))
+            app.on_session_events(SessionEvents())
             screen._repaint_now()
             one_event.append((time.perf_counter() - started) * 1000)
             action.revert(session.store)
@@ -663,12 +663,8 @@ async def big_figures(runs: int) -> tuple[list[float], list[float], int, list[fl
     from textual.widgets import Static
 
     from hsinbox.config import Settings
-    from hsinbox.helpscout.auth import AppCredentials
-    from hsinbox.helpscout.client import HelpScoutClient
     from hsinbox.inbox import text as text_module
-    from hsinbox.inbox.session import InboxSession
     from hsinbox.sandbox import Sandbox
-    from hsinbox.tui.app import HsInboxApp
     from hsinbox.tui.compose import ComposerArea
 
     home = Path(tempfile.mkdtemp())
@@ -689,14 +685,7 @@ async def big_figures(runs: int) -> tuple[list[float], list[float], int, list[fl
         if t["sandbox"]["conversationId"] == target["id"] and t["type"] == "customer"
     )
     thread["body"] = big_html
-    client = HelpScoutClient(
-        "https://api.helpscout.net",
-        credentials=AppCredentials(sb.app_id, sb.app_secret),
-        transport=sb.transport(),
-    )
-    settings = Settings(undo_delay=0, refresh_interval=0)
-    session = InboxSession(client, settings=settings, data_dir=home / "data")
-    app = HsInboxApp(session, settings, state_path=home / "state.json")
+    app, session, client = in_process_app(sb, home, Settings(undo_delay=0, refresh_interval=0))
     first: list[float] = []
     again: list[float] = []
     pastes: list[float] = []
