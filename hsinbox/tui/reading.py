@@ -57,11 +57,21 @@ class Reading(InboxScreenBase):
             self.thread.show(fresh, list(threads))
 
     def retry_failed_thread(self) -> None:
-        """A key after a failed thread load asks for it again (the pane said so)."""
+        """A key after a failed thread load asks for it again (the pane said so), once the
+        key has done its own work: a key that moved to another conversation reads that one
+        instead, so only a failed load still on screen, and still current, is asked again."""
+        if self.thread.load_state == "failed":
+            self.call_after_refresh(self._retry_if_still_failed)
+
+    def _retry_if_still_failed(self) -> None:
         shown = self.thread.conversation
-        if shown is not None and self.thread.load_state == "failed":
-            self.thread.show(shown)
-            self.load_thread(shown.id)
+        current = self.current_conversation()
+        if shown is None or self.thread.load_state != "failed":
+            return
+        if current is None or current.id != shown.id:
+            return
+        self.thread.show(shown)
+        self.load_thread(shown.id)
 
     def _schedule_prefetch(self) -> None:
         if self._prefetch_timer is not None:
